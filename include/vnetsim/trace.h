@@ -1,0 +1,55 @@
+/* vnetsim -- kernel profiles, probes and stack outputs.
+ *
+ * A kernel profile maps each modelled function to the symbol the real
+ * kernel shows (linux-5.4: vhost_tx_batch -> "vhost_tx_batch.isra.23") and
+ * hides frames that the real kernel does not show (inlined functions, or a
+ * frame seen only from some callers). linux-5.4 reproduces the seed stacks
+ * of ../shared/reference/kernel-stacks.txt exactly.
+ *
+ * A probe on a function records every distinct stack seen when the
+ * function is entered (as the profile shows it) with a hit count. With no
+ * probe armed, vns_fn_enter costs a bit test. */
+#ifndef VNETSIM_TRACE_H
+#define VNETSIM_TRACE_H
+
+#include <stdio.h>
+#include "vnetsim/common.h"
+
+struct vns_profile;
+
+/* The profile called @name ("linux-5.4", "linux-6.6"), or NULL. */
+VNS_EXTERN const struct vns_profile *vns_profile_find(const char *name);
+VNS_EXTERN const char *vns_profile_name(const struct vns_profile *p);
+/* Names of all profiles, NULL-terminated. */
+VNS_EXTERN const char *const *vns_profile_names(void);
+/* The symbol @p shows for function @f. */
+VNS_EXTERN const char *vns_profile_symbol(const struct vns_profile *p, int f);
+/* Whether frame @f is shown when its caller's frame is @caller (-1 for
+ * none). */
+VNS_EXTERN bool vns_profile_shows(const struct vns_profile *p, int f, int caller);
+
+/* Arm a probe on the function called @name (kernel name or the profile's
+ * symbol). Returns 0, -VNS_ENOENT (unknown function: the CLI lists the
+ * names), -VNS_EINVAL for a parameter that is not a function. */
+VNS_EXTERN int vns_probe_add(struct vns_sim *sim, const char *name);
+VNS_EXTERN int vns_probe_add_id(struct vns_sim *sim, int f);
+/* Times the probed function @f was entered. */
+VNS_EXTERN uint64_t vns_probe_hits(const struct vns_sim *sim, int f);
+/* Number of distinct stacks recorded over all probes. */
+VNS_EXTERN size_t vns_probe_nstacks(const struct vns_sim *sim);
+
+/* Write each distinct stack once, in the seed's format: one "[0] symbol"
+ * line per frame, innermost first, a blank line after each stack; probes in
+ * the order they were armed, stacks in order of first sight. Returns 0 or
+ * -VNS_EIO. */
+VNS_EXTERN int vns_probe_write_stacks(const struct vns_sim *sim, FILE *out);
+/* Write flamegraph-collapsed stacks: "outer;...;inner count" per line,
+ * sorted, as stackcollapse scripts do. Returns 0 or -VNS_EIO. */
+VNS_EXTERN int vns_probe_write_folded(const struct vns_sim *sim, FILE *out);
+
+/* Format one stack (function ids, innermost first) as the profile shows it,
+ * in the seed format, into @out. */
+VNS_EXTERN int vns_stack_write(const struct vns_profile *p, const uint16_t *frames,
+                               unsigned n, FILE *out);
+
+#endif

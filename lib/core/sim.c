@@ -1,0 +1,285 @@
+/* lib/core/sim.c -- the event queue, timers and the run loop.
+ *
+ * A binary min-heap of timers ordered by (expires, seq): seq is a global
+ * insertion counter, so events at equal times fire in the order they were
+ * armed (libuv's start_id). Each timer keeps its heap index, so cancel and
+ * re-arm are O(log n). */
+#include <string.h>
+
+#include "vnetsim/alloc.h"
+#include "vnetsim/error.h"
+#include "core_int.h"
+
+static inline bool timer_before(const struct vns_timer *a, const struct vns_timer *b)
+{
+    return a->expires < b->expires || (a->expires == b->expires && a->seq < b->seq);
+}
+
+static void heap_set(struct vns_sim *sim, uint32_t i, struct vns_timer *t)
+{
+    sim->heap[i] = t;
+    t->heap_idx = i;
+}
+
+static void heap_up(struct vns_sim *sim, uint32_t i)
+{
+    struct vns_timer *t = sim->heap[i];
+
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+
+        if (!timer_before(t, sim->heap[p]))
+            break;
+        heap_set(sim, i, sim->heap[p]);
+        i = p;
+    }
+    heap_set(sim, i, t);
+}
+
+static void heap_down(struct vns_sim *sim, uint32_t i)
+{
+    struct vns_timer *t = sim->heap[i];
+    uint32_t n = sim->heap_len;
+
+    for (;;) {
+        uint32_t l = 2 * i + 1, m = i;
+        struct vns_timer *best = t;
+
+        if (l < n && timer_before(sim->heap[l], best))
+            m = l, best = sim->heap[l];
+        if (l + 1 < n && timer_before(sim->heap[l + 1], best))
+            m = l + 1, best = sim->heap[l + 1];
+        if (m == i)
+            break;
+        heap_set(sim, i, best);
+        i = m;
+    }
+    heap_set(sim, i, t);
+}
+
+static void heap_remove(struct vns_sim *sim, struct vns_timer *t)
+{
+    uint32_t i = t->heap_idx;
+    struct vns_timer *last = sim->heap[--sim->heap_len];
+
+    t->heap_idx = UINT32_MAX;
+    if (last == t)
+        return;
+    heap_set(sim, i, last);
+    if (i > 0 && timer_before(last, sim->heap[(i - 1) / 2]))
+        heap_up(sim, i);
+    else
+        heap_down(sim, i);
+}
+
+void vns_timer_init(struct vns_timer *t, vns_timer_fn fn, void *data, uint32_t owner)
+{
+    memset(t, 0, sizeof(*t));
+    t->heap_idx = UINT32_MAX;
+    t->kind = VNS_EV_TIMER;
+    t->owner = owner;
+    t->fn = fn;
+    t->data = data;
+}
+
+int vns_timer_arm(struct vns_sim *sim, struct vns_timer *t, vns_time_t expires)
+{
+    if (expires < sim->now)
+        return -VNS_EINVAL;
+    if (vns_timer_pending(t))
+        heap_remove(sim, t);
+    if (sim->heap_len == sim->heap_cap) {
+        uint32_t cap = sim->heap_cap ? sim->heap_cap * 2 : 64;
+        struct vns_timer **h = vns_realloc(sim->heap, cap * sizeof(*h));
+
+        if (!h)
+            return -VNS_ENOMEM;
+        sim->heap = h;
+        sim->heap_cap = cap;
+    }
+    t->expires = expires;
+    t->seq = sim->seq++;
+    sim->heap[sim->heap_len] = t;
+    t->heap_idx = sim->heap_len++;
+    heap_up(sim, t->heap_idx);
+    return 0;
+}
+
+bool vns_timer_cancel(struct vns_sim *sim, struct vns_timer *t)
+{
+    if (!vns_timer_pending(t))
+        return false;
+    heap_remove(sim, t);
+    return true;
+}
+
+/* --- one-shot calls, pooled ------------------------------------------------ */
+
+struct vns_call {
+    struct vns_timer timer;
+    vns_call_fn fn;
+    void *arg;
+    struct vns_call *next_free;
+};
+
+#define CALL_CHUNK 64
+struct vns_call_chunk {
+    struct vns_call_chunk *next;
+    struct vns_call calls[CALL_CHUNK];
+};
+
+static void call_fire(struct vns_sim *sim, struct vns_timer *t)
+{
+    struct vns_call *c = VNS_CONTAINER_OF(t, struct vns_call, timer);
+    vns_call_fn fn = c->fn;
+    void *arg = c->arg;
+
+    c->next_free = sim->call_free;   /* free first: fn may schedule again */
+    sim->call_free = c;
+    fn(sim, arg);
+}
+
+int vns_sim_call_at(struct vns_sim *sim, vns_time_t when, vns_call_fn fn, void *arg,
+                    uint32_t owner)
+{
+    return vns__sim_call(sim, when, fn, arg, VNS_EV_CALL, owner);
+}
+
+int vns__sim_call(struct vns_sim *sim, vns_time_t when, vns_call_fn fn, void *arg,
+                  unsigned kind, uint32_t owner)
+{
+    struct vns_call *c;
+    int err;
+
+    if (when < sim->now)
+        return -VNS_EINVAL;
+    if (!sim->call_free) {
+        struct vns_call_chunk *ch = vns_malloc(sizeof(*ch));
+
+        if (!ch)
+            return -VNS_ENOMEM;
+        ch->next = sim->call_chunks;
+        sim->call_chunks = ch;
+        for (int i = CALL_CHUNK - 1; i >= 0; i--) {
+            ch->calls[i].next_free = sim->call_free;
+            sim->call_free = &ch->calls[i];
+        }
+    }
+    c = sim->call_free;
+    vns_timer_init(&c->timer, call_fire, NULL, owner);
+    c->timer.kind = (uint16_t)kind;
+    c->fn = fn;
+    c->arg = arg;
+    err = vns_timer_arm(sim, &c->timer, when);
+    if (err)
+        return err;
+    sim->call_free = c->next_free;
+    return 0;
+}
+
+/* --- simulation -------------------------------------------------------------- */
+
+int vns_sim_create(const struct vns_sim_config *cfg, struct vns_sim **out)
+{
+    const char *pname = cfg && cfg->profile ? cfg->profile : "linux-5.4";
+    const struct vns_profile *prof = vns_profile_find(pname);
+    struct vns_sim *sim;
+
+    if (!prof)
+        return -VNS_ENOENT;
+    sim = vns_calloc(1, sizeof(*sim));
+    if (!sim)
+        return -VNS_ENOMEM;
+    sim->seed = cfg ? cfg->seed : 0;
+    sim->profile = prof;
+    sim->next_id = 1;
+    sim->fingerprint = vns_mix64(sim->seed ^ 0x766e657473696dull); /* "vnetsim" */
+    vns__cost_init(&sim->costs);
+    *out = sim;
+    return 0;
+}
+
+void vns_sim_destroy(struct vns_sim *sim)
+{
+    if (!sim)
+        return;
+    vns__cpu_destroy_all(sim);
+    while (sim->call_chunks) {
+        struct vns_call_chunk *ch = sim->call_chunks;
+
+        sim->call_chunks = ch->next;
+        vns_free(ch);
+    }
+    vns__probes_free(sim->probes);
+    vns_free(sim->heap);
+    vns_free(sim);
+}
+
+vns_time_t vns_sim_now(const struct vns_sim *sim) { return sim->now; }
+uint64_t vns_sim_seed(const struct vns_sim *sim) { return sim->seed; }
+struct vns_cost_table *vns_sim_costs(struct vns_sim *sim) { return &sim->costs; }
+const struct vns_profile *vns_sim_profile(const struct vns_sim *sim) { return sim->profile; }
+size_t vns_sim_pending(const struct vns_sim *sim) { return sim->heap_len; }
+uint64_t vns_sim_events_run(const struct vns_sim *sim) { return sim->events_run; }
+uint64_t vns_sim_fingerprint(const struct vns_sim *sim) { return sim->fingerprint; }
+uint32_t vns_sim_new_id(struct vns_sim *sim) { return sim->next_id++; }
+void vns_sim_stop(struct vns_sim *sim) { sim->stop = true; }
+bool vns_sim_stop_requested(const struct vns_sim *sim) { return sim->stop; }
+
+void vns_sim_rng(const struct vns_sim *sim, const char *stream, struct vns_rng *out)
+{
+    vns_rng_seed(out, sim->seed, stream);
+}
+
+vns_time_t vns_sim_next_time(const struct vns_sim *sim)
+{
+    return sim->heap_len ? sim->heap[0]->expires : VNS_TIME_NEVER;
+}
+
+void vns__sim_fingerprint_add(struct vns_sim *sim, vns_time_t t, unsigned kind, uint32_t owner)
+{
+    sim->fingerprint = vns_mix64(sim->fingerprint ^ t);
+    sim->fingerprint = vns_mix64(sim->fingerprint ^ (((uint64_t)kind << 32) | owner));
+}
+
+/* Pop and run the earliest event. */
+static void sim_run_one(struct vns_sim *sim)
+{
+    struct vns_timer *t = sim->heap[0];
+
+    heap_remove(sim, t);
+    sim->now = t->expires;
+    sim->events_run++;
+    vns__sim_fingerprint_add(sim, t->expires, t->kind, t->owner);
+    t->fn(sim, t);
+}
+
+size_t vns_sim_run_batch(struct vns_sim *sim, vns_time_t until, size_t max)
+{
+    size_t n = 0;
+
+    while (n < max && !sim->stop && sim->heap_len && sim->heap[0]->expires <= until) {
+        sim_run_one(sim);
+        n++;
+    }
+    return n;
+}
+
+void vns_sim_advance(struct vns_sim *sim, vns_time_t t)
+{
+    vns_time_t next = vns_sim_next_time(sim);
+
+    if (t > sim->now)
+        sim->now = next <= t ? next : t;
+}
+
+int vns_sim_run(struct vns_sim *sim, vns_time_t until)
+{
+    while (!sim->stop && sim->heap_len && sim->heap[0]->expires <= until)
+        sim_run_one(sim);
+    if (sim->stop)
+        return -VNS_ECANCELED;
+    if (until > sim->now)
+        sim->now = until;
+    return 0;
+}

@@ -1,0 +1,57 @@
+/* tests/support/vns_test.c -- helpers shared by the cmocka tests. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/vns_test.h"
+
+struct vns_sim *vns_test_sim(uint64_t seed)
+{
+    struct vns_sim *sim = NULL;
+
+    assert_int_equal(vns_sim_create(&(struct vns_sim_config){.seed = seed}, &sim), 0);
+    assert_non_null(sim);
+    return sim;
+}
+
+char *vns_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        buf = vns_malloc((size_t)n + 1);
+        if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+            vns_free(buf);
+            buf = NULL;
+        } else if (buf) {
+            buf[n] = '\0';
+            if (len)
+                *len = (size_t)n;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+char *vns_test_stacks_string(const struct vns_sim *sim, bool folded)
+{
+    FILE *f = tmpfile();
+    char *buf;
+    long n;
+
+    assert_non_null(f);
+    assert_int_equal(folded ? vns_probe_write_folded(sim, f) : vns_probe_write_stacks(sim, f), 0);
+    n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    buf = vns_malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}

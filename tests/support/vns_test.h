@@ -1,0 +1,26 @@
+/* tests/support/vns_test.h -- helpers shared by the cmocka tests. */
+#ifndef VNS_TEST_H
+#define VNS_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "vnetsim/vnetsim.h"
+
+/* Assert that every allocation made through vns_malloc was freed. */
+#define assert_no_leaks() assert_int_equal(vns_alloc_live(), 0)
+
+/* A simulation with @seed, asserted to be created. */
+struct vns_sim *vns_test_sim(uint64_t seed);
+
+/* Read a whole file into a NUL-terminated vns_malloc'd buffer (NULL on
+ * error); *len receives its length if non-NULL. */
+char *vns_test_read_file(const char *path, size_t *len);
+
+/* Write @sim's probe stacks (seed format) into a vns_malloc'd string. */
+char *vns_test_stacks_string(const struct vns_sim *sim, bool folded);
+
+#endif
