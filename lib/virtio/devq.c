@@ -1,0 +1,387 @@
+/* vnetsim -- virtqueue device side: creation, vq_err, indirect tables and
+ * the layout-independent entry points.
+ *
+ * Models drivers/vhost/vhost.c (baseline linux-6.6): vhost_vring_ioctl's
+ * checks of VHOST_SET_VRING_NUM/ADDR, vq_access_ok, vhost_vq_init_access,
+ * vq_err, get_indirect and translate_desc's use, and the exported
+ * vhost_add_used_and_signal/vhost_signal family. The ring walks are in
+ * devq_split.c (vhost_get_vq_desc) and devq_packed.c.
+ *
+ * Simplified: no IOTLB (so no -EAGAIN miss path), no dirty log, no
+ * per-region permissions, no error eventfd (the queue is marked broken and
+ * the check counted instead). */
+#include <string.h>
+
+#include "vnetsim/alloc.h"
+#include "virtio/virtq_int.h"
+
+static const char *const devq_err_names[VNS_DEVQ_ERR__COUNT] = {
+    [VNS_DEVQ_OK] = "ok",
+    [VNS_DEVQ_ERR_AVAIL_IDX] = "avail_idx",
+    [VNS_DEVQ_ERR_HEAD] = "head",
+    [VNS_DEVQ_ERR_DESC_INDEX] = "desc_index",
+    [VNS_DEVQ_ERR_LOOP] = "loop",
+    [VNS_DEVQ_ERR_TRANSLATE] = "translate",
+    [VNS_DEVQ_ERR_OUT_AFTER_IN] = "out_after_in",
+    [VNS_DEVQ_ERR_INDIRECT_LEN] = "indirect_len",
+    [VNS_DEVQ_ERR_INDIRECT_EMPTY] = "indirect_empty",
+    [VNS_DEVQ_ERR_INDIRECT_TRANSLATE] = "indirect_translate",
+    [VNS_DEVQ_ERR_INDIRECT_TOO_BIG] = "indirect_too_big",
+    [VNS_DEVQ_ERR_INDIRECT_LOOP] = "indirect_loop",
+    [VNS_DEVQ_ERR_INDIRECT_NESTED] = "indirect_nested",
+    [VNS_DEVQ_ERR_INDIRECT_DESC_TRANSLATE] = "indirect_desc_translate",
+    [VNS_DEVQ_ERR_INDIRECT_OUT_AFTER_IN] = "indirect_out_after_in",
+    [VNS_DEVQ_ERR_PACKED_ID] = "packed_id",
+    [VNS_DEVQ_ERR_PACKED_WRAP] = "packed_wrap",
+};
+
+const char *vns_devq_err_name(enum vns_devq_err e)
+{
+    if ((unsigned)e >= VNS_DEVQ_ERR__COUNT)
+        return "unknown";
+    return devq_err_names[e];
+}
+
+int vns__devq_err(struct vns_devq *dq, enum vns_devq_err why, int err, struct vns_ctx *ctx)
+{
+    VQ_CHARGE(ctx, vq_err, 0);
+    dq->stats.errors[why]++;
+    dq->last_err = why;
+    dq->broken = true;
+    return err;
+}
+
+int vns_devq_create(const struct vns_gmem_table *t, const struct vns_devq_config *cfg,
+                    struct vns_devq **out)
+{
+    const struct vns_virtq_addr *a = &cfg->addr;
+    bool split = cfg->layout == VNS_VIRTQ_SPLIT;
+    uint32_t num = cfg->num;
+    uint64_t dsz, asz, usz;
+    struct vns_devq *dq;
+    int err;
+
+    /* VHOST_SET_VRING_NUM: 0, too big, or (split) not a power of two. */
+    if (!vns_virtq_num_ok(cfg->layout, num))
+        return -VNS_EINVAL;
+    /* VHOST_SET_VRING_ADDR: avail & 1, used & 3. The desc table alignment
+     * is not checked (kernel-facts 7.6, 18). */
+    if ((a->avail & (split ? 1u : 3u)) || (a->used & 3u))
+        return -VNS_EINVAL;
+    dsz = split ? vns_vring_desc_table_size(num) : vns_vring_packed_desc_size(num);
+    asz = split ? vns_vring_avail_size(num) : VNS_VRING_PACKED_EVENT_SIZE;
+    usz = split ? vns_vring_used_size(num) : VNS_VRING_PACKED_EVENT_SIZE;
+    /* vq_access_ok: every part must be reachable through the table. */
+    if (!vns_gmem_table_access_ok(t, a->desc, dsz) || !vns_gmem_table_access_ok(t, a->avail, asz) ||
+        !vns_gmem_table_access_ok(t, a->used, usz))
+        return -VNS_EFAULT;
+    dq = vns_calloc(1, sizeof(*dq));
+    if (dq == NULL)
+        return -VNS_ENOMEM;
+    dq->table = t;
+    dq->mem = vns_gmem_table_mem(t);
+    dq->layout = cfg->layout;
+    dq->ops = split ? &vns__devq_split_ops : &vns__devq_packed_ops;
+    dq->num = num;
+    dq->event_idx = cfg->event_idx;
+    dq->notify_on_empty = cfg->notify_on_empty;
+    dq->signal = cfg->signal;
+    dq->signal_arg = cfg->signal_arg;
+    err = vns_gmem_area_init(&dq->desc, dq->mem, a->desc, dsz);
+    if (err)
+        goto err_free;
+    err = vns_gmem_area_init(&dq->avail, dq->mem, a->avail, asz);
+    if (err)
+        goto err_desc;
+    err = vns_gmem_area_init(&dq->used, dq->mem, a->used, usz);
+    if (err)
+        goto err_avail;
+    dq->indirect = vns_calloc(VNS_DEVQ_INDIRECT_IOV, sizeof(*dq->indirect));
+    if (dq->indirect == NULL) {
+        err = -VNS_ENOMEM;
+        goto err_used;
+    }
+    if (!split) {
+        dq->pk_count = vns_calloc(num, sizeof(*dq->pk_count));
+        dq->pk_hist = vns_calloc(num, sizeof(*dq->pk_hist));
+        if (dq->pk_count == NULL || dq->pk_hist == NULL) {
+            err = -VNS_ENOMEM;
+            goto err_arrays;
+        }
+        /* Both wrap counters start at 1 (2.8.1). */
+        dq->avail_wrap = true;
+        dq->used_wrap = true;
+    } else {
+        /* VHOST_SET_VRING_BASE, then vhost_vq_init_access ->
+         * vhost_init_used: write used->flags, read back used->idx. */
+        dq->last_avail_idx = cfg->base;
+        dq->avail_idx = cfg->base;
+        vns_gmem_area_write_le16(&dq->used, VNS_VRING_USED_FLAGS, dq->used_flags);
+        dq->last_used_idx = vns_gmem_area_read_le16(&dq->used, VNS_VRING_USED_IDX);
+    }
+    dq->signalled_used_valid = false;
+    *out = dq;
+    return 0;
+
+err_arrays:
+    vns_free(dq->pk_hist);
+    vns_free(dq->pk_count);
+    vns_free(dq->indirect);
+err_used:
+    vns_gmem_area_fini(&dq->used);
+err_avail:
+    vns_gmem_area_fini(&dq->avail);
+err_desc:
+    vns_gmem_area_fini(&dq->desc);
+err_free:
+    vns_free(dq);
+    return err;
+}
+
+void vns_devq_destroy(struct vns_devq *dq)
+{
+    if (dq == NULL)
+        return;
+    vns_free(dq->pk_hist);
+    vns_free(dq->pk_count);
+    vns_free(dq->indirect);
+    vns_gmem_area_fini(&dq->used);
+    vns_gmem_area_fini(&dq->avail);
+    vns_gmem_area_fini(&dq->desc);
+    vns_free(dq);
+}
+
+int vns__devq_push_desc(struct vns_devq *dq, uint64_t addr, uint32_t len, uint16_t flags,
+                        struct vns_iov *iov, unsigned iov_size, unsigned *out_num,
+                        unsigned *in_num, enum vns_devq_err why_tr,
+                        enum vns_devq_err why_order, struct vns_ctx *ctx)
+{
+    unsigned iov_count = *in_num + *out_num;
+    int ret;
+
+    VQ_CHARGE(ctx, translate_desc, 0);
+    dq->stats.descs++;
+    ret = vns_gmem_table_translate(dq->table, addr, len, iov + iov_count, iov_size - iov_count);
+    if (VNS_UNLIKELY(ret < 0))
+        return vns__devq_err(dq, why_tr, ret, ctx);   /* "Translation failure %d ..." */
+    if (flags & VNS_VRING_DESC_F_WRITE) {
+        /* If this is an input descriptor, increment that count. */
+        *in_num += (unsigned)ret;
+    } else {
+        /* If it's an output descriptor, they're all supposed to come
+         * before any input descriptors. LINUX: the test is on the number
+         * of in segments, so a zero-length in descriptor does not count. */
+        if (VNS_UNLIKELY(*in_num))
+            return vns__devq_err(dq, why_order, -VNS_EINVAL, ctx);
+        *out_num += (unsigned)ret;
+    }
+    return 0;
+}
+
+int vns__devq_get_indirect(struct vns_devq *dq, uint64_t addr, uint32_t len, bool split,
+                           struct vns_iov *iov, unsigned iov_size, unsigned *out_num,
+                           unsigned *in_num, struct vns_ctx *ctx)
+{
+    unsigned count, found = 0, seg = 0, nseg;
+    uint64_t seg_off = 0;
+    uint8_t d[16];
+    uint16_t flags;
+    int ret;
+
+    VQ_ENTER(ctx, get_indirect);
+    /* Sanity check */
+    if (VNS_UNLIKELY(len % 16u)) {
+        ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_LEN, -VNS_EINVAL, ctx);
+        goto out;
+    }
+    ret = vns_gmem_table_translate(dq->table, addr, len, dq->indirect, VNS_DEVQ_INDIRECT_IOV);
+    if (VNS_UNLIKELY(ret < 0)) {
+        ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_TRANSLATE, ret, ctx);
+        goto out;
+    }
+    nseg = (unsigned)ret;
+    count = len / 16u;
+    /* Buffers are chained via a 16 bit next field, so we can have at most
+     * 2^16 of these. */
+    if (VNS_UNLIKELY(count > 65535u + 1u)) {
+        ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_TOO_BIG, -VNS_E2BIG, ctx);
+        goto out;
+    }
+    /* LINUX: the table is read sequentially through an iov_iter over the
+     * translated segments; the entries' next fields are not followed. */
+    do {
+        unsigned got = 0;
+
+        if (VNS_UNLIKELY(++found > count)) {
+            ret = vns__devq_err(dq, count ? VNS_DEVQ_ERR_INDIRECT_LOOP : VNS_DEVQ_ERR_INDIRECT_EMPTY,
+                                -VNS_EINVAL, ctx);
+            goto out;
+        }
+        while (got < 16u && seg < nseg) {   /* copy_from_iter_full */
+            uint64_t room = dq->indirect[seg].len - seg_off;
+            unsigned c = room < 16u - got ? (unsigned)room : 16u - got;
+
+            (void)vns_gmem_copy_out(dq->mem, dq->indirect[seg].addr + seg_off, d + got, c);
+            got += c;
+            seg_off += c;
+            if (seg_off == dq->indirect[seg].len) {
+                seg++;
+                seg_off = 0;
+            }
+        }
+        if (VNS_UNLIKELY(got < 16u)) {       /* "Failed indirect descriptor" */
+            ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_LOOP, -VNS_EINVAL, ctx);
+            goto out;
+        }
+        flags = vns_le16_load(d + (split ? VNS_VRING_DESC_FLAGS : VNS_VRING_PACKED_DESC_FLAGS));
+        if (VNS_UNLIKELY(flags & VNS_VRING_DESC_F_INDIRECT)) {
+            ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_NESTED, -VNS_EINVAL, ctx);
+            goto out;
+        }
+        ret = vns__devq_push_desc(dq, vns_le64_load(d), vns_le32_load(d + 8), flags, iov,
+                                  iov_size, out_num, in_num,
+                                  VNS_DEVQ_ERR_INDIRECT_DESC_TRANSLATE,
+                                  VNS_DEVQ_ERR_INDIRECT_OUT_AFTER_IN, ctx);
+        if (ret)
+            goto out;
+    } while (split ? (flags & VNS_VRING_DESC_F_NEXT) != 0 : found < count);
+    ret = 0;
+out:
+    VQ_EXIT(ctx);
+    return ret;
+}
+
+/* --- entry points ------------------------------------------------------------ */
+
+int vns_devq_get_vq_desc(struct vns_devq *dq, struct vns_iov *iov, unsigned iov_size,
+                         unsigned *out_num, unsigned *in_num, struct vns_ctx *ctx)
+{
+    int ret;
+
+    if (VNS_UNLIKELY(dq->broken))
+        return -VNS_EIO;
+    VQ_ENTER(ctx, vhost_get_vq_desc);
+    ret = dq->ops->get_vq_desc(dq, iov, iov_size, out_num, in_num, ctx);
+    if (ret >= 0)
+        dq->stats.heads++;
+    else if (ret == -VNS_EAGAIN)
+        dq->stats.empty++;
+    VQ_EXIT(ctx);
+    return ret;
+}
+
+void vns_devq_discard_vq_desc(struct vns_devq *dq, unsigned n, struct vns_ctx *ctx)
+{
+    VQ_ENTER(ctx, vhost_discard_vq_desc);
+    dq->ops->discard(dq, n);
+    VQ_EXIT(ctx);
+}
+
+int vns_devq_add_used_n(struct vns_devq *dq, const struct vns_used_elem *heads, unsigned count,
+                        struct vns_ctx *ctx)
+{
+    int ret;
+
+    VQ_ENTER(ctx, vhost_add_used_n);
+    ret = dq->ops->add_used_n(dq, heads, count);
+    if (ret == 0)
+        dq->stats.used += count;
+    VQ_EXIT(ctx);
+    return ret;
+}
+
+int vns_devq_add_used(struct vns_devq *dq, uint32_t head, uint32_t len, struct vns_ctx *ctx)
+{
+    struct vns_used_elem e = {.id = head, .len = len};
+    int ret;
+
+    VQ_ENTER(ctx, vhost_add_used);
+    ret = vns_devq_add_used_n(dq, &e, 1, ctx);
+    VQ_EXIT(ctx);
+    return ret;
+}
+
+bool vns_devq_notify(struct vns_devq *dq, struct vns_ctx *ctx)
+{
+    bool yes;
+
+    VQ_ENTER(ctx, vhost_notify);
+    /* Flush out used index updates. This is paired with the barrier that
+     * the guest executes when enabling interrupts. */
+    vns_gmem_mb(dq->mem);
+    yes = dq->ops->notify(dq);
+    if (yes)
+        dq->stats.signals++;
+    else
+        dq->stats.signals_suppressed++;
+    VQ_EXIT(ctx);
+    return yes;
+}
+
+bool vns_devq_signal(struct vns_devq *dq, struct vns_ctx *ctx)
+{
+    bool yes;
+
+    VQ_ENTER(ctx, vhost_signal);
+    yes = vns_devq_notify(dq, ctx);
+    if (yes && dq->signal)
+        dq->signal(dq, dq->signal_arg);
+    VQ_EXIT(ctx);
+    return yes;
+}
+
+int vns_devq_add_used_and_signal(struct vns_devq *dq, uint32_t head, uint32_t len,
+                                 struct vns_ctx *ctx)
+{
+    int ret = vns_devq_add_used(dq, head, len, ctx);
+
+    (void)vns_devq_signal(dq, ctx);
+    return ret;
+}
+
+bool vns_devq_enable_notify(struct vns_devq *dq, struct vns_ctx *ctx)
+{
+    bool more;
+
+    VQ_ENTER(ctx, vhost_enable_notify);
+    more = dq->ops->enable_notify(dq);
+    VQ_EXIT(ctx);
+    return more;
+}
+
+void vns_devq_disable_notify(struct vns_devq *dq, struct vns_ctx *ctx)
+{
+    VQ_ENTER(ctx, vhost_disable_notify);
+    dq->ops->disable_notify(dq);
+    VQ_EXIT(ctx);
+}
+
+bool vns_devq_avail_empty(struct vns_devq *dq, struct vns_ctx *ctx)
+{
+    bool empty;
+
+    VQ_ENTER(ctx, vhost_vq_avail_empty);
+    empty = dq->ops->avail_empty(dq);
+    VQ_EXIT(ctx);
+    return empty;
+}
+
+bool vns_devq_is_broken(const struct vns_devq *dq)
+{
+    return dq->broken;
+}
+
+enum vns_devq_err vns_devq_last_err(const struct vns_devq *dq)
+{
+    return dq->last_err;
+}
+
+uint32_t vns_devq_num(const struct vns_devq *dq)
+{
+    return dq->num;
+}
+
+const struct vns_devq_stats *vns_devq_stats(const struct vns_devq *dq)
+{
+    return &dq->stats;
+}
