@@ -1,4 +1,53 @@
-/* sim/main.c -- the vnetsim command (placeholder until sim/cli.c lands) */
+/* sim/main.c -- the vnetsim command: subcommand dispatch and help. */
 #include <stdio.h>
-#include "vnetsim/vnetsim.h"
-int main(void) { return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: vnetsim <command> [options]\n"
+          "\n"
+          "Deterministic simulator of the Linux virtualized network stack\n"
+          "(virtio-net -> virtqueue -> vhost-net -> tun/tap -> bridge -> TCP/IP).\n"
+          "\n"
+          "commands:\n"
+          "  run [options]      run the default scenario (the engine demo until\n"
+          "                     scenario files land); `vnetsim run --help`\n"
+          "  funcs              list the modelled kernel functions and their costs\n"
+          "  profiles           list the kernel profiles\n"
+          "  version            print the version\n"
+          "  help               this text\n",
+          f);
+}
+
+static int cmd_profiles(void)
+{
+    for (const char *const *p = vns_profile_names(); *p; p++)
+        printf("%s%s\n", *p, p == vns_profile_names() ? " (default)" : "");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "funcs"))
+        return cmd_funcs(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "profiles"))
+        return cmd_profiles();
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("vnetsim %s\n", VNS_VERSION_STRING);
+        return 0;
+    }
+    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    cli_error("unknown command '%s' (try 'vnetsim help')", argv[1]);
+    return 2;
+}

@@ -41,5 +41,7 @@ VNS_EXTERN int vns_demo_create(struct vns_sim *sim, const struct vns_demo_config
                                struct vns_demo **out);
 VNS_EXTERN void vns_demo_destroy(struct vns_demo *d);
 VNS_EXTERN void vns_demo_stats(const struct vns_demo *d, struct vns_demo_stats *st);
+/* The demo's CPUs: 0 host/cpu0, 1 host/cpu1, 2 the guest's vm1/cpu0. */
+VNS_EXTERN struct vns_cpu *vns_demo_cpu(const struct vns_demo *d, unsigned i);
 
 #endif

@@ -15,6 +15,7 @@
 #include "vnetsim/sim.h"
 #include "vnetsim/cpu.h"
 #include "vnetsim/trace.h"
+#include "vnetsim/units.h"
 #include "vnetsim/demo.h"
 
 #endif

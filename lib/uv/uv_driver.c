@@ -150,9 +150,17 @@ void vns_uv_runner_stop(struct vns_uv_runner *r)
 
 struct run_result {
     vns_uv_done_fn user_done;
+    vns_uv_progress_fn user_progress;
     void *user_arg;
     int status;
 };
+
+static void run_progress(struct vns_sim *sim, void *arg)
+{
+    struct run_result *res = arg;
+
+    res->user_progress(sim, res->user_arg);
+}
 
 static void run_done(struct vns_sim *sim, int status, void *arg)
 {
@@ -174,7 +182,10 @@ int vns_uv_run(struct vns_sim *sim, const struct vns_uv_run_opts *opts)
         return -VNS_EINVAL;
     o = *opts;
     res.user_done = o.done;
+    res.user_progress = o.progress;
     res.user_arg = o.arg;
+    if (o.progress)
+        o.progress = run_progress;
     o.done = run_done;
     o.arg = &res;
     if (uv_loop_init(&loop) < 0)

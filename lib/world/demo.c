@@ -171,3 +171,8 @@ void vns_demo_stats(const struct vns_demo *d, struct vns_demo_stats *st)
     st->host_busy_ns[1] = vns_cpu_stats(d->host[1])->busy_ns;
     st->guest_busy_ns = g->busy_ns;
 }
+
+struct vns_cpu *vns_demo_cpu(const struct vns_demo *d, unsigned i)
+{
+    return i < 2 ? d->host[i] : i == 2 ? d->vcpu : NULL;
+}

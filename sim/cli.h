@@ -1,0 +1,27 @@
+/* sim/cli.h -- the vnetsim command: shared helpers. */
+#ifndef VNETSIM_CLI_H
+#define VNETSIM_CLI_H
+
+#include <stdio.h>
+#include "vnetsim/vnetsim.h"
+
+/* An output file written whole or not at all: data goes to a temporary
+ * file beside the target, renamed over it only on success. */
+struct cli_out {
+    FILE *f;
+    char path[1024];
+    char tmp[1100];
+};
+
+int cli_out_open(struct cli_out *o, const char *path);
+/* Close and rename into place; on any write error remove the temporary
+ * file and return -VNS_EIO. */
+int cli_out_commit(struct cli_out *o);
+void cli_out_abort(struct cli_out *o);
+
+void cli_error(const char *fmt, ...) VNS_PRINTF(1, 2);
+
+int cmd_run(int argc, char **argv);
+int cmd_funcs(int argc, char **argv);
+
+#endif

@@ -1,0 +1,454 @@
+/* sim/cmd_run.c -- `vnetsim run`: run a simulation inside a libuv loop,
+ * print a summary, write the requested outputs (each whole or not at all).
+ *
+ * Until scenario files land (issue 7) the default scenario is the engine
+ * demo (include/vnetsim/demo.h). */
+#define _XOPEN_SOURCE 700   /* isatty, fileno */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "cli.h"
+#include "vnetsim/uv.h"
+
+#define MAX_PROBES 64
+#define MAX_SETS 64
+
+struct run_opts {
+    uint64_t seed;
+    vns_time_t duration;
+    const char *profile;
+    const char *probes[MAX_PROBES];
+    int nprobes;
+    const char *sets[MAX_SETS];
+    int nsets;
+    const char *stacks, *folded, *stats_json;
+    double pace;
+    bool quiet, progress;
+    struct vns_demo_config demo;
+};
+
+static void run_usage(FILE *f)
+{
+    fputs("usage: vnetsim run [options]\n"
+          "\n"
+          "Runs the default scenario: the engine demo, a guest process kicking a\n"
+          "host kthread through shared memory with notification suppression, the\n"
+          "kthread signalling back by interrupt, completions in guest softirq.\n"
+          "\n"
+          "options:\n"
+          "  --seed N            RNG seed (default 42)\n"
+          "  --duration T        simulated time, with unit: 10ms, 1s (default 100ms)\n"
+          "  --profile NAME      kernel profile (default linux-5.4; see `vnetsim profiles`)\n"
+          "  --items N           demo: items to send (default 200000)\n"
+          "  --queue N           demo: queue size, a power of two (default 256)\n"
+          "  --shared-cpu        demo: pin the worker on the vCPU's host CPU\n"
+          "  --set KEY=VALUE     override: cost.FUNC=NS[/PS_PER_BYTE], cpu_mhz=N\n"
+          "  --probe FUNC        record the stacks seen at FUNC (repeatable)\n"
+          "  --stacks FILE       write each distinct probed stack (seed format)\n"
+          "  --folded FILE       write flamegraph-collapsed stacks with counts\n"
+          "  --stats-json FILE   write all figures as JSON\n"
+          "  --pace X            run at most X times faster than real time (0 = no limit)\n"
+          "  --progress          print progress to stderr (default when it is a terminal)\n"
+          "  --quiet             print nothing but errors\n"
+          "\n"
+          "exit status: 0 done, 1 an output could not be written, 2 bad usage,\n"
+          "130 interrupted (SIGINT; outputs are still written)\n",
+          f);
+}
+
+/* "--name value" or "--name=value". Returns the value or NULL. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        cli_error("%s needs a value", name);
+        exit(2);
+    }
+    return argv[++*i];
+}
+
+static uint64_t need_u64(const char *name, const char *v, uint64_t min, uint64_t max)
+{
+    uint64_t x;
+
+    if (vns_parse_u64(v, &x) < 0 || x < min || x > max) {
+        cli_error("%s: '%s' is not an integer in %" PRIu64 "..%" PRIu64, name, v, min, max);
+        exit(2);
+    }
+    return x;
+}
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+    const char *v;
+
+    o->seed = 42;
+    o->duration = VNS_MSEC(100);
+    o->progress = isatty(fileno(stderr));
+    o->demo = (struct vns_demo_config){.items = 200000, .queue_size = 256, .write_ns = 250,
+                                       .work_ns = 300, .complete_ns = 120};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            run_usage(stdout);
+            exit(0);
+        } else if ((v = opt_value(argc, argv, &i, "--seed"))) {
+            o->seed = need_u64("--seed", v, 0, UINT64_MAX);
+        } else if ((v = opt_value(argc, argv, &i, "--duration"))) {
+            if (vns_parse_time(v, &o->duration) < 0 || o->duration == 0) {
+                cli_error("--duration: '%s' is not a time such as 10ms or 1s", v);
+                return -1;
+            }
+        } else if ((v = opt_value(argc, argv, &i, "--profile"))) {
+            o->profile = v;
+        } else if ((v = opt_value(argc, argv, &i, "--items"))) {
+            o->demo.items = need_u64("--items", v, 1, UINT64_MAX);
+        } else if ((v = opt_value(argc, argv, &i, "--queue"))) {
+            o->demo.queue_size = (uint32_t)need_u64("--queue", v, 1, 32768);
+            if (o->demo.queue_size & (o->demo.queue_size - 1)) {
+                cli_error("--queue: %s is not a power of two", v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--shared-cpu")) {
+            o->demo.shared_cpu = true;
+        } else if ((v = opt_value(argc, argv, &i, "--set"))) {
+            if (o->nsets == MAX_SETS) {
+                cli_error("too many --set options (at most %d)", MAX_SETS);
+                return -1;
+            }
+            o->sets[o->nsets++] = v;
+        } else if ((v = opt_value(argc, argv, &i, "--probe"))) {
+            if (o->nprobes == MAX_PROBES) {
+                cli_error("too many --probe options (at most %d)", MAX_PROBES);
+                return -1;
+            }
+            o->probes[o->nprobes++] = v;
+        } else if ((v = opt_value(argc, argv, &i, "--stacks"))) {
+            o->stacks = v;
+        } else if ((v = opt_value(argc, argv, &i, "--folded"))) {
+            o->folded = v;
+        } else if ((v = opt_value(argc, argv, &i, "--stats-json"))) {
+            o->stats_json = v;
+        } else if ((v = opt_value(argc, argv, &i, "--pace"))) {
+            char *end;
+
+            o->pace = strtod(v, &end);
+            if (*end || !(o->pace >= 0) || o->pace > 1e12) {
+                cli_error("--pace: '%s' is not a factor such as 1 or 0.5", v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            o->quiet = true;
+            o->progress = false;
+        } else if (!strcmp(a, "--progress")) {
+            o->progress = true;
+        } else if (a[0] == '-') {
+            cli_error("unknown option '%s' (try 'vnetsim run --help')", a);
+            return -1;
+        } else {
+            cli_error("'%s': scenario files are not supported yet; run the default "
+                      "scenario with no file", a);
+            return -1;
+        }
+    }
+    if ((o->stacks || o->folded) && !o->nprobes) {
+        cli_error("--stacks and --folded need at least one --probe FUNC");
+        return -1;
+    }
+    return 0;
+}
+
+/* --set KEY=VALUE: cost.FUNC=NS[/PS] or cpu_mhz=N. */
+static int apply_set(struct vns_sim *sim, const char *kv)
+{
+    char key[128];
+    const char *eq = strchr(kv, '=');
+    size_t klen = eq ? (size_t)(eq - kv) : 0;
+    int err;
+
+    if (!eq || klen == 0 || klen >= sizeof(key)) {
+        cli_error("--set '%s': expected KEY=VALUE", kv);
+        return -1;
+    }
+    memcpy(key, kv, klen);
+    key[klen] = '\0';
+    if (!strcmp(key, "cpu_mhz")) {
+        uint64_t mhz;
+
+        if (vns_parse_u64(eq + 1, &mhz) < 0 || mhz > 100000 ||
+            vns_cost_set_cpu_mhz(vns_sim_costs(sim), (unsigned)mhz) < 0) {
+            cli_error("--set cpu_mhz: '%s' is not a clock in 100..10000 MHz", eq + 1);
+            return -1;
+        }
+        return 0;
+    }
+    if (!strncmp(key, "cost.", 5)) {
+        char val[64];
+        char *slash;
+        vns_time_t ns;
+        uint64_t ps = 0;
+        bool has_ps = false;
+
+        snprintf(val, sizeof(val), "%s", eq + 1);
+        slash = strchr(val, '/');
+        if (slash) {
+            *slash = '\0';
+            has_ps = true;
+            if (vns_parse_u64(slash + 1, &ps) < 0 || ps > 1000000000) {
+                cli_error("--set %s: '%s' is not picoseconds per byte", key, slash + 1);
+                return -1;
+            }
+        }
+        if (vns_parse_time(val, &ns) < 0 || ns > 1000000000) {
+            cli_error("--set %s: '%s' is not a cost such as 120 or 1.5us", key, val);
+            return -1;
+        }
+        err = vns_cost_set(vns_sim_costs(sim), key + 5, (int64_t)ns, has_ps ? (int64_t)ps : -1);
+        if (err == -VNS_ENOENT) {
+            cli_error("--set %s: no modelled function or parameter '%s' (see 'vnetsim funcs')",
+                      key, key + 5);
+            return -1;
+        }
+        return err ? -1 : 0;
+    }
+    cli_error("--set: unknown key '%s' (expected cost.FUNC or cpu_mhz)", key);
+    return -1;
+}
+
+struct run_state {
+    struct run_opts *o;
+    uint64_t wall0;
+    uint64_t last_progress;
+};
+
+static void on_progress(struct vns_sim *sim, void *arg)
+{
+    struct run_state *rs = arg;
+    uint64_t now = uv_hrtime();
+
+    if (!rs->o->progress || now - rs->last_progress < 500000000u)
+        return;
+    rs->last_progress = now;
+    fprintf(stderr, "\rvnetsim: %5.1f%% simulated (%.3f of %.3f s), %" PRIu64 " events",
+            100.0 * (double)vns_sim_now(sim) / (double)rs->o->duration, (double)vns_sim_now(sim) / 1e9,
+            (double)rs->o->duration / 1e9, vns_sim_events_run(sim));
+    fflush(stderr);
+}
+
+static json_t *cpu_json(const char *name, const struct vns_cpu_stats *s, vns_time_t t)
+{
+    return json_pack("{s:s, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", name,
+                     "busy_ns", (json_int_t)s->busy_ns, "utilization", t ? (double)s->busy_ns / (double)t : 0.0,
+                     "irqs", (json_int_t)s->irqs,
+                     "softirq_at_irq_exit", (json_int_t)s->softirq_runs[VNS_SOFTIRQ_AT_IRQ_EXIT],
+                     "softirq_at_bh_enable", (json_int_t)s->softirq_runs[VNS_SOFTIRQ_AT_BH_ENABLE],
+                     "softirq_in_ksoftirqd", (json_int_t)s->softirq_runs[VNS_SOFTIRQ_IN_KSOFTIRQD],
+                     "context_switches", (json_int_t)s->ctx_switches, "vmexits", (json_int_t)s->vmexits,
+                     "halts", (json_int_t)s->halts, "halt_wakeups", (json_int_t)s->halt_wakeups);
+}
+
+static int write_stats_json(const char *path, struct vns_sim *sim, const struct run_opts *o,
+                            const struct vns_demo *demo, const struct vns_demo_stats *st,
+                            int status, double wall_s)
+{
+    struct cli_out out;
+    char fp[32];
+    json_t *root, *cpus;
+    int err;
+
+    snprintf(fp, sizeof(fp), "0x%016" PRIx64, vns_sim_fingerprint(sim));
+    cpus = json_array();
+    for (unsigned i = 0; vns_demo_cpu(demo, i); i++) {
+        struct vns_cpu *c = vns_demo_cpu(demo, i);
+
+        json_array_append_new(cpus, cpu_json(vns_cpu_name(c), vns_cpu_stats(c), vns_sim_now(sim)));
+    }
+    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+                     "vnetsim", VNS_VERSION_STRING, "scenario", "engine-demo",
+                     "profile", vns_profile_name(vns_sim_profile(sim)),
+                     "seed", (json_int_t)o->seed, "sim_time_ns", (json_int_t)vns_sim_now(sim),
+                     "events", (json_int_t)vns_sim_events_run(sim), "fingerprint", fp,
+                     "interrupted", status != 0, "wall_seconds", wall_s, "cpus", cpus,
+                     "demo", "items", (json_int_t)o->demo.items, "produced", (json_int_t)st->produced,
+                     "consumed", (json_int_t)st->consumed, "completed", (json_int_t)st->completed,
+                     "kicks", (json_int_t)st->kicks, "interrupts", (json_int_t)st->irqs,
+                     "worker_wakeups", (json_int_t)st->worker_wakeups,
+                     "writer_full_waits", (json_int_t)st->writer_full_waits,
+                     "softirq_at_irq_exit", (json_int_t)st->softirq_irq_exit,
+                     "softirq_in_ksoftirqd", (json_int_t)st->softirq_ksoftirqd,
+                     "vcpu_halts", (json_int_t)st->vcpu_halts,
+                     "finish_time_ns", (json_int_t)st->finish_time,
+                     "guest_busy_ns", (json_int_t)st->guest_busy_ns);
+    if (!root || cli_out_open(&out, path) < 0) {
+        json_decref(root);
+        return -1;
+    }
+    err = json_dumpf(root, out.f, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fputc('\n', out.f) == EOF;
+    json_decref(root);
+    if (err) {
+        cli_out_abort(&out);
+        cli_error("%s: write failed; nothing written", path);
+        return -1;
+    }
+    return cli_out_commit(&out) < 0 ? -1 : 0;
+}
+
+static int write_probe_file(const char *path, struct vns_sim *sim, bool folded)
+{
+    struct cli_out out;
+
+    if (cli_out_open(&out, path) < 0)
+        return -1;
+    if ((folded ? vns_probe_write_folded(sim, out.f) : vns_probe_write_stacks(sim, out.f)) < 0) {
+        cli_out_abort(&out);
+        cli_error("%s: write failed; nothing written", path);
+        return -1;
+    }
+    return cli_out_commit(&out) < 0 ? -1 : 0;
+}
+
+static void per_item(const char *what, uint64_t n, uint64_t items)
+{
+    printf("  %-28s %10" PRIu64 "   %.4f per item\n", what, n, items ? (double)n / (double)items : 0.0);
+}
+
+static void print_summary(struct vns_sim *sim, const struct run_opts *o, const struct vns_demo_stats *st,
+                          int status, double wall_s)
+{
+    char a[32], b[32];
+    vns_time_t t = vns_sim_now(sim);
+
+    printf("vnetsim %s: engine demo (default scenario), profile %s, seed %" PRIu64 "%s\n",
+           VNS_VERSION_STRING, vns_profile_name(vns_sim_profile(sim)), o->seed,
+           status ? " -- INTERRUPTED" : "");
+    printf("simulated %s in %.3f s of wall time (%.1fx real time), %" PRIu64 " events\n",
+           vns_format_time(t, a, sizeof(a)), wall_s, wall_s > 0 ? (double)t / 1e9 / wall_s : 0.0,
+           vns_sim_events_run(sim));
+    printf("items: %" PRIu64 " of %" PRIu64 " completed", st->completed, o->demo.items);
+    if (st->completed == o->demo.items)
+        printf(" at %s (%.2f Mitems/s)", vns_format_time(st->finish_time, b, sizeof(b)),
+               st->finish_time ? (double)st->completed * 1e3 / (double)st->finish_time : 0.0);
+    printf("\n");
+    per_item("kicks (VM exits)", st->kicks, st->completed);
+    per_item("interrupts", st->irqs, st->completed);
+    per_item("worker wake-ups", st->worker_wakeups, st->completed);
+    per_item("softirq runs at irq_exit", st->softirq_irq_exit, st->completed);
+    per_item("softirq runs in ksoftirqd", st->softirq_ksoftirqd, st->completed);
+    per_item("vCPU halts", st->vcpu_halts, st->completed);
+    printf("  %-28s %10" PRIu64 "\n", "writer waits (queue full)", st->writer_full_waits);
+    printf("cpu busy: host/cpu0 %.1f%%, host/cpu1 %.1f%%, guest vm1/cpu0 %.1f%%\n",
+           t ? 100.0 * (double)st->host_busy_ns[0] / (double)t : 0.0,
+           t ? 100.0 * (double)st->host_busy_ns[1] / (double)t : 0.0,
+           t ? 100.0 * (double)st->guest_busy_ns / (double)t : 0.0);
+    for (int i = 0; i < o->nprobes; i++) {
+        int f = vns_func_lookup(o->probes[i]);
+
+        printf("probe %s: %" PRIu64 " hits\n", o->probes[i], f >= 0 ? vns_probe_hits(sim, f) : 0);
+    }
+    printf("fingerprint: 0x%016" PRIx64 "\n", vns_sim_fingerprint(sim));
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_opts o = {0};
+    struct vns_sim *sim = NULL;
+    struct vns_demo *demo = NULL;
+    struct vns_demo_stats st;
+    struct run_state rs = {&o, 0, 0};
+    int err, status, rc = 0;
+    double wall_s;
+
+    if (parse_args(argc, argv, &o) < 0)
+        return 2;
+    err = vns_sim_create(&(struct vns_sim_config){.seed = o.seed, .profile = o.profile}, &sim);
+    if (err == -VNS_ENOENT) {
+        cli_error("--profile: no kernel profile '%s' (see 'vnetsim profiles')", o.profile);
+        return 2;
+    }
+    if (err) {
+        cli_error("cannot create the simulation: %s", vns_strerror(err));
+        return 1;
+    }
+    for (int i = 0; i < o.nsets; i++) {
+        if (apply_set(sim, o.sets[i]) < 0) {
+            vns_sim_destroy(sim);
+            return 2;
+        }
+    }
+    for (int i = 0; i < o.nprobes; i++) {
+        err = vns_probe_add(sim, o.probes[i]);
+        if (err) {
+            cli_error("--probe %s: %s", o.probes[i],
+                      err == -VNS_ENOENT ? "no such modelled function (see 'vnetsim funcs')"
+                                         : "not a function (a cost parameter)");
+            vns_sim_destroy(sim);
+            return 2;
+        }
+    }
+    err = vns_demo_create(sim, &o.demo, &demo);
+    if (err) {
+        cli_error("cannot build the demo: %s", vns_strerror(err));
+        vns_sim_destroy(sim);
+        return 1;
+    }
+    rs.wall0 = uv_hrtime();
+    status = vns_uv_run(sim, &(struct vns_uv_run_opts){.until = o.duration, .pace = o.pace,
+                                                       .handle_sigint = true,
+                                                       .progress = on_progress, .arg = &rs});
+    wall_s = (double)(uv_hrtime() - rs.wall0) / 1e9;
+    if (o.progress && rs.last_progress)
+        fputc('\n', stderr);
+    vns_demo_stats(demo, &st);
+    if (!o.quiet)
+        print_summary(sim, &o, &st, status, wall_s);
+    /* Outputs are written even after SIGINT: what was simulated is kept. */
+    if (o.stacks && write_probe_file(o.stacks, sim, false) < 0)
+        rc = 1;
+    if (o.folded && write_probe_file(o.folded, sim, true) < 0)
+        rc = 1;
+    if (o.stats_json && write_stats_json(o.stats_json, sim, &o, demo, &st, status, wall_s) < 0)
+        rc = 1;
+    vns_demo_destroy(demo);
+    vns_sim_destroy(sim);
+    if (rc)
+        return rc;
+    return status == -VNS_ECANCELED ? 130 : (status ? 1 : 0);
+}
+
+int cmd_funcs(int argc, char **argv)
+{
+    const struct vns_profile *p = vns_profile_find(argc > 1 ? argv[1] : "linux-5.4");
+    struct vns_sim *sim;
+
+    if (!p) {
+        cli_error("no kernel profile '%s'", argv[1]);
+        return 2;
+    }
+    if (vns_sim_create(&(struct vns_sim_config){.profile = vns_profile_name(p)}, &sim) < 0)
+        return 1;
+    printf("%-36s %-36s %8s %8s\n", "function", "symbol (" "profile)", "ns/call", "ps/byte");
+    for (int f = 0; f < VNS_FN__COUNT; f++) {
+        uint32_t c, b;
+
+        vns_cost_get(vns_sim_costs(sim), f, &c, &b);
+        printf("%-36s %-36s %8u %8u%s\n", vns_func_name(f),
+               vns_func_is_param(f) ? "-" : vns_profile_symbol(p, f), c, b,
+               vns_func_is_param(f) ? "  (parameter)" : "");
+    }
+    vns_sim_destroy(sim);
+    return 0;
+}

@@ -1,0 +1,60 @@
+/* sim/output.c -- outputs written whole or not at all. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("vnetsim: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_out_open(struct cli_out *o, const char *path)
+{
+    static unsigned serial;
+
+    memset(o, 0, sizeof(*o));
+    if (strlen(path) >= sizeof(o->path)) {
+        cli_error("%s: path too long", path);
+        return -VNS_EINVAL;
+    }
+    strcpy(o->path, path);
+    snprintf(o->tmp, sizeof(o->tmp), "%s.tmp%u", path, serial++);
+    o->f = fopen(o->tmp, "wb");
+    if (!o->f) {
+        cli_error("%s: cannot create %s", path, o->tmp);
+        return -VNS_EIO;
+    }
+    return 0;
+}
+
+int cli_out_commit(struct cli_out *o)
+{
+    int bad = ferror(o->f);
+
+    if (fclose(o->f) != 0)
+        bad = 1;
+    o->f = NULL;
+    if (bad || rename(o->tmp, o->path) != 0) {
+        remove(o->tmp);
+        cli_error("%s: write failed; nothing written", o->path);
+        return -VNS_EIO;
+    }
+    return 0;
+}
+
+void cli_out_abort(struct cli_out *o)
+{
+    if (o->f) {
+        fclose(o->f);
+        o->f = NULL;
+        remove(o->tmp);
+    }
+}
