@@ -20,5 +20,8 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/vnetsimConfigVersion.cmak
 install(FILES ${PROJECT_BINARY_DIR}/vnetsimConfig.cmake ${PROJECT_BINARY_DIR}/vnetsimConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/vnetsim)
 
+# A relocatable .pc: prefix is found from the .pc file's own place, so
+# `cmake --install --prefix DIR` works without reconfiguring.
+file(RELATIVE_PATH VNS_PC_TO_PREFIX /x/${CMAKE_INSTALL_LIBDIR}/pkgconfig /x)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/vnetsim.pc.in ${PROJECT_BINARY_DIR}/vnetsim.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/vnetsim.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -98,8 +98,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     o->seed = 42;
     o->duration = VNS_MSEC(100);
     o->progress = isatty(fileno(stderr));
-    o->demo = (struct vns_demo_config){.items = 200000, .queue_size = 256, .write_ns = 250,
-                                       .work_ns = 300, .complete_ns = 120};
+    o->demo = vns_demo_default_config();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 

@@ -37,6 +37,9 @@ struct vns_demo_stats {
 
 struct vns_demo;
 
+/* The configuration `vnetsim run` uses by default. */
+VNS_EXTERN struct vns_demo_config vns_demo_default_config(void);
+
 VNS_EXTERN int vns_demo_create(struct vns_sim *sim, const struct vns_demo_config *cfg,
                                struct vns_demo **out);
 VNS_EXTERN void vns_demo_destroy(struct vns_demo *d);

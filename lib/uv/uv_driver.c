@@ -84,14 +84,16 @@ static void runner_idle(uv_idle_t *h)
         return;
     }
     next = vns_sim_next_time(r->sim);
-    if (next > r->o.until) {
+    if (next > r->o.until && limit >= r->o.until) {
         vns_sim_run(r->sim, r->o.until);   /* no event left: set the clock */
         runner_finish(r, 0);
         return;
     }
     if (next > limit) {
-        /* Paced and ahead of the wall clock: sleep until `next` is due. */
-        double ms = ceil((double)(next - limit) / r->o.pace / 1e6);
+        /* Paced and ahead of the wall clock: sleep until the next event
+         * (or the end of the run) is due. */
+        vns_time_t target = next < r->o.until ? next : r->o.until;
+        double ms = ceil((double)(target - limit) / r->o.pace / 1e6);
 
         uv_idle_stop(&r->idle);
         uv_timer_start(&r->timer, runner_timer, (uint64_t)ms, 0);

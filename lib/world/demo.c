@@ -106,6 +106,12 @@ static int demo_net_rx(struct vns_ctx *ctx, void *arg)
     return d->done < d->cons ? VNS_STEP_AGAIN : VNS_STEP_DONE;
 }
 
+struct vns_demo_config vns_demo_default_config(void)
+{
+    return (struct vns_demo_config){.items = 200000, .queue_size = 256, .write_ns = 250,
+                                    .work_ns = 300, .complete_ns = 120};
+}
+
 int vns_demo_create(struct vns_sim *sim, const struct vns_demo_config *cfg, struct vns_demo **out)
 {
     struct vns_demo *d;

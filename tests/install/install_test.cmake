@@ -1,0 +1,47 @@
+# cmake -P script: see tests/install/tests.cmake.
+file(REMOVE_RECURSE ${WORK})
+set(prefix ${WORK}/prefix)
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD} --prefix ${prefix}
+                RESULT_VARIABLE rc OUTPUT_QUIET)
+if(rc)
+  message(FATAL_ERROR "cmake --install failed")
+endif()
+# 1. find_package
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SRC}/examples/out-of-tree -B ${WORK}/b
+                -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_C_COMPILER=${CC}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(rc)
+  message(FATAL_ERROR "configure against installed package failed:\n${out}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK}/b RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(rc)
+  message(FATAL_ERROR "build against installed package failed:\n${out}")
+endif()
+file(GLOB libdirs ${prefix}/lib*)
+set(ENV{LD_LIBRARY_PATH} "${prefix}/lib:${prefix}/lib64:${prefix}/lib/x86_64-linux-gnu")
+execute_process(COMMAND ${WORK}/b/hello_engine RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(rc)
+  message(FATAL_ERROR "hello_engine (find_package) failed: ${out}")
+endif()
+message(STATUS "find_package: ${out}")
+# 2. pkg-config
+file(GLOB_RECURSE pcs ${prefix}/*/vnetsim.pc)
+list(GET pcs 0 pc)
+get_filename_component(pcdir ${pc} DIRECTORY)
+set(ENV{PKG_CONFIG_PATH} ${pcdir})
+execute_process(COMMAND pkg-config --cflags --libs vnetsim OUTPUT_VARIABLE flags RESULT_VARIABLE rc
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(rc)
+  message(FATAL_ERROR "pkg-config does not know vnetsim")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+execute_process(COMMAND ${CC} -std=c11 ${SRC}/examples/hello_engine.c ${flags} -o ${WORK}/hello_pc
+                RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(rc)
+  message(FATAL_ERROR "cc with pkg-config flags failed: ${err}")
+endif()
+execute_process(COMMAND ${WORK}/hello_pc RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+if(rc)
+  message(FATAL_ERROR "hello_engine (pkg-config) failed: ${out}")
+endif()
+message(STATUS "pkg-config: ${out}")
