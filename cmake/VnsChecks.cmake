@@ -3,15 +3,18 @@
 
 find_program(VALGRIND valgrind)
 if(VALGRIND AND VNS_BUILD_TESTS)
-  # Every unit test under memcheck; any error or definite leak fails.
+  # Every unit test program under memcheck; any error or definite leak
+  # fails (cmake/memcheck.cmake).
+  set(memcheck_bins "")
+  foreach(t ${VNS_TEST_TARGETS})
+    list(APPEND memcheck_bins $<TARGET_FILE:${t}>)
+  endforeach()
   add_custom_target(memcheck
-    COMMAND ${CMAKE_CTEST_COMMAND} -L unit --output-on-failure
-            -T memcheck --overwrite MemoryCheckCommandOptions=--error-exitcode=99\ --leak-check=full\ --errors-for-leak-kinds=definite\ --show-leak-kinds=definite
-    COMMAND ${CMAKE_COMMAND} -DLOGDIR=${PROJECT_BINARY_DIR}/Testing/Temporary
-            -P ${PROJECT_SOURCE_DIR}/cmake/check-memcheck.cmake
+    COMMAND ${CMAKE_COMMAND} -DVALGRIND=${VALGRIND} "-DBINS=${memcheck_bins}"
+            -DLOGDIR=${PROJECT_BINARY_DIR}/memcheck -P ${PROJECT_SOURCE_DIR}/cmake/memcheck.cmake
     WORKING_DIRECTORY ${PROJECT_BINARY_DIR}
     DEPENDS ${VNS_TEST_TARGETS}
-    COMMENT "Running unit tests under Valgrind memcheck" VERBATIM)
+    COMMENT "Running the unit tests under Valgrind memcheck" VERBATIM)
 endif()
 
 find_program(GCOVR gcovr)

@@ -1,0 +1,33 @@
+# Outputs: written whole, valid, deterministic; nothing on failure.
+. "$(dirname "$0")/lib.sh"
+
+run() { "$VNETSIM" run --quiet --duration 20ms --items 20000 "$@"; }
+
+expect_exit 0 "run with all outputs" -- run --probe net_rx_action --probe vns_demo_write \
+    --stacks "$WORK/a.stacks" --folded "$WORK/a.folded" --stats-json "$WORK/a.json"
+expect_grep "$WORK/a.stacks" "^\[0\] net_rx_action$" "stacks in seed format"
+expect_grep "$WORK/a.stacks" "^\[0\] native_safe_halt$" "idle stack under the irq"
+expect_grep "$WORK/a.folded" "secondary_startup_64;.*;net_rx_action [0-9]" "folded with counts"
+expect_grep "$WORK/a.json" '"fingerprint": "0x' "stats json has the fingerprint"
+if command -v python3 >/dev/null 2>&1; then
+    expect_exit 0 "stats json parses" -- python3 -c "import json,sys; d=json.load(open('$WORK/a.json')); assert d['demo']['completed'] == 20000"
+fi
+# Same seed, same bytes; another seed, another fingerprint.
+expect_exit 0 "second run" -- run --probe net_rx_action --probe vns_demo_write \
+    --stacks "$WORK/b.stacks" --folded "$WORK/b.folded"
+expect_exit 0 "stacks identical" -- cmp "$WORK/a.stacks" "$WORK/b.stacks"
+expect_exit 0 "folded identical" -- cmp "$WORK/a.folded" "$WORK/b.folded"
+"$VNETSIM" run --duration 20ms --items 20000 --seed 1 | grep fingerprint >"$WORK/fp1"
+"$VNETSIM" run --duration 20ms --items 20000 --seed 1 | grep fingerprint >"$WORK/fp1b"
+"$VNETSIM" run --duration 20ms --items 20000 --seed 1 --set cost.do_IRQ=500 | grep fingerprint >"$WORK/fp2"
+expect_exit 0 "fingerprint stable" -- cmp "$WORK/fp1" "$WORK/fp1b"
+expect_exit 1 "cost change changes fingerprint" -- cmp -s "$WORK/fp1" "$WORK/fp2"
+# An output that cannot be written: exit 1, no partial file, no temp file.
+expect_exit 1 "unwritable output" -- run --stats-json "$WORK/no/such/dir/x.json"
+expect_grep "$WORK/err" "x.json" "names the file"
+expect_exit 1 "nothing left behind" -- sh -c "ls '$WORK/no/such/dir' 2>/dev/null | grep -q ."
+# A default run prints the summary.
+expect_exit 0 "default run" -- "$VNETSIM" run --duration 5ms
+expect_grep "$WORK/out" "^fingerprint: 0x" "summary has the fingerprint"
+expect_grep "$WORK/out" "kicks (VM exits)" "summary has kicks"
+finish
