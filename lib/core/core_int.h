@@ -121,7 +121,7 @@ struct vns_ctx {
     enum vns_ctx_kind kind;
     enum vns_ctx_state state;
     uint32_t id;
-    char name[40];
+    char name[64];
     vns_time_t now;            /* local clock */
     uint64_t ps_rem;           /* sub-ns cost remainder, in ps */
     vns_time_t sleep_at;       /* local time of the last SLEEP */
@@ -153,7 +153,7 @@ struct vns_ctx {
 struct vns_cpu {
     struct vns_sim *sim;
     uint32_t id;
-    char name[40];
+    char name[64];
     struct vns_cpu *backing_cpu;     /* guest vCPU: host CPU of its thread */
     struct vns_ctx *vcpu_thread;     /* guest vCPU: the host thread */
     struct vns_ctx *curr;            /* task owning the CPU, NULL = idle */

@@ -175,7 +175,7 @@ static struct vns_ctx *ctx_new(struct vns_sim *sim, enum vns_ctx_kind kind, cons
     ctx->id = vns_sim_new_id(sim);
     ctx->state = VNS_CTX_SLEEPING;
     ctx->rq_idx = UINT32_MAX;
-    snprintf(ctx->name, sizeof(ctx->name), "%s", name ? name : "?");
+    snprintf(ctx->name, sizeof(ctx->name), "%.63s", name ? name : "?");
     vns_timer_init(&ctx->wake_timer, ctx_wake_fire, ctx, ctx->id);
     ctx->wake_timer.kind = VNS_EV_WAKE;
     for (pp = &sim->ctxs; *pp; pp = &(*pp)->sim_next)
@@ -706,7 +706,7 @@ int vns_cpu_create(struct vns_sim *sim, const struct vns_cpu_config *cfg, struct
         return -VNS_ENOMEM;
     cpu->sim = sim;
     cpu->id = vns_sim_new_id(sim);
-    snprintf(cpu->name, sizeof(cpu->name), "%s", cfg->name ? cfg->name : "cpu");
+    snprintf(cpu->name, sizeof(cpu->name), "%.63s", cfg->name ? cfg->name : "cpu");
     cpu->backing_cpu = cfg->backing_cpu;
     vns_timer_init(&cpu->dispatch, cpu_dispatch, cpu, cpu->id);
     cpu->dispatch.kind = VNS_EV_CPU;
@@ -714,12 +714,12 @@ int vns_cpu_create(struct vns_sim *sim, const struct vns_cpu_config *cfg, struct
         ;
     *pp = cpu;
 
-    snprintf(name, sizeof(name), "swapper/%s", cpu->name);
+    snprintf(name, sizeof(name), "swapper/%.48s", cpu->name);
     cpu->idle = ctx_new(sim, VNS_CTX_IDLE, name, cpu);
     if (!cpu->idle)
         goto fail;
     ctx_push_base(cpu->idle, base_idle, VNS_ARRAY_SIZE(base_idle));
-    snprintf(name, sizeof(name), "ksoftirqd/%s", cpu->name);
+    snprintf(name, sizeof(name), "ksoftirqd/%.48s", cpu->name);
     cpu->ksoftirqd = ctx_new(sim, VNS_CTX_KTHREAD, name, cpu);
     if (!cpu->ksoftirqd)
         goto fail;
@@ -728,13 +728,13 @@ int vns_cpu_create(struct vns_sim *sim, const struct vns_cpu_config *cfg, struct
     cpu->ksoftirqd->base_depth = cpu->ksoftirqd->depth;
     vns_ctx_push(cpu->ksoftirqd, vns__ksoftirqd_step, cpu);
     for (int i = 0; i < VNS_IRQ_NEST_MAX; i++) {
-        snprintf(name, sizeof(name), "irq%d/%s", i, cpu->name);
+        snprintf(name, sizeof(name), "irq%d/%.48s", i, cpu->name);
         cpu->irq_ctx[i] = ctx_new(sim, VNS_CTX_HARDIRQ, name, cpu);
         if (!cpu->irq_ctx[i])
             goto fail;
     }
     if (cpu->backing_cpu) {
-        snprintf(name, sizeof(name), "vcpu/%s", cpu->name);
+        snprintf(name, sizeof(name), "vcpu/%.48s", cpu->name);
         cpu->vcpu_thread = ctx_new(sim, VNS_CTX_VCPU, name, cpu->backing_cpu);
         if (!cpu->vcpu_thread)
             goto fail;
