@@ -16,26 +16,6 @@ static uint64_t cost(struct vns_sim *sim, int f)
     return vns_cost_of(vns_sim_costs(sim), f, 0);
 }
 
-static struct vns_cpu *mkcpu(struct vns_sim *sim, const char *name, struct vns_cpu *backing)
-{
-    struct vns_cpu *c = NULL;
-
-    assert_int_equal(vns_cpu_create(sim, &(struct vns_cpu_config){.name = name, .backing_cpu = backing}, &c), 0);
-    return c;
-}
-
-static struct vns_ctx *mkctx(struct vns_sim *sim, enum vns_ctx_kind kind, const char *name,
-                             struct vns_cpu *cpu, vns_step_fn fn, void *arg)
-{
-    struct vns_ctx *c = NULL;
-
-    assert_int_equal(vns_ctx_create(sim, &(struct vns_ctx_config){.kind = kind, .name = name, .cpu = cpu,
-                                                                   .threadfn = -1, .fn = fn, .arg = arg},
-                                    &c),
-                     0);
-    return c;
-}
-
 /* --- a two-context pipeline with exact times ------------------------------- */
 
 struct pipe {
@@ -76,14 +56,14 @@ static void test_cpu_pipeline_exact_times(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
     struct vns_cost_table *ct = vns_sim_costs(sim);
-    struct vns_cpu *c0 = mkcpu(sim, "c0", NULL), *c1 = mkcpu(sim, "c1", NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "c0", NULL), *c1 = vns_test_cpu(sim, "c1", NULL);
     struct pipe p = {.total = 3};
 
     (void)state;
     assert_int_equal(vns_cost_set(ct, "try_to_wake_up", 0, -1), 0);
     assert_int_equal(vns_cost_set(ct, "sched_wakeup_idle_latency", 1000, -1), 0);
-    p.a = mkctx(sim, VNS_CTX_KTHREAD, "a", c0, pipe_a, &p);
-    p.b = mkctx(sim, VNS_CTX_KTHREAD, "b", c1, pipe_b, &p);
+    p.a = vns_test_ctx(sim, VNS_CTX_KTHREAD, "a", c0, pipe_a, &p);
+    p.b = vns_test_ctx(sim, VNS_CTX_KTHREAD, "b", c1, pipe_b, &p);
     vns_ctx_start(p.a, 0);
     vns_sim_run(sim, VNS_MSEC(1));
     assert_int_equal(p.consumed, 3);
@@ -157,12 +137,12 @@ static int pc_cons(struct vns_ctx *ctx, void *arg)
 static void test_cpu_producer_consumer_shared_state(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *c0 = mkcpu(sim, "c0", NULL), *c1 = mkcpu(sim, "c1", NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "c0", NULL), *c1 = vns_test_cpu(sim, "c1", NULL);
     struct pc s = {.n = 100};
 
     (void)state;
-    s.prod = mkctx(sim, VNS_CTX_USER, "prod", c0, pc_prod, &s);
-    s.cons = mkctx(sim, VNS_CTX_KTHREAD, "cons", c1, pc_cons, &s);
+    s.prod = vns_test_ctx(sim, VNS_CTX_USER, "prod", c0, pc_prod, &s);
+    s.cons = vns_test_ctx(sim, VNS_CTX_KTHREAD, "cons", c1, pc_cons, &s);
     vns_ctx_start(s.prod, 0);
     vns_sim_run(sim, VNS_MSEC(1));
     assert_int_equal(s.consumed, 100);
@@ -195,11 +175,11 @@ static int spin_step(struct vns_ctx *ctx, void *arg)
 static void test_cpu_contention_fair_share(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *c0 = mkcpu(sim, "c0", NULL), *c1 = mkcpu(sim, "c1", NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "c0", NULL), *c1 = vns_test_cpu(sim, "c1", NULL);
     struct spin a = {0}, b = {0}, c = {0};
-    struct vns_ctx *ta = mkctx(sim, VNS_CTX_KTHREAD, "a", c0, spin_step, &a);
-    struct vns_ctx *tb = mkctx(sim, VNS_CTX_KTHREAD, "b", c0, spin_step, &b);
-    struct vns_ctx *tc = mkctx(sim, VNS_CTX_KTHREAD, "c", c1, spin_step, &c);
+    struct vns_ctx *ta = vns_test_ctx(sim, VNS_CTX_KTHREAD, "a", c0, spin_step, &a);
+    struct vns_ctx *tb = vns_test_ctx(sim, VNS_CTX_KTHREAD, "b", c0, spin_step, &b);
+    struct vns_ctx *tc = vns_test_ctx(sim, VNS_CTX_KTHREAD, "c", c1, spin_step, &c);
     uint64_t sa, sb, sw;
 
     (void)state;
@@ -250,12 +230,12 @@ static int late_y(struct vns_ctx *ctx, void *arg)
 static void test_cpu_wake_during_step_not_lost(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *c0 = mkcpu(sim, "c0", NULL), *c1 = mkcpu(sim, "c1", NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "c0", NULL), *c1 = vns_test_cpu(sim, "c1", NULL);
     struct late l = {0};
 
     (void)state;
-    l.x = mkctx(sim, VNS_CTX_KTHREAD, "x", c0, late_x, &l);
-    l.y = mkctx(sim, VNS_CTX_KTHREAD, "y", c1, late_y, &l);
+    l.x = vns_test_ctx(sim, VNS_CTX_KTHREAD, "x", c0, late_x, &l);
+    l.y = vns_test_ctx(sim, VNS_CTX_KTHREAD, "y", c1, late_y, &l);
     vns_ctx_start(l.x, 0);
     vns_ctx_start(l.y, 500);
     vns_sim_run(sim, VNS_MSEC(1));
@@ -291,8 +271,8 @@ static int long_step(struct vns_ctx *ctx, void *arg)
 static void test_cpu_irq_taken_at_step_end(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *c0 = mkcpu(sim, "c0", NULL);
-    struct vns_ctx *k = mkctx(sim, VNS_CTX_KTHREAD, "k", c0, long_step, NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "c0", NULL);
+    struct vns_ctx *k = vns_test_ctx(sim, VNS_CTX_KTHREAD, "k", c0, long_step, NULL);
     struct irqrec r = {0};
     struct vns_irq irq;
 
@@ -312,8 +292,8 @@ static void test_cpu_irq_taken_at_step_end(void **state)
 static void test_cpu_irq_coalesced_while_pending(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *c0 = mkcpu(sim, "c0", NULL);
-    struct vns_ctx *k = mkctx(sim, VNS_CTX_KTHREAD, "k", c0, long_step, NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "c0", NULL);
+    struct vns_ctx *k = vns_test_ctx(sim, VNS_CTX_KTHREAD, "k", c0, long_step, NULL);
     struct irqrec r = {0};
     struct vns_irq irq;
 
@@ -335,10 +315,10 @@ static void test_cpu_irq_coalesced_while_pending(void **state)
 static void test_cpu_vcpu_halts_and_wakes_on_irq(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *h0 = mkcpu(sim, "host/cpu0", NULL);
-    struct vns_cpu *g0 = mkcpu(sim, "vm/cpu0", h0);
+    struct vns_cpu *h0 = vns_test_cpu(sim, "host/cpu0", NULL);
+    struct vns_cpu *g0 = vns_test_cpu(sim, "vm/cpu0", h0);
     struct spin s = {0};
-    struct vns_ctx *k = mkctx(sim, VNS_CTX_KTHREAD, "hostwork", h0, spin_step, &s);
+    struct vns_ctx *k = vns_test_ctx(sim, VNS_CTX_KTHREAD, "hostwork", h0, spin_step, &s);
     struct irqrec r = {0};
     struct vns_irq irq;
     vns_time_t expect;
@@ -366,8 +346,8 @@ static void test_cpu_vcpu_halts_and_wakes_on_irq(void **state)
 static void test_cpu_vcpu_irq_exact_time(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *h0 = mkcpu(sim, "host/cpu0", NULL);
-    struct vns_cpu *g0 = mkcpu(sim, "vm/cpu0", h0);
+    struct vns_cpu *h0 = vns_test_cpu(sim, "host/cpu0", NULL);
+    struct vns_cpu *g0 = vns_test_cpu(sim, "vm/cpu0", h0);
     struct irqrec r = {0};
     struct vns_irq irq;
 
@@ -392,11 +372,11 @@ static int exit_step(struct vns_ctx *ctx, void *arg)
 static void test_cpu_vmexit_counted_on_guest_only(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *h0 = mkcpu(sim, "host/cpu0", NULL);
-    struct vns_cpu *g0 = mkcpu(sim, "vm/cpu0", h0);
-    struct vns_ctx *g = mkctx(sim, VNS_CTX_USER, "g", g0, exit_step, NULL);
-    struct vns_cpu *h1 = mkcpu(sim, "host/cpu1", NULL);
-    struct vns_ctx *h = mkctx(sim, VNS_CTX_USER, "h", h1, exit_step, NULL);
+    struct vns_cpu *h0 = vns_test_cpu(sim, "host/cpu0", NULL);
+    struct vns_cpu *g0 = vns_test_cpu(sim, "vm/cpu0", h0);
+    struct vns_ctx *g = vns_test_ctx(sim, VNS_CTX_USER, "g", g0, exit_step, NULL);
+    struct vns_cpu *h1 = vns_test_cpu(sim, "host/cpu1", NULL);
+    struct vns_ctx *h = vns_test_ctx(sim, VNS_CTX_USER, "h", h1, exit_step, NULL);
 
     (void)state;
     vns_ctx_start(g, 0);
@@ -438,7 +418,7 @@ static void test_cpu_cost_table(void **state)
 static void test_cpu_bad_config(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1), *other = vns_test_sim(2);
-    struct vns_cpu *c0 = mkcpu(sim, "c0", NULL), *g0 = mkcpu(sim, "g0", c0), *x = NULL;
+    struct vns_cpu *c0 = vns_test_cpu(sim, "c0", NULL), *g0 = vns_test_cpu(sim, "g0", c0), *x = NULL;
     struct vns_ctx *ctx = NULL;
 
     (void)state;

@@ -12,14 +12,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct vns_cpu *mkcpu(struct vns_sim *sim, const char *name, struct vns_cpu *backing)
-{
-    struct vns_cpu *c = NULL;
-
-    assert_int_equal(vns_cpu_create(sim, &(struct vns_cpu_config){.name = name, .backing_cpu = backing}, &c), 0);
-    return c;
-}
-
 struct rx {
     int items;            /* items to process, one per step */
     int done;
@@ -80,7 +72,7 @@ static const char idle_recv_stack[] =
 static void test_softirq_at_irq_exit_on_idle_vcpu(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *h0 = mkcpu(sim, "host/cpu0", NULL), *g0 = mkcpu(sim, "vm/cpu0", h0);
+    struct vns_cpu *h0 = vns_test_cpu(sim, "host/cpu0", NULL), *g0 = vns_test_cpu(sim, "vm/cpu0", h0);
     struct rx r = {.items = 5};
     struct vns_irq irq;
     char *stacks;
@@ -130,7 +122,7 @@ static int proc_step(struct vns_ctx *ctx, void *arg)
 static void test_softirq_at_local_bh_enable(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *c0 = mkcpu(sim, "host/cpu0", NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "host/cpu0", NULL);
     struct rx r = {.items = 3};
     struct vns_ctx *p = NULL;
     char *stacks;
@@ -177,7 +169,7 @@ static int raise_step(struct vns_ctx *ctx, void *arg)
 static void test_softirq_in_ksoftirqd_when_raised_from_process(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *c0 = mkcpu(sim, "host/cpu0", NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "host/cpu0", NULL);
     struct rx r = {.items = 2};
     struct vns_ctx *p = NULL;
     char *stacks;
@@ -214,7 +206,7 @@ static void test_softirq_in_ksoftirqd_when_raised_from_process(void **state)
 static void test_softirq_restart_limit_defers_to_ksoftirqd(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *c0 = mkcpu(sim, "host/cpu0", NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "host/cpu0", NULL);
     struct rx r = {.items = 0, .reraise = 25};
     struct vns_irq irq;
     int at_irq = 0;
@@ -239,7 +231,7 @@ static void test_softirq_restart_limit_defers_to_ksoftirqd(void **state)
 static void test_softirq_irq_exit_defers_while_ksoftirqd_runs(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *c0 = mkcpu(sim, "host/cpu0", NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "host/cpu0", NULL);
     struct rx r = {.items = 1};
     struct vns_irq irq;
 
@@ -293,7 +285,7 @@ static int tx_action(struct vns_ctx *ctx, void *arg)
 static void test_softirq_nested_irq_does_not_recurse(void **state)
 {
     struct vns_sim *sim = vns_test_sim(1);
-    struct vns_cpu *c0 = mkcpu(sim, "host/cpu0", NULL);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "host/cpu0", NULL);
     struct vns_irq first, second;
     struct nest n = {.second = &second};
     int tx = 0;

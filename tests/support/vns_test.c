@@ -14,6 +14,26 @@ struct vns_sim *vns_test_sim(uint64_t seed)
     return sim;
 }
 
+struct vns_cpu *vns_test_cpu(struct vns_sim *sim, const char *name, struct vns_cpu *backing)
+{
+    struct vns_cpu *c = NULL;
+
+    assert_int_equal(vns_cpu_create(sim, &(struct vns_cpu_config){.name = name, .backing_cpu = backing}, &c), 0);
+    return c;
+}
+
+struct vns_ctx *vns_test_ctx(struct vns_sim *sim, enum vns_ctx_kind kind, const char *name,
+                             struct vns_cpu *cpu, vns_step_fn fn, void *arg)
+{
+    struct vns_ctx *c = NULL;
+
+    assert_int_equal(vns_ctx_create(sim, &(struct vns_ctx_config){.kind = kind, .name = name, .cpu = cpu,
+                                                                   .threadfn = -1, .fn = fn, .arg = arg},
+                                    &c),
+                     0);
+    return c;
+}
+
 char *vns_test_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

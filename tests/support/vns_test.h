@@ -16,6 +16,12 @@
 /* A simulation with @seed, asserted to be created. */
 struct vns_sim *vns_test_sim(uint64_t seed);
 
+/* A CPU (a guest vCPU when @backing is a host CPU), asserted created. */
+struct vns_cpu *vns_test_cpu(struct vns_sim *sim, const char *name, struct vns_cpu *backing);
+/* A user or kthread context with main continuation @fn, asserted created. */
+struct vns_ctx *vns_test_ctx(struct vns_sim *sim, enum vns_ctx_kind kind, const char *name,
+                             struct vns_cpu *cpu, vns_step_fn fn, void *arg);
+
 /* Read a whole file into a NUL-terminated vns_malloc'd buffer (NULL on
  * error); *len receives its length if non-NULL. */
 char *vns_test_read_file(const char *path, size_t *len);
