@@ -16,6 +16,7 @@
 #include "vnetsim/cpu.h"
 #include "vnetsim/trace.h"
 #include "vnetsim/units.h"
+#include "vnetsim/stats.h"
 #include "vnetsim/demo.h"
 
 #endif
