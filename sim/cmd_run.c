@@ -26,7 +26,7 @@ struct run_opts {
     int nprobes;
     const char *sets[MAX_SETS];
     int nsets;
-    const char *stacks, *folded, *stats_json;
+    const char *stacks, *folded, *stats_json, *timeline;
     double pace;
     bool quiet, progress;
     struct vns_demo_config demo;
@@ -52,6 +52,7 @@ static void run_usage(FILE *f)
           "  --stacks FILE       write each distinct probed stack (seed format)\n"
           "  --folded FILE       write flamegraph-collapsed stacks with counts\n"
           "  --stats-json FILE   write all figures as JSON\n"
+          "  --timeline FILE     write a Chrome/Perfetto trace of every step on every CPU\n"
           "  --pace X            run at most X times faster than real time (0 = no limit)\n"
           "  --progress          print progress to stderr (default when it is a terminal)\n"
           "  --quiet             print nothing but errors\n"
@@ -142,6 +143,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->folded = v;
         } else if ((v = opt_value(argc, argv, &i, "--stats-json"))) {
             o->stats_json = v;
+        } else if ((v = opt_value(argc, argv, &i, "--timeline"))) {
+            o->timeline = v;
         } else if ((v = opt_value(argc, argv, &i, "--pace"))) {
             char *end;
 
@@ -306,13 +309,19 @@ static int write_stats_json(const char *path, struct vns_sim *sim, const struct 
     return cli_out_commit(&out) < 0 ? -1 : 0;
 }
 
-static int write_probe_file(const char *path, struct vns_sim *sim, bool folded)
+enum { OUT_STACKS, OUT_FOLDED, OUT_TIMELINE };
+
+static int write_trace_file(const char *path, struct vns_sim *sim, int what)
 {
     struct cli_out out;
+    int err;
 
     if (cli_out_open(&out, path) < 0)
         return -1;
-    if ((folded ? vns_probe_write_folded(sim, out.f) : vns_probe_write_stacks(sim, out.f)) < 0) {
+    err = what == OUT_STACKS   ? vns_probe_write_stacks(sim, out.f)
+        : what == OUT_FOLDED   ? vns_probe_write_folded(sim, out.f)
+                               : vns_timeline_write(sim, out.f);
+    if (err < 0) {
         cli_out_abort(&out);
         cli_error("%s: write failed; nothing written", path);
         return -1;
@@ -398,6 +407,11 @@ int cmd_run(int argc, char **argv)
             return 2;
         }
     }
+    if (o.timeline && vns_timeline_enable(sim, 0) < 0) {
+        cli_error("--timeline: out of memory");
+        vns_sim_destroy(sim);
+        return 1;
+    }
     err = vns_demo_create(sim, &o.demo, &demo);
     if (err) {
         cli_error("cannot build the demo: %s", vns_strerror(err));
@@ -415,9 +429,11 @@ int cmd_run(int argc, char **argv)
     if (!o.quiet)
         print_summary(sim, &o, &st, status, wall_s);
     /* Outputs are written even after SIGINT: what was simulated is kept. */
-    if (o.stacks && write_probe_file(o.stacks, sim, false) < 0)
+    if (o.stacks && write_trace_file(o.stacks, sim, OUT_STACKS) < 0)
         rc = 1;
-    if (o.folded && write_probe_file(o.folded, sim, true) < 0)
+    if (o.folded && write_trace_file(o.folded, sim, OUT_FOLDED) < 0)
+        rc = 1;
+    if (o.timeline && write_trace_file(o.timeline, sim, OUT_TIMELINE) < 0)
         rc = 1;
     if (o.stats_json && write_stats_json(o.stats_json, sim, &o, demo, &st, status, wall_s) < 0)
         rc = 1;

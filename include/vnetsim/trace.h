@@ -52,4 +52,15 @@ VNS_EXTERN int vns_probe_write_folded(const struct vns_sim *sim, FILE *out);
 VNS_EXTERN int vns_stack_write(const struct vns_profile *p, const uint16_t *frames,
                                unsigned n, FILE *out);
 
+/* --- timeline ---------------------------------------------------------------
+ * Record every step (CPU, context, start, end, innermost function) for a
+ * Chrome/Perfetto trace-event timeline: one track per CPU (host and guest).
+ * At most @max_steps are kept (0 = 1,000,000); later ones are counted but
+ * dropped, and the file says so. */
+VNS_EXTERN int vns_timeline_enable(struct vns_sim *sim, size_t max_steps);
+/* Write the JSON trace ({"traceEvents": [...]}, ts/dur in microseconds).
+ * Returns 0, -VNS_EINVAL if not enabled, -VNS_EIO. */
+VNS_EXTERN int vns_timeline_write(const struct vns_sim *sim, FILE *out);
+VNS_EXTERN size_t vns_timeline_steps(const struct vns_sim *sim);
+
 #endif

@@ -81,11 +81,14 @@ struct vns_sim {
     struct vns_probes *probes;       /* NULL until a probe is armed */
     struct vns_call *call_free;      /* pool of one-shot calls */
     struct vns_call_chunk *call_chunks;
+    struct vns_timeline *timeline;   /* NULL unless recording */
     struct vns_cpu *cpus;            /* all CPUs (owned), creation order */
     struct vns_ctx *ctxs;            /* all contexts (owned), creation order */
 };
 
 void vns__probe_hit(struct vns_ctx *ctx, int f);
+void vns__timeline_step(struct vns_ctx *ctx, vns_time_t start, int fn);
+void vns__timeline_free(struct vns_timeline *tl);
 void vns__probes_free(struct vns_probes *p);
 
 /* --- contexts and CPUs ---------------------------------------------------- */

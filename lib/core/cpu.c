@@ -600,6 +600,8 @@ vns_time_t vns__cpu_run_step(struct vns_cpu *cpu, vns_time_t t)
     if (ctx->nconts) {
         i = ctx->nconts - 1;
         ret = ctx->conts[i].fn(ctx, ctx->conts[i].arg);
+        if (VNS_UNLIKELY(cpu->sim->timeline != NULL))
+            vns__timeline_step(ctx, t, ctx->depth ? ctx->frames[VNS_MIN(ctx->depth, VNS_CTX_MAX_FRAMES) - 1] : -1);
         if (ret == VNS_STEP_DONE || (ret == VNS_STEP_SLEEP && !task))
             cont_done(ctx, i);
     } else {

@@ -211,6 +211,7 @@ void vns_sim_destroy(struct vns_sim *sim)
         vns_free(ch);
     }
     vns__probes_free(sim->probes);
+    vns__timeline_free(sim->timeline);
     vns_free(sim->heap);
     vns_free(sim);
 }

@@ -12,6 +12,11 @@ expect_grep "$WORK/a.json" '"fingerprint": "0x' "stats json has the fingerprint"
 if command -v python3 >/dev/null 2>&1; then
     expect_exit 0 "stats json parses" -- python3 -c "import json,sys; d=json.load(open('$WORK/a.json')); assert d['demo']['completed'] == 20000"
 fi
+expect_exit 0 "timeline" -- run --duration 2ms --timeline "$WORK/a.trace.json"
+expect_grep "$WORK/a.trace.json" '"ph": "X"' "timeline has complete events"
+if command -v python3 >/dev/null 2>&1; then
+    expect_exit 0 "timeline parses" -- python3 -c "import json; d=json.load(open('$WORK/a.trace.json')); assert len(d['traceEvents']) > 100"
+fi
 # Same seed, same bytes; another seed, another fingerprint.
 expect_exit 0 "second run" -- run --probe net_rx_action --probe vns_demo_write \
     --stacks "$WORK/b.stacks" --folded "$WORK/b.folded"

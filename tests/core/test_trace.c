@@ -260,6 +260,44 @@ static void test_trace_deep_stack_bounded(void **state)
     vns_sim_destroy(sim);
 }
 
+/* The timeline records one event per step on the CPU's track, with the
+ * context's name and the innermost function, as Chrome trace JSON. */
+static void test_trace_timeline_json(void **state)
+{
+    struct vns_sim *sim = vns_test_sim(1);
+    struct vns_cpu *c0 = vns_test_cpu(sim, "host/cpu0", NULL);
+    struct vns_ctx *ctx = NULL;
+    char *json;
+    FILE *f;
+    long n;
+
+    (void)state;
+    vns_ctx_create(sim, &(struct vns_ctx_config){.kind = VNS_CTX_KTHREAD, .name = "vhost-1", .cpu = c0,
+                                                  .threadfn = VNS_FN_vhost_worker, .fn = twice_step},
+                   &ctx);
+    assert_int_equal(vns_timeline_write(sim, stdout), -VNS_EINVAL);   /* not enabled */
+    assert_int_equal(vns_timeline_enable(sim, 0), 0);
+    vns_ctx_start(ctx, 1500);
+    vns_sim_run(sim, VNS_MSEC(1));
+    assert_int_equal(vns_timeline_steps(sim), 1);
+    f = tmpfile();
+    assert_int_equal(vns_timeline_write(sim, f), 0);
+    n = ftell(f);
+    rewind(f);
+    json = vns_malloc((size_t)n + 1);
+    assert_int_equal(fread(json, 1, (size_t)n, f), (size_t)n);
+    json[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(json, "\"traceEvents\""));
+    assert_non_null(strstr(json, "{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 1, \"tid\": "));
+    assert_non_null(strstr(json, "\"args\": {\"name\": \"host/cpu0\"}"));
+    assert_non_null(strstr(json, "{\"name\": \"vhost-1\", \"cat\": \"kthread\", \"ph\": \"X\""));
+    assert_non_null(strstr(json, "\"ts\": 1.500"));
+    assert_non_null(strstr(json, "\"args\": {\"fn\": \"handle_rx\"}"));
+    vns_free(json);
+    vns_sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +308,7 @@ int main(void)
         cmocka_unit_test_teardown(test_trace_folded_counts, teardown),
         cmocka_unit_test_teardown(test_trace_profiles, teardown),
         cmocka_unit_test_teardown(test_trace_deep_stack_bounded, teardown),
+        cmocka_unit_test_teardown(test_trace_timeline_json, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
