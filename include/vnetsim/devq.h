@@ -64,7 +64,8 @@ struct vns_devq_config {
 
 struct vns_devq_stats {
     uint64_t heads;          /* chains fetched */
-    uint64_t descs;          /* descriptors walked (indirect entries included) */
+    uint64_t descs;          /* descriptors translated (indirect entries included) */
+    uint64_t indirect;       /* indirect tables walked */
     uint64_t empty;          /* get_vq_desc found nothing */
     uint64_t used;           /* used elements written */
     uint64_t signals;        /* vhost_notify said yes */

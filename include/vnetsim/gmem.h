@@ -31,35 +31,76 @@
 #define VNS_GMEM_MAX_REGIONS 16u        /* KVM memslots per guest we model */
 #define VNS_GMEM_TABLE_MAX_REGIONS 64u  /* vhost max_mem_regions default */
 
-/* --- little-endian helpers on host bytes (portable to big-endian hosts) -- */
+/* --- little-endian helpers on host bytes (portable to big-endian hosts) --
+ * On a little-endian host these are single native loads and stores (so a
+ * field written by one side and read by the other is one store and one
+ * load of the same size, which the CPU forwards); elsewhere byte by byte. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define VNS__LE_NATIVE 1
+#endif
+
 static inline uint16_t vns_le16_load(const uint8_t *p)
 {
+#ifdef VNS__LE_NATIVE
+    uint16_t v;
+
+    memcpy(&v, p, 2);
+    return v;
+#else
     return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+#endif
 }
 static inline uint32_t vns_le32_load(const uint8_t *p)
 {
+#ifdef VNS__LE_NATIVE
+    uint32_t v;
+
+    memcpy(&v, p, 4);
+    return v;
+#else
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+#endif
 }
 static inline uint64_t vns_le64_load(const uint8_t *p)
 {
+#ifdef VNS__LE_NATIVE
+    uint64_t v;
+
+    memcpy(&v, p, 8);
+    return v;
+#else
     return (uint64_t)vns_le32_load(p) | (uint64_t)vns_le32_load(p + 4) << 32;
+#endif
 }
 static inline void vns_le16_store(uint8_t *p, uint16_t v)
 {
+#ifdef VNS__LE_NATIVE
+    memcpy(p, &v, 2);
+#else
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
+#endif
 }
 static inline void vns_le32_store(uint8_t *p, uint32_t v)
 {
+#ifdef VNS__LE_NATIVE
+    memcpy(p, &v, 4);
+#else
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
     p[2] = (uint8_t)(v >> 16);
     p[3] = (uint8_t)(v >> 24);
+#endif
 }
 static inline void vns_le64_store(uint8_t *p, uint64_t v)
 {
+#ifdef VNS__LE_NATIVE
+    memcpy(p, &v, 8);
+#else
     vns_le32_store(p, (uint32_t)v);
     vns_le32_store(p + 4, (uint32_t)(v >> 32));
+#endif
 }
 
 /* --- guest physical memory ------------------------------------------------ */
@@ -128,6 +169,7 @@ struct vns_gmem_area {
     uint32_t first_off; /* gpa & (page size - 1) */
     uint32_t npages;
     uint8_t **pages;    /* host storage of each page covering the area */
+    uint8_t *flat;      /* host address of byte 0 when the area is one host range, else NULL */
 };
 
 /* Check [gpa, gpa + len) is guest RAM (-VNS_EFAULT), materialise its pages
@@ -136,16 +178,23 @@ VNS_EXTERN int vns_gmem_area_init(struct vns_gmem_area *a, struct vns_gmem *m,
                                   uint64_t gpa, uint64_t len);
 VNS_EXTERN void vns_gmem_area_fini(struct vns_gmem_area *a);
 /* Slow paths for accesses that straddle a page or leave the area. */
-VNS_EXTERN void vns__gmem_area_read_slow(const struct vns_gmem_area *a, uint64_t off,
-                                         void *dst, size_t n);
-VNS_EXTERN void vns__gmem_area_write_slow(const struct vns_gmem_area *a, uint64_t off,
-                                          const void *src, size_t n);
+#if defined(__GNUC__) || defined(__clang__)
+#define VNS__COLD __attribute__((cold, noinline))
+#else
+#define VNS__COLD
+#endif
+VNS_EXTERN VNS__COLD void vns__gmem_area_read_slow(const struct vns_gmem_area *a, uint64_t off,
+                                                   void *dst, size_t n);
+VNS_EXTERN VNS__COLD void vns__gmem_area_write_slow(const struct vns_gmem_area *a, uint64_t off,
+                                                    const void *src, size_t n);
 
 /* Host pointer to @n bytes at @off when they lie in one page of the area. */
 static inline uint8_t *vns__gmem_area_ptr(const struct vns_gmem_area *a, uint64_t off, size_t n)
 {
     uint64_t o = off + a->first_off;
 
+    if (VNS_LIKELY(a->flat != NULL))     /* one host range: the length check suffices */
+        return off + n <= a->len ? a->flat + off : NULL;
     if (VNS_UNLIKELY(off + n > a->len || (o & (VNS_GMEM_PAGE_SIZE - 1)) + n > VNS_GMEM_PAGE_SIZE))
         return NULL;
     return a->pages[o >> VNS_GMEM_PAGE_SHIFT] + (o & (VNS_GMEM_PAGE_SIZE - 1));
@@ -183,6 +232,21 @@ static inline uint32_t vns_gmem_area_read_le32(const struct vns_gmem_area *a, ui
 
     vns_gmem_area_read(a, off, b, 4);
     return vns_le32_load(b);
+}
+static inline uint64_t vns_gmem_area_read_le64(const struct vns_gmem_area *a, uint64_t off)
+{
+    uint8_t b[8];
+
+    vns_gmem_area_read(a, off, b, 8);
+    return vns_le64_load(b);
+}
+static inline void vns_gmem_area_write_le64(const struct vns_gmem_area *a, uint64_t off,
+                                            uint64_t v)
+{
+    uint8_t b[8];
+
+    vns_le64_store(b, v);
+    vns_gmem_area_write(a, off, b, 8);
 }
 static inline void vns_gmem_area_write_le16(const struct vns_gmem_area *a, uint64_t off,
                                             uint16_t v)

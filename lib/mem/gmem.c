@@ -28,12 +28,29 @@ struct gmem_region {
     uint8_t ***leaves;   /* nleaves entries, each NULL or LEAF_PAGES page pointers */
 };
 
+/* Host storage of several consecutive pages allocated at once, so that an
+ * area over them (a ring part) is one flat host range. */
+struct gmem_block {
+    uint8_t *base;
+    size_t len;
+};
+
 struct vns_gmem {
     struct gmem_region regions[VNS_GMEM_MAX_REGIONS]; /* sorted by gpa */
     unsigned nregions;
     unsigned last;              /* index of the last region hit (lookup cache) */
+    struct gmem_block *blocks;  /* pages inside a block are freed with it */
+    unsigned nblocks;
     struct vns_gmem_stats stats;
 };
+
+static bool gmem_in_block(const struct vns_gmem *m, const uint8_t *p)
+{
+    for (unsigned i = 0; i < m->nblocks; i++)
+        if (p >= m->blocks[i].base && p < m->blocks[i].base + m->blocks[i].len)
+            return true;
+    return false;
+}
 
 int vns_gmem_create(struct vns_gmem **out)
 {
@@ -45,13 +62,14 @@ int vns_gmem_create(struct vns_gmem **out)
     return 0;
 }
 
-static void gmem_region_free(struct gmem_region *r)
+static void gmem_region_free(const struct vns_gmem *m, struct gmem_region *r)
 {
     for (uint64_t l = 0; l < r->nleaves; l++) {
         if (r->leaves[l] == NULL)
             continue;
         for (unsigned p = 0; p < LEAF_PAGES; p++)
-            vns_free(r->leaves[l][p]);
+            if (r->leaves[l][p] && !gmem_in_block(m, r->leaves[l][p]))
+                vns_free(r->leaves[l][p]);
         vns_free(r->leaves[l]);
     }
     vns_free(r->leaves);
@@ -62,7 +80,10 @@ void vns_gmem_destroy(struct vns_gmem *m)
     if (m == NULL)
         return;
     for (unsigned i = 0; i < m->nregions; i++)
-        gmem_region_free(&m->regions[i]);
+        gmem_region_free(m, &m->regions[i]);
+    for (unsigned i = 0; i < m->nblocks; i++)
+        vns_free(m->blocks[i].base);
+    vns_free(m->blocks);
     vns_free(m);
 }
 
@@ -292,8 +313,52 @@ int vns_gmem_write_le64(struct vns_gmem *m, uint64_t gpa, uint64_t v)
 
 /* --- areas ------------------------------------------------------------------ */
 
+/* If none of the @npages pages from @first has storage yet, give them one
+ * contiguous block (best effort: on any failure the pages are simply
+ * allocated one by one later). */
+static void gmem_area_block(struct vns_gmem *m, uint64_t first, uint64_t npages)
+{
+    struct gmem_block *nb;
+    uint8_t *base;
+
+    for (uint64_t i = 0; i < npages; i++) {
+        uint64_t pg = first + i * VNS_GMEM_PAGE_SIZE;
+        struct gmem_region *r = gmem_find(m, pg);
+
+        if (gmem_page_peek(r, pg) != NULL)
+            return;
+        /* make sure the leaf exists so that installing cannot fail */
+        if (r->leaves[((pg - r->gpa) >> VNS_GMEM_PAGE_SHIFT) >> LEAF_SHIFT] == NULL) {
+            uint8_t ***leaf = &r->leaves[((pg - r->gpa) >> VNS_GMEM_PAGE_SHIFT) >> LEAF_SHIFT];
+
+            *leaf = vns_calloc(LEAF_PAGES, sizeof(**leaf));
+            if (*leaf == NULL)
+                return;
+        }
+    }
+    nb = vns_realloc(m->blocks, (m->nblocks + 1) * sizeof(*nb));
+    if (nb == NULL)
+        return;
+    m->blocks = nb;
+    base = vns_calloc((size_t)npages, VNS_GMEM_PAGE_SIZE);
+    if (base == NULL)
+        return;
+    m->blocks[m->nblocks].base = base;
+    m->blocks[m->nblocks].len = (size_t)npages * VNS_GMEM_PAGE_SIZE;
+    m->nblocks++;
+    for (uint64_t i = 0; i < npages; i++) {
+        uint64_t pg = first + i * VNS_GMEM_PAGE_SIZE;
+        struct gmem_region *r = gmem_find(m, pg);
+        uint64_t p = (pg - r->gpa) >> VNS_GMEM_PAGE_SHIFT;
+
+        r->leaves[p >> LEAF_SHIFT][p & (LEAF_PAGES - 1)] = base + i * VNS_GMEM_PAGE_SIZE;
+    }
+    m->stats.pages += npages;
+}
+
 int vns_gmem_area_init(struct vns_gmem_area *a, struct vns_gmem *m, uint64_t gpa, uint64_t len)
 {
+    bool contiguous = true;
     uint64_t first = gpa & ~PAGE_MASK;
     uint64_t npages;
 
@@ -309,6 +374,8 @@ int vns_gmem_area_init(struct vns_gmem_area *a, struct vns_gmem *m, uint64_t gpa
     a->pages = vns_calloc((size_t)npages, sizeof(*a->pages));
     if (a->pages == NULL)
         return -VNS_ENOMEM;
+    if (npages > 1)
+        gmem_area_block(m, first, npages);
     for (uint64_t i = 0; i < npages; i++) {
         uint64_t pg = first + i * VNS_GMEM_PAGE_SIZE;
 
@@ -318,11 +385,15 @@ int vns_gmem_area_init(struct vns_gmem_area *a, struct vns_gmem *m, uint64_t gpa
             a->pages = NULL;
             return -VNS_ENOMEM;
         }
+        if (i > 0 && a->pages[i] != a->pages[i - 1] + VNS_GMEM_PAGE_SIZE)
+            contiguous = false;
     }
     a->gpa = gpa;
     a->len = len;
     a->first_off = (uint32_t)(gpa & PAGE_MASK);
     a->npages = (uint32_t)npages;
+    if (contiguous)     /* one page, or a block: one flat host range */
+        a->flat = a->pages[0] + a->first_off;
     return 0;
 }
 
@@ -330,6 +401,7 @@ void vns_gmem_area_fini(struct vns_gmem_area *a)
 {
     vns_free(a->pages);
     a->pages = NULL;
+    a->flat = NULL;
     a->len = 0;
     a->npages = 0;
 }

@@ -15,15 +15,7 @@
 #include <string.h>
 
 #include "vnetsim/alloc.h"
-#include "vnetsim/error.h"
-#include "vnetsim/gmem.h"
-
-struct vns_gmem_table {
-    struct vns_gmem *mem;
-    unsigned n;
-    unsigned last;                       /* last region hit */
-    struct vns_gmem_table_region r[];    /* sorted by guest_phys_addr */
-};
+#include "mem/gmem_int.h"
 
 int vns_gmem_table_create(struct vns_gmem *m, const struct vns_gmem_table_region *r,
                           unsigned n, struct vns_gmem_table **out)

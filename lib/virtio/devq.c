@@ -42,9 +42,8 @@ const char *vns_devq_err_name(enum vns_devq_err e)
     return devq_err_names[e];
 }
 
-int vns__devq_err(struct vns_devq *dq, enum vns_devq_err why, int err, struct vns_ctx *ctx)
+int vns__devq_err(struct vns_devq *dq, enum vns_devq_err why, int err)
 {
-    VQ_CHARGE(ctx, vq_err, 0);
     dq->stats.errors[why]++;
     dq->last_err = why;
     dq->broken = true;
@@ -116,8 +115,8 @@ int vns_devq_create(const struct vns_gmem_table *t, const struct vns_devq_config
          * vhost_init_used: write used->flags, read back used->idx. */
         dq->last_avail_idx = cfg->base;
         dq->avail_idx = cfg->base;
-        vns_gmem_area_write_le16(&dq->used, VNS_VRING_USED_FLAGS, dq->used_flags);
-        dq->last_used_idx = vns_gmem_area_read_le16(&dq->used, VNS_VRING_USED_IDX);
+        vq_w16(vq_win(&dq->used), VNS_VRING_USED_FLAGS, dq->used_flags);
+        dq->last_used_idx = vq_r16(vq_win(&dq->used), VNS_VRING_USED_IDX);
     }
     dq->signalled_used_valid = false;
     *out = dq;
@@ -151,36 +150,10 @@ void vns_devq_destroy(struct vns_devq *dq)
     vns_free(dq);
 }
 
-int vns__devq_push_desc(struct vns_devq *dq, uint64_t addr, uint32_t len, uint16_t flags,
-                        struct vns_iov *iov, unsigned iov_size, unsigned *out_num,
-                        unsigned *in_num, enum vns_devq_err why_tr,
-                        enum vns_devq_err why_order, struct vns_ctx *ctx)
-{
-    unsigned iov_count = *in_num + *out_num;
-    int ret;
-
-    VQ_CHARGE(ctx, translate_desc, 0);
-    dq->stats.descs++;
-    ret = vns_gmem_table_translate(dq->table, addr, len, iov + iov_count, iov_size - iov_count);
-    if (VNS_UNLIKELY(ret < 0))
-        return vns__devq_err(dq, why_tr, ret, ctx);   /* "Translation failure %d ..." */
-    if (flags & VNS_VRING_DESC_F_WRITE) {
-        /* If this is an input descriptor, increment that count. */
-        *in_num += (unsigned)ret;
-    } else {
-        /* If it's an output descriptor, they're all supposed to come
-         * before any input descriptors. LINUX: the test is on the number
-         * of in segments, so a zero-length in descriptor does not count. */
-        if (VNS_UNLIKELY(*in_num))
-            return vns__devq_err(dq, why_order, -VNS_EINVAL, ctx);
-        *out_num += (unsigned)ret;
-    }
-    return 0;
-}
 
 int vns__devq_get_indirect(struct vns_devq *dq, uint64_t addr, uint32_t len, bool split,
                            struct vns_iov *iov, unsigned iov_size, unsigned *out_num,
-                           unsigned *in_num, struct vns_ctx *ctx)
+                           unsigned *in_num)
 {
     unsigned count, found = 0, seg = 0, nseg;
     uint64_t seg_off = 0;
@@ -188,15 +161,15 @@ int vns__devq_get_indirect(struct vns_devq *dq, uint64_t addr, uint32_t len, boo
     uint16_t flags;
     int ret;
 
-    VQ_ENTER(ctx, get_indirect);
+    dq->stats.indirect++;
     /* Sanity check */
     if (VNS_UNLIKELY(len % 16u)) {
-        ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_LEN, -VNS_EINVAL, ctx);
+        ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_LEN, -VNS_EINVAL);
         goto out;
     }
     ret = vns_gmem_table_translate(dq->table, addr, len, dq->indirect, VNS_DEVQ_INDIRECT_IOV);
     if (VNS_UNLIKELY(ret < 0)) {
-        ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_TRANSLATE, ret, ctx);
+        ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_TRANSLATE, ret);
         goto out;
     }
     nseg = (unsigned)ret;
@@ -204,7 +177,7 @@ int vns__devq_get_indirect(struct vns_devq *dq, uint64_t addr, uint32_t len, boo
     /* Buffers are chained via a 16 bit next field, so we can have at most
      * 2^16 of these. */
     if (VNS_UNLIKELY(count > 65535u + 1u)) {
-        ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_TOO_BIG, -VNS_E2BIG, ctx);
+        ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_TOO_BIG, -VNS_E2BIG);
         goto out;
     }
     /* LINUX: the table is read sequentially through an iov_iter over the
@@ -214,7 +187,7 @@ int vns__devq_get_indirect(struct vns_devq *dq, uint64_t addr, uint32_t len, boo
 
         if (VNS_UNLIKELY(++found > count)) {
             ret = vns__devq_err(dq, count ? VNS_DEVQ_ERR_INDIRECT_LOOP : VNS_DEVQ_ERR_INDIRECT_EMPTY,
-                                -VNS_EINVAL, ctx);
+                                -VNS_EINVAL);
             goto out;
         }
         while (got < 16u && seg < nseg) {   /* copy_from_iter_full */
@@ -230,44 +203,61 @@ int vns__devq_get_indirect(struct vns_devq *dq, uint64_t addr, uint32_t len, boo
             }
         }
         if (VNS_UNLIKELY(got < 16u)) {       /* "Failed indirect descriptor" */
-            ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_LOOP, -VNS_EINVAL, ctx);
+            ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_LOOP, -VNS_EINVAL);
             goto out;
         }
         flags = vns_le16_load(d + (split ? VNS_VRING_DESC_FLAGS : VNS_VRING_PACKED_DESC_FLAGS));
         if (VNS_UNLIKELY(flags & VNS_VRING_DESC_F_INDIRECT)) {
-            ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_NESTED, -VNS_EINVAL, ctx);
+            ret = vns__devq_err(dq, VNS_DEVQ_ERR_INDIRECT_NESTED, -VNS_EINVAL);
             goto out;
         }
         ret = vns__devq_push_desc(dq, vns_le64_load(d), vns_le32_load(d + 8), flags, iov,
                                   iov_size, out_num, in_num,
                                   VNS_DEVQ_ERR_INDIRECT_DESC_TRANSLATE,
-                                  VNS_DEVQ_ERR_INDIRECT_OUT_AFTER_IN, ctx);
+                                  VNS_DEVQ_ERR_INDIRECT_OUT_AFTER_IN);
         if (ret)
             goto out;
     } while (split ? (flags & VNS_VRING_DESC_F_NEXT) != 0 : found < count);
     ret = 0;
 out:
-    VQ_EXIT(ctx);
     return ret;
 }
 
 /* --- entry points ------------------------------------------------------------ */
 
+/* The entry points below have a fast path for ctx == NULL that is a bare
+ * (tail) call of the layout's work, and a slow path that pushes the
+ * kernel function's frame and charges per call, per descriptor
+ * translated, per indirect table and per vq_err from the counters the
+ * work moved. */
+
+static VNS__COLD int devq_get_vq_desc_ctx(struct vns_devq *dq, struct vns_iov *iov,
+                                          unsigned iov_size, unsigned *out_num,
+                                          unsigned *in_num, struct vns_ctx *ctx)
+{
+    uint64_t descs = dq->stats.descs, tables = dq->stats.indirect;
+    int ret;
+
+    vns_fn_enter(ctx, VNS_FN_vhost_get_vq_desc);
+    ret = dq->ops->get_vq_desc(dq, iov, iov_size, out_num, in_num);
+    for (uint64_t k = descs; k < dq->stats.descs; k++)
+        vns_charge(ctx, VNS_FN_translate_desc, 0);
+    for (uint64_t k = tables; k < dq->stats.indirect; k++)
+        vns_charge(ctx, VNS_FN_get_indirect, 0);
+    if (ret < 0 && ret != -VNS_EAGAIN)
+        vns_charge(ctx, VNS_FN_vq_err, 0);
+    vns_fn_exit(ctx);
+    return ret;
+}
+
 int vns_devq_get_vq_desc(struct vns_devq *dq, struct vns_iov *iov, unsigned iov_size,
                          unsigned *out_num, unsigned *in_num, struct vns_ctx *ctx)
 {
-    int ret;
-
     if (VNS_UNLIKELY(dq->broken))
         return -VNS_EIO;
-    VQ_ENTER(ctx, vhost_get_vq_desc);
-    ret = dq->ops->get_vq_desc(dq, iov, iov_size, out_num, in_num, ctx);
-    if (ret >= 0)
-        dq->stats.heads++;
-    else if (ret == -VNS_EAGAIN)
-        dq->stats.empty++;
-    VQ_EXIT(ctx);
-    return ret;
+    if (VNS_LIKELY(ctx == NULL))
+        return dq->ops->get_vq_desc(dq, iov, iov_size, out_num, in_num);
+    return devq_get_vq_desc_ctx(dq, iov, iov_size, out_num, in_num, ctx);
 }
 
 void vns_devq_discard_vq_desc(struct vns_devq *dq, unsigned n, struct vns_ctx *ctx)
@@ -282,11 +272,11 @@ int vns_devq_add_used_n(struct vns_devq *dq, const struct vns_used_elem *heads, 
 {
     int ret;
 
-    VQ_ENTER(ctx, vhost_add_used_n);
+    if (VNS_LIKELY(ctx == NULL))
+        return dq->ops->add_used_n(dq, heads, count);
+    vns_fn_enter(ctx, VNS_FN_vhost_add_used_n);
     ret = dq->ops->add_used_n(dq, heads, count);
-    if (ret == 0)
-        dq->stats.used += count;
-    VQ_EXIT(ctx);
+    vns_fn_exit(ctx);
     return ret;
 }
 
@@ -295,9 +285,11 @@ int vns_devq_add_used(struct vns_devq *dq, uint32_t head, uint32_t len, struct v
     struct vns_used_elem e = {.id = head, .len = len};
     int ret;
 
-    VQ_ENTER(ctx, vhost_add_used);
+    if (VNS_LIKELY(ctx == NULL))
+        return dq->ops->add_used_n(dq, &e, 1);
+    vns_fn_enter(ctx, VNS_FN_vhost_add_used);
     ret = vns_devq_add_used_n(dq, &e, 1, ctx);
-    VQ_EXIT(ctx);
+    vns_fn_exit(ctx);
     return ret;
 }
 
@@ -305,16 +297,13 @@ bool vns_devq_notify(struct vns_devq *dq, struct vns_ctx *ctx)
 {
     bool yes;
 
-    VQ_ENTER(ctx, vhost_notify);
     /* Flush out used index updates. This is paired with the barrier that
-     * the guest executes when enabling interrupts. */
-    vns_gmem_mb(dq->mem);
+     * the guest executes when enabling interrupts (in the ops). */
+    if (VNS_LIKELY(ctx == NULL))
+        return dq->ops->notify(dq);
+    vns_fn_enter(ctx, VNS_FN_vhost_notify);
     yes = dq->ops->notify(dq);
-    if (yes)
-        dq->stats.signals++;
-    else
-        dq->stats.signals_suppressed++;
-    VQ_EXIT(ctx);
+    vns_fn_exit(ctx);
     return yes;
 }
 

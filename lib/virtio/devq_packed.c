@@ -30,41 +30,40 @@ static inline bool pk_desc_avail(uint16_t flags, bool wrap)
 
 static inline uint16_t pk_flags_at(const struct vns_devq *dq, uint16_t pos)
 {
-    return vns_gmem_area_read_le16(&dq->desc, (uint64_t)pos * 16u + VNS_VRING_PACKED_DESC_FLAGS);
+    return vq_r16(vq_win(&dq->desc), (uint64_t)pos * 16u + VNS_VRING_PACKED_DESC_FLAGS);
 }
 
 static int packed_get_vq_desc(struct vns_devq *dq, struct vns_iov *iov, unsigned iov_size,
-                              unsigned *out_num, unsigned *in_num, struct vns_ctx *ctx)
+                              unsigned *out_num, unsigned *in_num)
 {
     uint16_t pos = dq->avail_pos, i = pos, id = 0, flags;
     bool w = dq->avail_wrap;
     unsigned found = 0;
-    uint8_t d[16];
+    struct vq_desc d;
     int ret;
 
-    if (!pk_desc_avail(pk_flags_at(dq, pos), w))
+    if (!pk_desc_avail(pk_flags_at(dq, pos), w)) {
+        dq->stats.empty++;
         return -VNS_EAGAIN;
+    }
     /* Order A: read the chain only after its head's flags (2.8.21). */
     vns_gmem_acquire(dq->mem);
     *out_num = *in_num = 0;
     do {
         if (VNS_UNLIKELY(++found > dq->num))
-            return vns__devq_err(dq, VNS_DEVQ_ERR_LOOP, -VNS_EINVAL, ctx);
-        vns_gmem_area_read(&dq->desc, (uint64_t)i * 16u, d, sizeof(d));
-        flags = vns_le16_load(d + VNS_VRING_PACKED_DESC_FLAGS);
+            return vns__devq_err(dq, VNS_DEVQ_ERR_LOOP, -VNS_EINVAL);
+        vq_desc_read(vq_win(&dq->desc), i, &d);
+        flags = d.w14;
         if (VNS_UNLIKELY(found > 1 && !pk_desc_avail(flags, w)))
-            return vns__devq_err(dq, VNS_DEVQ_ERR_PACKED_WRAP, -VNS_EINVAL, ctx);
+            return vns__devq_err(dq, VNS_DEVQ_ERR_PACKED_WRAP, -VNS_EINVAL);
         /* The buffer id is the one of the chain's last descriptor. */
-        id = vns_le16_load(d + VNS_VRING_PACKED_DESC_ID);
+        id = d.w12;
         if (flags & VNS_VRING_DESC_F_INDIRECT)
-            ret = vns__devq_get_indirect(dq, vns_le64_load(d + VNS_VRING_PACKED_DESC_ADDR),
-                                         vns_le32_load(d + VNS_VRING_PACKED_DESC_LEN), false,
-                                         iov, iov_size, out_num, in_num, ctx);
+            ret = vns__devq_get_indirect(dq, d.addr, d.len, false, iov, iov_size, out_num,
+                                         in_num);
         else
-            ret = vns__devq_push_desc(dq, vns_le64_load(d + VNS_VRING_PACKED_DESC_ADDR),
-                                      vns_le32_load(d + VNS_VRING_PACKED_DESC_LEN), flags, iov,
-                                      iov_size, out_num, in_num, VNS_DEVQ_ERR_TRANSLATE,
-                                      VNS_DEVQ_ERR_OUT_AFTER_IN, ctx);
+            ret = vns__devq_push_desc(dq, d.addr, d.len, flags, iov, iov_size, out_num, in_num,
+                                      VNS_DEVQ_ERR_TRANSLATE, VNS_DEVQ_ERR_OUT_AFTER_IN);
         if (VNS_UNLIKELY(ret < 0))
             return ret;
         if (++i >= dq->num) {
@@ -73,7 +72,7 @@ static int packed_get_vq_desc(struct vns_devq *dq, struct vns_iov *iov, unsigned
         }
     } while (flags & VNS_VRING_DESC_F_NEXT);
     if (VNS_UNLIKELY(id >= dq->num))
-        return vns__devq_err(dq, VNS_DEVQ_ERR_PACKED_ID, -VNS_EINVAL, ctx);
+        return vns__devq_err(dq, VNS_DEVQ_ERR_PACKED_ID, -VNS_EINVAL);
     dq->pk_count[id] = (uint16_t)found;
     dq->pk_hist[dq->pk_hist_head % dq->num].pos = pos;
     dq->pk_hist[dq->pk_hist_head % dq->num].wrap = dq->avail_wrap;
@@ -82,6 +81,7 @@ static int packed_get_vq_desc(struct vns_devq *dq, struct vns_iov *iov, unsigned
         dq->pk_hist_len++;
     dq->avail_pos = i;
     dq->avail_wrap = w;
+    dq->stats.heads++;
     return id;
 }
 
@@ -102,7 +102,6 @@ static int packed_add_used_n(struct vns_devq *dq, const struct vns_used_elem *he
 {
     uint16_t p = dq->used_pos, first_pos = dq->used_pos, first_flags = 0;
     bool w = dq->used_wrap;
-    uint8_t d[6];
 
     for (unsigned k = 0; k < count; k++)
         if (heads[k].id >= dq->num || dq->pk_count[heads[k].id] == 0)
@@ -112,13 +111,14 @@ static int packed_add_used_n(struct vns_devq *dq, const struct vns_used_elem *he
         uint16_t n = dq->pk_count[heads[k].id];
 
         /* The used descriptor: len and id at the chain's first position. */
-        vns_le32_store(d, heads[k].len);
-        vns_le16_store(d + 4, (uint16_t)heads[k].id);
-        vns_gmem_area_write(&dq->desc, (uint64_t)p * 16u + VNS_VRING_PACKED_DESC_LEN, d, 6);
+        vq_w32(vq_win(&dq->desc), (uint64_t)p * 16u + VNS_VRING_PACKED_DESC_LEN,
+                                 heads[k].len);
+        vq_w16(vq_win(&dq->desc), (uint64_t)p * 16u + VNS_VRING_PACKED_DESC_ID,
+                                 (uint16_t)heads[k].id);
         if (k == 0)
             first_flags = flags;
         else
-            vns_gmem_area_write_le16(&dq->desc, (uint64_t)p * 16u + VNS_VRING_PACKED_DESC_FLAGS,
+            vq_w16(vq_win(&dq->desc), (uint64_t)p * 16u + VNS_VRING_PACKED_DESC_FLAGS,
                                      flags);
         p = (uint16_t)(p + n);
         if (p >= dq->num) {
@@ -131,7 +131,7 @@ static int packed_add_used_n(struct vns_devq *dq, const struct vns_used_elem *he
         /* Order A': the first used descriptor's flags last, after the
          * others (2.8.21: make the batch visible at once). */
         vns_gmem_publish(dq->mem);
-        vns_gmem_area_write_le16(&dq->desc, (uint64_t)first_pos * 16u + VNS_VRING_PACKED_DESC_FLAGS,
+        vq_w16(vq_win(&dq->desc), (uint64_t)first_pos * 16u + VNS_VRING_PACKED_DESC_FLAGS,
                                  first_flags);
     }
     dq->used_pos = p;
@@ -140,6 +140,7 @@ static int packed_add_used_n(struct vns_devq *dq, const struct vns_used_elem *he
         dq->pk_hist_len -= count;
     else
         dq->pk_hist_len = 0;
+    dq->stats.used += count;
     return 0;
 }
 
@@ -148,7 +149,7 @@ static bool packed_avail_empty(struct vns_devq *dq)
     return !pk_desc_avail(pk_flags_at(dq, dq->avail_pos), dq->avail_wrap);
 }
 
-static bool packed_notify(struct vns_devq *dq)
+static bool packed_notify_decide(struct vns_devq *dq)
 {
     uint16_t off_wrap, flags;
     uint32_t count, lin_new, lin_ev;
@@ -156,8 +157,8 @@ static bool packed_notify(struct vns_devq *dq)
 
     if (dq->notify_on_empty && packed_avail_empty(dq))
         return true;
-    off_wrap = vns_gmem_area_read_le16(&dq->avail, VNS_VRING_PACKED_EVENT_OFF_WRAP);
-    flags = vns_gmem_area_read_le16(&dq->avail, VNS_VRING_PACKED_EVENT_FLAGS);
+    off_wrap = vq_r16(vq_win(&dq->avail), VNS_VRING_PACKED_EVENT_OFF_WRAP);
+    flags = vq_r16(vq_win(&dq->avail), VNS_VRING_PACKED_EVENT_FLAGS);
     count = dq->used_since_signal;
     dq->used_since_signal = 0;
     v = dq->signalled_used_valid;
@@ -174,20 +175,27 @@ static bool packed_notify(struct vns_devq *dq)
     return vns_vring_need_event((uint16_t)lin_ev, (uint16_t)lin_new, (uint16_t)(lin_new - count));
 }
 
+/* vhost_notify with its counters. */
+static bool packed_notify(struct vns_devq *dq)
+{
+    vns_gmem_mb(dq->mem);   /* smp_mb: used index before reading the guest's suppression */
+    return vns__devq_count_signal(dq, packed_notify_decide(dq));
+}
+
 static bool packed_enable_notify(struct vns_devq *dq)
 {
     if (!(dq->used_flags & VNS_VRING_USED_F_NO_NOTIFY))
         return false;
     dq->used_flags &= (uint16_t)~VNS_VRING_USED_F_NO_NOTIFY;
     if (dq->event_idx) {
-        vns_gmem_area_write_le16(&dq->used, VNS_VRING_PACKED_EVENT_OFF_WRAP,
+        vq_w16(vq_win(&dq->used), VNS_VRING_PACKED_EVENT_OFF_WRAP,
                                  (uint16_t)(dq->avail_pos | (dq->avail_wrap ? WRAP_BIT : 0)));
         /* Order C: offset and wrap before the flags. */
         vns_gmem_publish(dq->mem);
-        vns_gmem_area_write_le16(&dq->used, VNS_VRING_PACKED_EVENT_FLAGS,
+        vq_w16(vq_win(&dq->used), VNS_VRING_PACKED_EVENT_FLAGS,
                                  VNS_VRING_PACKED_EVENT_FLAG_DESC);
     } else {
-        vns_gmem_area_write_le16(&dq->used, VNS_VRING_PACKED_EVENT_FLAGS,
+        vq_w16(vq_win(&dq->used), VNS_VRING_PACKED_EVENT_FLAGS,
                                  VNS_VRING_PACKED_EVENT_FLAG_ENABLE);
     }
     /* Order B: re-check for buffers added meanwhile (smp_mb). */
@@ -200,7 +208,7 @@ static void packed_disable_notify(struct vns_devq *dq)
     if (dq->used_flags & VNS_VRING_USED_F_NO_NOTIFY)
         return;
     dq->used_flags |= VNS_VRING_USED_F_NO_NOTIFY;
-    vns_gmem_area_write_le16(&dq->used, VNS_VRING_PACKED_EVENT_FLAGS,
+    vq_w16(vq_win(&dq->used), VNS_VRING_PACKED_EVENT_FLAGS,
                              VNS_VRING_PACKED_EVENT_FLAG_DISABLE);
 }
 

@@ -197,14 +197,64 @@ void vns__virtq_bad_ring(struct vns_virtq *vq)
 
 /* --- entry points ------------------------------------------------------------ */
 
+int vns__virtq_add_full(struct vns_virtq *vq, unsigned out_sgs, struct vns_ctx *ctx)
+{
+    vq->stats.enospc++;
+    /* FIXME (Linux): for historical reasons, we force a notify here if
+     * there are outgoing parts to the buffer. Presumably the host should
+     * service the ring ASAP. */
+    if (out_sgs)
+        (void)vns_virtq_notify(vq, ctx);
+    return -VNS_ENOSPC;
+}
+
+int vns__virtq_add_kick(struct vns_virtq *vq, struct vns_ctx *ctx)
+{
+    /* This is very unlikely, but theoretically possible. Kick just in case. */
+    (void)vns_virtq_kick(vq, ctx);
+    return 0;
+}
+
+/* The entry points below have a fast path for ctx == NULL that is a bare
+ * tail call of the layout's work (no frame, no charge), and a slow path
+ * that pushes the kernel function's frame and charges per call, per
+ * descriptor and per indirect table from the counters the work moved. */
+
+static VNS__COLD int virtq_add_ctx(struct vns_virtq *vq, const struct vns_sg *sg,
+                                   unsigned out_sgs, unsigned in_sgs, void *data,
+                                   struct vns_ctx *ctx)
+{
+    uint64_t indirect = vq->stats.indirect;
+    unsigned total = out_sgs + in_sgs;
+    int ret;
+
+    vns_fn_enter(ctx, vq->layout == VNS_VIRTQ_SPLIT ? VNS_FN_virtqueue_add_split
+                                                    : VNS_FN_virtqueue_add_packed);
+    ret = vq->ops->add(vq, sg, out_sgs, in_sgs, data, ctx);
+    if (ret == 0) {
+        bool ind = vq->stats.indirect != indirect;
+
+        if (ind)
+            vns_charge(ctx, vq->layout == VNS_VIRTQ_SPLIT ? VNS_FN_alloc_indirect_split
+                                                          : VNS_FN_virtqueue_add_indirect_packed,
+                       0);
+        for (unsigned k = 0; k < (ind ? total + 1 : total); k++)
+            vns_charge(ctx, VNS_FN_virtqueue_add_desc_split, 0);
+    }
+    vns_fn_exit(ctx);
+    return ret;
+}
+
 int vns_virtq_add_sgs(struct vns_virtq *vq, const struct vns_sg *sg, unsigned out_sgs,
                       unsigned in_sgs, void *data, struct vns_ctx *ctx)
 {
-    if (data == NULL || out_sgs + in_sgs == 0)
+    if (VNS_UNLIKELY(data == NULL || out_sgs + in_sgs == 0))
         return -VNS_EINVAL;          /* LINUX: BUG_ON */
     if (VNS_UNLIKELY(vq->broken))
         return -VNS_EIO;
-    return vq->ops->add(vq, sg, out_sgs, in_sgs, data, ctx);
+    if (VNS_LIKELY(ctx == NULL))
+        return vq->ops->add(vq, sg, out_sgs, in_sgs, data, NULL);
+    return virtq_add_ctx(vq, sg, out_sgs, in_sgs, data, ctx);
 }
 
 int vns_virtq_add_outbuf(struct vns_virtq *vq, const struct vns_sg *sg, unsigned num,
@@ -221,12 +271,14 @@ int vns_virtq_add_inbuf(struct vns_virtq *vq, const struct vns_sg *sg, unsigned 
 
 bool vns_virtq_kick_prepare(struct vns_virtq *vq, struct vns_ctx *ctx)
 {
-    bool kick = vq->ops->kick_prepare(vq, ctx);
+    bool kick;
 
-    if (kick)
-        vq->stats.kicks++;
-    else
-        vq->stats.kicks_suppressed++;
+    if (VNS_LIKELY(ctx == NULL))
+        return vq->ops->kick_prepare(vq);
+    vns_fn_enter(ctx, vq->layout == VNS_VIRTQ_SPLIT ? VNS_FN_virtqueue_kick_prepare_split
+                                                    : VNS_FN_virtqueue_kick_prepare_packed);
+    kick = vq->ops->kick_prepare(vq);
+    vns_fn_exit(ctx);
     return kick;
 }
 
@@ -259,9 +311,15 @@ void *vns_virtq_get_buf(struct vns_virtq *vq, uint32_t *len, struct vns_ctx *ctx
 
     if (VNS_UNLIKELY(vq->broken))
         return NULL;
-    data = vq->ops->get_buf(vq, len, ctx);
+    if (VNS_LIKELY(ctx == NULL))
+        return vq->ops->get_buf(vq, len);
+    vns_fn_enter(ctx, vq->layout == VNS_VIRTQ_SPLIT ? VNS_FN_virtqueue_get_buf_ctx_split
+                                                    : VNS_FN_virtqueue_get_buf_ctx_packed);
+    data = vq->ops->get_buf(vq, len);
     if (data)
-        vq->stats.get_bufs++;
+        vns_charge(ctx, vq->layout == VNS_VIRTQ_SPLIT ? VNS_FN_detach_buf_split
+                                                      : VNS_FN_detach_buf_packed, 0);
+    vns_fn_exit(ctx);
     return data;
 }
 

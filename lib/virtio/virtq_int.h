@@ -10,6 +10,7 @@
 #include "vnetsim/error.h"
 #include "vnetsim/gmem.h"
 #include "vnetsim/virtq.h"
+#include "mem/gmem_int.h"
 
 /* Frames and costs: no-ops without a context, and cheap to skip. */
 #define VQ_ENTER(ctx, f)                 \
@@ -27,6 +28,96 @@
         if (ctx)                                 \
             vns_charge(ctx, VNS_FN_##f, bytes);  \
     } while (0)
+
+/* --- hot-path windows on ring parts ---------------------------------------- *
+ * A window is a ring part's flat host address held in a local: stores
+ * into guest memory are byte stores that may alias anything reachable
+ * through a pointer, so reading the area's fields after each store would
+ * reload them; a by-value window stays in a register. An area that is not
+ * one host range (its pages were materialised separately before the ring
+ * was placed) is reached byte by byte through its page table.
+ *
+ * Ring offsets are in range by construction: every index is a counter of
+ * ours reduced modulo num, or a guest value checked against num before it
+ * is used (head, next, id). So a flat access needs no length check; debug
+ * builds check anyway and send a stray offset to the area's slow path,
+ * which refuses it and counts a fault (the tests assert none). */
+struct vq_win {
+    uint8_t *flat;                      /* NULL: not one host range */
+    const struct vns_gmem_area *a;
+};
+
+static inline struct vq_win vq_win(const struct vns_gmem_area *a)
+{
+    struct vq_win w = {a->flat, a};
+
+    return w;
+}
+
+#ifdef NDEBUG
+#define VQ_FLAT_OK(w, off, n) ((w).flat != NULL)
+#else
+#define VQ_FLAT_OK(w, off, n) ((w).flat != NULL && (off) + (n) <= (w).a->len)
+#endif
+
+#define VQ_WIN_RW(bits)                                                                  \
+    static inline uint##bits##_t vq_r##bits(struct vq_win w, uint64_t off)               \
+    {                                                                                    \
+        uint8_t b[bits / 8];                                                             \
+                                                                                         \
+        if (VNS_LIKELY(VQ_FLAT_OK(w, off, bits / 8)))                                    \
+            return vns_le##bits##_load(w.flat + off);                                    \
+        vns__gmem_area_read_slow(w.a, off, b, bits / 8);                                 \
+        return vns_le##bits##_load(b);                                                   \
+    }                                                                                    \
+    static inline void vq_w##bits(struct vq_win w, uint64_t off, uint##bits##_t v)       \
+    {                                                                                    \
+        uint8_t b[bits / 8];                                                             \
+                                                                                         \
+        if (VNS_LIKELY(VQ_FLAT_OK(w, off, bits / 8))) {                                  \
+            vns_le##bits##_store(w.flat + off, v);                                       \
+            return;                                                                      \
+        }                                                                                \
+        vns_le##bits##_store(b, v);                                                      \
+        vns__gmem_area_write_slow(w.a, off, b, bits / 8);                                \
+    }
+VQ_WIN_RW(16)
+VQ_WIN_RW(32)
+VQ_WIN_RW(64)
+#undef VQ_WIN_RW
+
+/* --- ring descriptors, field by field ------------------------------------- *
+ * Both layouts put a 16-byte descriptor at 16 * i: addr (le64) at 0, len
+ * (le32) at 8, then split flags/next or packed id/flags as two le16. Each
+ * field is one access of its own size on both sides (never a struct
+ * overlay, and on a little-endian host one native load/store per field). */
+struct vq_desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t w12;   /* split: flags; packed: id */
+    uint16_t w14;   /* split: next;  packed: flags */
+};
+
+static inline void vq_desc_read(struct vq_win w, uint64_t i, struct vq_desc *d)
+{
+    uint64_t b = i * 16u;
+
+    d->addr = vq_r64(w, b);
+    d->len = vq_r32(w, b + 8);
+    d->w12 = vq_r16(w, b + 12);
+    d->w14 = vq_r16(w, b + 14);
+}
+
+static inline void vq_desc_write(struct vq_win w, uint64_t i, uint64_t addr, uint32_t len,
+                                 uint16_t w12, uint16_t w14)
+{
+    uint64_t b = i * 16u;
+
+    vq_w64(w, b, addr);
+    vq_w32(w, b + 8, len);
+    vq_w16(w, b + 12, w12);
+    vq_w16(w, b + 14, w14);
+}
 
 /* --- driver side ------------------------------------------------------------ */
 
@@ -47,11 +138,16 @@ struct virtq_desc_state {
     uint16_t last;     /* packed: last id of the chain */
 };
 
+/* The per-layout work. It charges no cost: the entry points in virtq.c
+ * and devq.c push the frames and charge per call, per descriptor and per
+ * indirect table from the counters the work updates, so that the ring
+ * code itself stays a leaf (no calls on the hot path). */
 struct virtq_ops {
+    /* @ctx is used only on the rare paths (notify on ENOSPC, forced kick) */
     int (*add)(struct vns_virtq *vq, const struct vns_sg *sg, unsigned out_sgs,
                unsigned in_sgs, void *data, struct vns_ctx *ctx);
-    bool (*kick_prepare)(struct vns_virtq *vq, struct vns_ctx *ctx);
-    void *(*get_buf)(struct vns_virtq *vq, uint32_t *len, struct vns_ctx *ctx);
+    bool (*kick_prepare)(struct vns_virtq *vq);
+    void *(*get_buf)(struct vns_virtq *vq, uint32_t *len);
     bool (*more_used)(const struct vns_virtq *vq);
     void (*disable_cb)(struct vns_virtq *vq);
     unsigned (*enable_cb_prepare)(struct vns_virtq *vq);
@@ -95,6 +191,16 @@ struct vns_virtq {
 };
 
 extern const struct virtq_ops vns__virtq_split_ops;
+
+/* kick_prepare's answer, counted. */
+static inline bool vns__virtq_count_kick(struct vns_virtq *vq, bool kick)
+{
+    if (kick)
+        vq->stats.kicks++;
+    else
+        vq->stats.kicks_suppressed++;
+    return kick;
+}
 extern const struct virtq_ops vns__virtq_packed_ops;
 /* Reset the ring bytes and driver state (vring_create_virtqueue). */
 void vns__virtq_init_split(struct vns_virtq *vq, bool no_callback);
@@ -105,6 +211,11 @@ uint64_t vns__virtq_write_indirect(struct vns_virtq *vq, unsigned slot, const st
                                    unsigned out_sgs, unsigned total, bool packed);
 /* BAD_RING(): mark broken. */
 void vns__virtq_bad_ring(struct vns_virtq *vq);
+/* The rare tails of an add, called in tail position from the layouts' add
+ * so that those stay leaves: a full ring (notify anyway if there are out
+ * parts, as Linux does) and the forced kick at 65535 added buffers. */
+VNS__COLD int vns__virtq_add_full(struct vns_virtq *vq, unsigned out_sgs, struct vns_ctx *ctx);
+VNS__COLD int vns__virtq_add_kick(struct vns_virtq *vq, struct vns_ctx *ctx);
 
 /* --- device side ------------------------------------------------------------ */
 
@@ -112,7 +223,7 @@ void vns__virtq_bad_ring(struct vns_virtq *vq);
 
 struct devq_ops {
     int (*get_vq_desc)(struct vns_devq *dq, struct vns_iov *iov, unsigned iov_size,
-                       unsigned *out_num, unsigned *in_num, struct vns_ctx *ctx);
+                       unsigned *out_num, unsigned *in_num);
     void (*discard)(struct vns_devq *dq, unsigned n);
     int (*add_used_n)(struct vns_devq *dq, const struct vns_used_elem *heads, unsigned count);
     bool (*notify)(struct vns_devq *dq);
@@ -161,21 +272,54 @@ struct vns_devq {
 };
 
 extern const struct devq_ops vns__devq_split_ops;
+
+/* vhost_notify's answer, counted. */
+static inline bool vns__devq_count_signal(struct vns_devq *dq, bool yes)
+{
+    if (yes)
+        dq->stats.signals++;
+    else
+        dq->stats.signals_suppressed++;
+    return yes;
+}
 extern const struct devq_ops vns__devq_packed_ops;
 
 /* vq_err: count the check, mark broken, return @err. */
-int vns__devq_err(struct vns_devq *dq, enum vns_devq_err why, int err, struct vns_ctx *ctx);
+int vns__devq_err(struct vns_devq *dq, enum vns_devq_err why, int err);
 /* get_indirect() of both layouts: walk the table at (@addr, @len) and
  * append its segments. @split: entries chain while NEXT is set (vhost);
  * packed: all len/16 entries are used. */
 int vns__devq_get_indirect(struct vns_devq *dq, uint64_t addr, uint32_t len, bool split,
                            struct vns_iov *iov, unsigned iov_size, unsigned *out_num,
-                           unsigned *in_num, struct vns_ctx *ctx);
+                           unsigned *in_num);
 /* Translate one descriptor and account it as out or in (vhost's common
- * tail of the walk). @why_tr/@why_order are the reasons to report. */
-int vns__devq_push_desc(struct vns_devq *dq, uint64_t addr, uint32_t len, uint16_t flags,
-                        struct vns_iov *iov, unsigned iov_size, unsigned *out_num,
-                        unsigned *in_num, enum vns_devq_err why_tr,
-                        enum vns_devq_err why_order, struct vns_ctx *ctx);
+ * tail of the walk, translate_desc + the WRITE / out-after-in rule).
+ * @why_tr/@why_order are the reasons to report. */
+static inline int vns__devq_push_desc(struct vns_devq *dq, uint64_t addr, uint32_t len,
+                                      uint16_t flags, struct vns_iov *iov, unsigned iov_size,
+                                      unsigned *out_num, unsigned *in_num,
+                                      enum vns_devq_err why_tr, enum vns_devq_err why_order)
+{
+    unsigned iov_count = *in_num + *out_num;
+    int ret;
+
+    dq->stats.descs++;
+    ret = vns__gmem_table_translate_fast(dq->table, addr, len, iov + iov_count,
+                                         iov_size - iov_count);
+    if (VNS_UNLIKELY(ret < 0))
+        return vns__devq_err(dq, why_tr, ret);   /* "Translation failure %d ..." */
+    if (flags & VNS_VRING_DESC_F_WRITE) {
+        /* If this is an input descriptor, increment that count. */
+        *in_num += (unsigned)ret;
+    } else {
+        /* If it's an output descriptor, they're all supposed to come
+         * before any input descriptors. LINUX: the test is on the number
+         * of in segments, so a zero-length in descriptor does not count. */
+        if (VNS_UNLIKELY(*in_num))
+            return vns__devq_err(dq, why_order, -VNS_EINVAL);
+        *out_num += (unsigned)ret;
+    }
+    return 0;
+}
 
 #endif

@@ -33,7 +33,7 @@ void vns__virtq_init_packed(struct vns_virtq *vq, bool no_callback)
     vq->event_flags_shadow = VNS_VRING_PACKED_EVENT_FLAG_ENABLE;
     if (no_callback) {
         vq->event_flags_shadow = VNS_VRING_PACKED_EVENT_FLAG_DISABLE;
-        vns_gmem_area_write_le16(&vq->avail, VNS_VRING_PACKED_EVENT_FLAGS,
+        vq_w16(vq_win(&vq->avail), VNS_VRING_PACKED_EVENT_FLAGS,
                                  vq->event_flags_shadow);
     }
 }
@@ -41,26 +41,24 @@ void vns__virtq_init_packed(struct vns_virtq *vq, bool no_callback)
 static inline void packed_write_desc(struct vns_virtq *vq, uint16_t i, uint64_t addr,
                                      uint32_t len, uint16_t id)
 {
-    uint8_t d[14];
+    uint64_t b = (uint64_t)i * 16u;
 
-    vns_le64_store(d + VNS_VRING_PACKED_DESC_ADDR, addr);
-    vns_le32_store(d + VNS_VRING_PACKED_DESC_LEN, len);
-    vns_le16_store(d + VNS_VRING_PACKED_DESC_ID, id);
-    vns_gmem_area_write(&vq->desc, (uint64_t)i * 16u, d, sizeof(d));
+    vq_w64(vq_win(&vq->desc), b + VNS_VRING_PACKED_DESC_ADDR, addr);
+    vq_w32(vq_win(&vq->desc), b + VNS_VRING_PACKED_DESC_LEN, len);
+    vq_w16(vq_win(&vq->desc), b + VNS_VRING_PACKED_DESC_ID, id);
 }
 
 static inline void packed_write_flags(struct vns_virtq *vq, uint16_t i, uint16_t flags)
 {
-    vns_gmem_area_write_le16(&vq->desc, (uint64_t)i * 16u + VNS_VRING_PACKED_DESC_FLAGS, flags);
+    vq_w16(vq_win(&vq->desc), (uint64_t)i * 16u + VNS_VRING_PACKED_DESC_FLAGS, flags);
 }
 
 static int packed_add_indirect(struct vns_virtq *vq, const struct vns_sg *sg, unsigned out_sgs,
-                               unsigned total, void *data, struct vns_ctx *ctx)
+                               unsigned total, void *data)
 {
     uint16_t head = vq->next_avail_idx, id = vq->free_head, n;
     uint64_t table;
 
-    VQ_ENTER(ctx, virtqueue_add_indirect_packed);
     table = vns__virtq_write_indirect(vq, id, sg, out_sgs, total, true);
     packed_write_desc(vq, head, table, total * 16u, id);
     /* Order A: the descriptor is fully written before it is exposed. */
@@ -84,7 +82,6 @@ static int packed_add_indirect(struct vns_virtq *vq, const struct vns_sg *sg, un
     vq->stats.adds++;
     vq->stats.descs++;
     vq->stats.indirect++;
-    VQ_EXIT(ctx);
     return 0;
 }
 
@@ -93,21 +90,11 @@ static int packed_add(struct vns_virtq *vq, const struct vns_sg *sg, unsigned ou
 {
     unsigned total = out_sgs + in_sgs;
     uint16_t head, id, curr, prev = 0, i, head_flags = 0;
-    int ret = 0;
 
-    VQ_ENTER(ctx, virtqueue_add_packed);
-    if (vq->indirect && total > 1 && vq->num_free && total <= vq->indirect_max) {
-        ret = packed_add_indirect(vq, sg, out_sgs, total, data, ctx);
-        VQ_EXIT(ctx);
-        return ret;
-    }
-    if (VNS_UNLIKELY(vq->num_free < total)) {
-        vq->stats.enospc++;
-        VQ_EXIT(ctx);
-        if (out_sgs)
-            (void)vns_virtq_notify(vq, ctx);
-        return -VNS_ENOSPC;
-    }
+    if (vq->indirect && total > 1 && vq->num_free && total <= vq->indirect_max)
+        return packed_add_indirect(vq, sg, out_sgs, total, data);
+    if (VNS_UNLIKELY(vq->num_free < total))
+        return vns__virtq_add_full(vq, out_sgs, ctx);
     head = vq->next_avail_idx;
     i = head;
     id = vq->free_head;
@@ -117,7 +104,6 @@ static int packed_add(struct vns_virtq *vq, const struct vns_sg *sg, unsigned ou
                                     (c + 1 == total ? 0 : VNS_VRING_DESC_F_NEXT) |
                                     (c < out_sgs ? 0 : VNS_VRING_DESC_F_WRITE));
 
-        VQ_CHARGE(ctx, virtqueue_add_desc_split, 0);
         packed_write_desc(vq, i, sg[c].addr, sg[c].len, id);
         if (i == head)
             head_flags = flags;
@@ -149,23 +135,22 @@ static int packed_add(struct vns_virtq *vq, const struct vns_sg *sg, unsigned ou
     vq->num_added += total;
     vq->stats.adds++;
     vq->stats.descs += total;
-    VQ_EXIT(ctx);
+    (void)ctx;
     return 0;
 }
 
-static bool packed_kick_prepare(struct vns_virtq *vq, struct vns_ctx *ctx)
+static bool packed_kick_prepare(struct vns_virtq *vq)
 {
     uint16_t new_idx, old, off_wrap, flags, event_idx;
     bool needs_kick;
 
-    VQ_ENTER(ctx, virtqueue_kick_prepare_packed);
     /* Order B: virtio_mb before reading the device event snapshot. */
     vns_gmem_mb(vq->mem);
     old = (uint16_t)(vq->next_avail_idx - vq->num_added);
     new_idx = vq->next_avail_idx;
     vq->num_added = 0;
-    off_wrap = vns_gmem_area_read_le16(&vq->used, VNS_VRING_PACKED_EVENT_OFF_WRAP);
-    flags = vns_gmem_area_read_le16(&vq->used, VNS_VRING_PACKED_EVENT_FLAGS);
+    off_wrap = vq_r16(vq_win(&vq->used), VNS_VRING_PACKED_EVENT_OFF_WRAP);
+    flags = vq_r16(vq_win(&vq->used), VNS_VRING_PACKED_EVENT_FLAGS);
     if (flags != VNS_VRING_PACKED_EVENT_FLAG_DESC) {
         needs_kick = flags != VNS_VRING_PACKED_EVENT_FLAG_DISABLE;
     } else {
@@ -174,13 +159,12 @@ static bool packed_kick_prepare(struct vns_virtq *vq, struct vns_ctx *ctx)
             event_idx = (uint16_t)(event_idx - vq->num);
         needs_kick = vns_vring_need_event(event_idx, new_idx, old);
     }
-    VQ_EXIT(ctx);
-    return needs_kick;
+    return vns__virtq_count_kick(vq, needs_kick);
 }
 
 static inline bool packed_is_used_desc(const struct vns_virtq *vq, uint16_t idx, bool wrap)
 {
-    uint16_t flags = vns_gmem_area_read_le16(&vq->desc, (uint64_t)idx * 16u +
+    uint16_t flags = vq_r16(vq_win(&vq->desc), (uint64_t)idx * 16u +
                                                             VNS_VRING_PACKED_DESC_FLAGS);
     bool avail = flags & PK_AVAIL, used = flags & PK_USED;
 
@@ -195,44 +179,39 @@ static bool packed_more_used(const struct vns_virtq *vq)
     return packed_is_used_desc(vq, pos, vq->last_used_idx & WRAP_BIT);
 }
 
-static void packed_detach_buf(struct vns_virtq *vq, uint16_t id, struct vns_ctx *ctx)
+static void packed_detach_buf(struct vns_virtq *vq, uint16_t id)
 {
     struct virtq_desc_state *st = &vq->state[id];
 
-    VQ_ENTER(ctx, detach_buf_packed);
     st->data = NULL;
     vq->extra[st->last].next = vq->free_head;
     vq->free_head = id;
     vq->num_free += st->num;
     st->indir = 0;
-    VQ_EXIT(ctx);
 }
 
-static void *packed_get_buf(struct vns_virtq *vq, uint32_t *len, struct vns_ctx *ctx)
+static void *packed_get_buf(struct vns_virtq *vq, uint32_t *len)
 {
-    uint8_t d[16];
     uint16_t last_used, id;
     bool wrap;
     void *data;
 
     if (!packed_more_used(vq))
         return NULL;
-    VQ_ENTER(ctx, virtqueue_get_buf_ctx_packed);
     /* Order A': only read the used element after its flags (virtio_rmb). */
     vns_gmem_acquire(vq->mem);
     wrap = vq->last_used_idx & WRAP_BIT;
     last_used = (uint16_t)(vq->last_used_idx & ~WRAP_BIT);
-    vns_gmem_area_read(&vq->desc, (uint64_t)last_used * 16u, d, sizeof(d));
-    id = vns_le16_load(d + VNS_VRING_PACKED_DESC_ID);
+    id = vq_r16(vq_win(&vq->desc), (uint64_t)last_used * 16u + VNS_VRING_PACKED_DESC_ID);
     if (len)
-        *len = vns_le32_load(d + VNS_VRING_PACKED_DESC_LEN);
+        *len = vq_r32(vq_win(&vq->desc),
+                                       (uint64_t)last_used * 16u + VNS_VRING_PACKED_DESC_LEN);
     if (VNS_UNLIKELY(id >= vq->num || vq->state[id].data == NULL)) {
         vns__virtq_bad_ring(vq);
-        VQ_EXIT(ctx);
         return NULL;
     }
     data = vq->state[id].data;
-    packed_detach_buf(vq, id, ctx);
+    packed_detach_buf(vq, id);
     last_used = (uint16_t)(last_used + vq->state[id].num);
     if (last_used >= vq->num) {
         last_used = (uint16_t)(last_used - vq->num);
@@ -243,11 +222,11 @@ static void *packed_get_buf(struct vns_virtq *vq, uint32_t *len, struct vns_ctx 
      * event index and flush out the write before the read in the next
      * get_buf call. */
     if (vq->event_flags_shadow == VNS_VRING_PACKED_EVENT_FLAG_DESC) {
-        vns_gmem_area_write_le16(&vq->avail, VNS_VRING_PACKED_EVENT_OFF_WRAP,
+        vq_w16(vq_win(&vq->avail), VNS_VRING_PACKED_EVENT_OFF_WRAP,
                                  vq->last_used_idx);
         vns_gmem_mb(vq->mem);
     }
-    VQ_EXIT(ctx);
+    vq->stats.get_bufs++;
     return data;
 }
 
@@ -257,7 +236,7 @@ static void packed_disable_cb(struct vns_virtq *vq)
         vq->event_flags_shadow = VNS_VRING_PACKED_EVENT_FLAG_DISABLE;
         if (vq->event_triggered)
             return;
-        vns_gmem_area_write_le16(&vq->avail, VNS_VRING_PACKED_EVENT_FLAGS,
+        vq_w16(vq_win(&vq->avail), VNS_VRING_PACKED_EVENT_FLAGS,
                                  vq->event_flags_shadow);
     }
 }
@@ -267,7 +246,7 @@ static void packed_enable_flags(struct vns_virtq *vq)
     if (vq->event_flags_shadow == VNS_VRING_PACKED_EVENT_FLAG_DISABLE) {
         vq->event_flags_shadow = vq->event ? VNS_VRING_PACKED_EVENT_FLAG_DESC
                                            : VNS_VRING_PACKED_EVENT_FLAG_ENABLE;
-        vns_gmem_area_write_le16(&vq->avail, VNS_VRING_PACKED_EVENT_FLAGS,
+        vq_w16(vq_win(&vq->avail), VNS_VRING_PACKED_EVENT_FLAGS,
                                  vq->event_flags_shadow);
     }
 }
@@ -275,7 +254,7 @@ static void packed_enable_flags(struct vns_virtq *vq)
 static unsigned packed_enable_cb_prepare(struct vns_virtq *vq)
 {
     if (vq->event) {
-        vns_gmem_area_write_le16(&vq->avail, VNS_VRING_PACKED_EVENT_OFF_WRAP,
+        vq_w16(vq_win(&vq->avail), VNS_VRING_PACKED_EVENT_OFF_WRAP,
                                  vq->last_used_idx);
         /* Order C: event offset and wrap before the event flags. */
         vns_gmem_publish(vq->mem);
@@ -308,7 +287,7 @@ static bool packed_enable_cb_delayed(struct vns_virtq *vq)
             used_idx = (uint16_t)(used_idx - vq->num);
             wrap = !wrap;
         }
-        vns_gmem_area_write_le16(&vq->avail, VNS_VRING_PACKED_EVENT_OFF_WRAP,
+        vq_w16(vq_win(&vq->avail), VNS_VRING_PACKED_EVENT_OFF_WRAP,
                                  (uint16_t)(used_idx | (wrap ? WRAP_BIT : 0)));
         /* Order C: event offset and wrap before the event flags. */
         vns_gmem_publish(vq->mem);
@@ -326,7 +305,7 @@ static void *packed_detach_unused_buf(struct vns_virtq *vq)
 
         if (buf == NULL)
             continue;
-        packed_detach_buf(vq, (uint16_t)i, NULL);
+        packed_detach_buf(vq, (uint16_t)i);
         return buf;
     }
     return NULL;

@@ -29,26 +29,36 @@ void vns__virtq_init_split(struct vns_virtq *vq, bool no_callback)
     if (no_callback) {
         vq->avail_flags_shadow |= VNS_VRING_AVAIL_F_NO_INTERRUPT;
         if (!vq->event)
-            vns_gmem_area_write_le16(&vq->avail, VNS_VRING_AVAIL_FLAGS, vq->avail_flags_shadow);
+            vq_w16(vq_win(&vq->avail), VNS_VRING_AVAIL_FLAGS, vq->avail_flags_shadow);
     }
 }
 
 /* virtqueue_add_desc_split for a ring descriptor: write it, remember it. */
-static inline uint16_t split_add_desc(struct vns_virtq *vq, uint16_t i, uint64_t addr,
-                                      uint32_t len, uint16_t flags)
+static inline uint16_t split_add_desc(struct virtq_desc_extra *extra, struct vq_win desc,
+                                      uint16_t i, uint64_t addr, uint32_t len, uint16_t flags)
 {
-    struct virtq_desc_extra *x = &vq->extra[i];
-    uint8_t d[16];
+    struct virtq_desc_extra *x = &extra[i];
+    uint16_t next = x->next;
 
-    vns_le64_store(d + VNS_VRING_DESC_ADDR, addr);
-    vns_le32_store(d + VNS_VRING_DESC_LEN, len);
-    vns_le16_store(d + VNS_VRING_DESC_FLAGS, flags);
-    vns_le16_store(d + VNS_VRING_DESC_NEXT, x->next);
-    vns_gmem_area_write(&vq->desc, (uint64_t)i * VNS_VRING_DESC_SIZE, d, 16);
     x->addr = addr;
     x->len = len;
     x->flags = flags;
-    return x->next;
+    vq_desc_write(desc, i, addr, len, flags, next);
+    return next;
+}
+
+/* The indirect branch of virtqueue_add_split: the table, then one ring
+ * descriptor pointing at it. Out of line to keep split_add a leaf. */
+static VNS__COLD void split_add_indirect(struct vns_virtq *vq, const struct vns_sg *sg,
+                                         unsigned out_sgs, unsigned total, uint16_t head)
+{
+    uint64_t table = vns__virtq_write_indirect(vq, head, sg, out_sgs, total, false);
+
+    split_add_desc(vq->extra, vq_win(&vq->desc), head, table, total * VNS_VRING_DESC_SIZE,
+                   VNS_VRING_DESC_F_INDIRECT);
+    vq->free_head = vq->extra[head].next;
+    vq->state[head].indir = table;
+    vq->stats.indirect++;
 }
 
 static int split_add(struct vns_virtq *vq, const struct vns_sg *sg, unsigned out_sgs,
@@ -56,32 +66,17 @@ static int split_add(struct vns_virtq *vq, const struct vns_sg *sg, unsigned out
 {
     unsigned total = out_sgs + in_sgs;
     uint16_t head = vq->free_head, i;
+    const struct vq_win desc = vq_win(&vq->desc), avail = vq_win(&vq->avail);
     bool indirect;
     unsigned descs_used;
 
-    VQ_ENTER(ctx, virtqueue_add_split);
     /* virtqueue_use_indirect: indirect && total_sg > 1 && num_free */
     indirect = vq->indirect && total > 1 && vq->num_free && total <= vq->indirect_max;
     descs_used = indirect ? 1 : total;
-    if (VNS_UNLIKELY(vq->num_free < descs_used)) {
-        vq->stats.enospc++;
-        VQ_EXIT(ctx);
-        /* FIXME (Linux): for historical reasons, force a notify if there
-         * are outgoing parts to the buffer. */
-        if (out_sgs)
-            (void)vns_virtq_notify(vq, ctx);
-        return -VNS_ENOSPC;
-    }
+    if (VNS_UNLIKELY(vq->num_free < descs_used))
+        return vns__virtq_add_full(vq, out_sgs, ctx);
     if (indirect) {
-        uint64_t table;
-
-        VQ_CHARGE(ctx, alloc_indirect_split, 0);
-        table = vns__virtq_write_indirect(vq, head, sg, out_sgs, total, false);
-        VQ_CHARGE(ctx, virtqueue_add_desc_split, 0);
-        split_add_desc(vq, head, table, total * VNS_VRING_DESC_SIZE, VNS_VRING_DESC_F_INDIRECT);
-        vq->free_head = vq->extra[head].next;
-        vq->state[head].indir = table;
-        vq->stats.indirect++;
+        split_add_indirect(vq, sg, out_sgs, total, head);
     } else {
         i = head;
         for (unsigned n = 0; n < total; n++) {
@@ -90,8 +85,7 @@ static int split_add(struct vns_virtq *vq, const struct vns_sg *sg, unsigned out
             /* Last one doesn't continue. */
             if (n + 1 < total)
                 flags |= VNS_VRING_DESC_F_NEXT;
-            VQ_CHARGE(ctx, virtqueue_add_desc_split, 0);
-            i = split_add_desc(vq, i, sg[n].addr, sg[n].len, flags);
+            i = split_add_desc(vq->extra, desc, i, sg[n].addr, sg[n].len, flags);
         }
         vq->free_head = i;
         vq->state[head].indir = 0;
@@ -100,29 +94,29 @@ static int split_add(struct vns_virtq *vq, const struct vns_sg *sg, unsigned out
     vq->state[head].data = data;
     /* Put entry in available array (but don't update avail->idx until they
      * do sync). */
-    vns_gmem_area_write_le16(&vq->avail,
-                             vns_vring_avail_slot(vq->avail_idx_shadow & (vq->num - 1)), head);
-    /* Order A: descriptors and the avail entry before avail->idx; pairs
-     * with vhost's smp_rmb after reading avail->idx. */
-    vns_gmem_publish(vq->mem);
-    vq->avail_idx_shadow++;
-    vns_gmem_area_write_le16(&vq->avail, VNS_VRING_AVAIL_IDX, vq->avail_idx_shadow);
-    vq->num_added++;
+    {
+        uint16_t shadow = vq->avail_idx_shadow;
+
+        vq->avail_idx_shadow = (uint16_t)(shadow + 1);
+        vq->num_added++;
+        vq_w16(avail, vns_vring_avail_slot(shadow & (vq->num - 1)), head);
+        /* Order A: descriptors and the avail entry before avail->idx;
+         * pairs with vhost's smp_rmb after reading avail->idx. */
+        vns_gmem_publish(vq->mem);
+        vq_w16(avail, VNS_VRING_AVAIL_IDX, (uint16_t)(shadow + 1));
+    }
     vq->stats.adds++;
     vq->stats.descs += descs_used;
-    VQ_EXIT(ctx);
-    /* This is very unlikely, but theoretically possible. Kick just in case. */
     if (VNS_UNLIKELY(vq->num_added == (1u << 16) - 1))
-        (void)vns_virtq_kick(vq, ctx);
+        return vns__virtq_add_kick(vq, ctx);
     return 0;
 }
 
-static bool split_kick_prepare(struct vns_virtq *vq, struct vns_ctx *ctx)
+static bool split_kick_prepare(struct vns_virtq *vq)
 {
     uint16_t new_idx, old;
     bool needs_kick;
 
-    VQ_ENTER(ctx, virtqueue_kick_prepare_split);
     /* Order B: expose avail entries before checking avail event / flags
      * (virtio_mb); pairs with vhost_enable_notify's smp_mb. */
     vns_gmem_mb(vq->mem);
@@ -131,19 +125,17 @@ static bool split_kick_prepare(struct vns_virtq *vq, struct vns_ctx *ctx)
     vq->num_added = 0;
     if (vq->event)
         needs_kick = vns_vring_need_event(
-            vns_gmem_area_read_le16(&vq->used, vns_vring_avail_event_off(vq->num)), new_idx, old);
+            vq_r16(vq_win(&vq->used), vns_vring_avail_event_off(vq->num)), new_idx, old);
     else
-        needs_kick = !(vns_gmem_area_read_le16(&vq->used, VNS_VRING_USED_FLAGS) &
+        needs_kick = !(vq_r16(vq_win(&vq->used), VNS_VRING_USED_FLAGS) &
                        VNS_VRING_USED_F_NO_NOTIFY);
-    VQ_EXIT(ctx);
-    return needs_kick;
+    return vns__virtq_count_kick(vq, needs_kick);
 }
 
-static void split_detach_buf(struct vns_virtq *vq, uint16_t head, struct vns_ctx *ctx)
+static void split_detach_buf(struct vns_virtq *vq, uint16_t head)
 {
     uint16_t i = head;
 
-    VQ_ENTER(ctx, detach_buf_split);
     vq->state[head].data = NULL;
     /* Put back on free list: find end (our own copy of the flags). */
     while (vq->extra[i].flags & VNS_VRING_DESC_F_NEXT) {
@@ -155,49 +147,45 @@ static void split_detach_buf(struct vns_virtq *vq, uint16_t head, struct vns_ctx
     /* Plus final descriptor */
     vq->num_free++;
     vq->state[head].indir = 0;
-    VQ_EXIT(ctx);
 }
 
 static bool split_more_used(const struct vns_virtq *vq)
 {
-    return vq->last_used_idx != vns_gmem_area_read_le16(&vq->used, VNS_VRING_USED_IDX);
+    return vq->last_used_idx != vq_r16(vq_win(&vq->used), VNS_VRING_USED_IDX);
 }
 
-static void *split_get_buf(struct vns_virtq *vq, uint32_t *len, struct vns_ctx *ctx)
+static void *split_get_buf(struct vns_virtq *vq, uint32_t *len)
 {
-    uint8_t e[VNS_VRING_USED_ELEM_SIZE];
+    uint64_t e;
     uint32_t id;
     void *data;
 
     if (!split_more_used(vq))
         return NULL;
-    VQ_ENTER(ctx, virtqueue_get_buf_ctx_split);
     /* Order A': only get used entries after they have been exposed by the
      * device (virtio_rmb); pairs with vhost_add_used_n's smp_wmb. */
     vns_gmem_acquire(vq->mem);
-    vns_gmem_area_read(&vq->used, vns_vring_used_slot(vq->last_used_idx & (vq->num - 1)), e,
-                       sizeof(e));
-    id = vns_le32_load(e + VNS_VRING_USED_ELEM_ID);
+    e = vns_vring_used_slot(vq->last_used_idx & (vq->num - 1));
+    id = vq_r32(vq_win(&vq->used), e + VNS_VRING_USED_ELEM_ID);
     if (len)
-        *len = vns_le32_load(e + VNS_VRING_USED_ELEM_LEN);
+        *len = vq_r32(vq_win(&vq->used), e + VNS_VRING_USED_ELEM_LEN);
     if (VNS_UNLIKELY(id >= vq->num || vq->state[id].data == NULL)) {
         /* BAD_RING "id %u out of range" / "id %u is not a head!" */
         vns__virtq_bad_ring(vq);
-        VQ_EXIT(ctx);
         return NULL;
     }
     data = vq->state[id].data;
-    split_detach_buf(vq, (uint16_t)id, ctx);
+    split_detach_buf(vq, (uint16_t)id);
     vq->last_used_idx++;
     /* If we expect an interrupt for the next entry, tell host by writing
      * event index and flush out the write before the read in the next
      * get_buf call (virtio_store_mb). */
     if (!(vq->avail_flags_shadow & VNS_VRING_AVAIL_F_NO_INTERRUPT)) {
-        vns_gmem_area_write_le16(&vq->avail, vns_vring_used_event_off(vq->num),
+        vq_w16(vq_win(&vq->avail), vns_vring_used_event_off(vq->num),
                                  vq->last_used_idx);
         vns_gmem_mb(vq->mem);
     }
-    VQ_EXIT(ctx);
+    vq->stats.get_bufs++;
     return data;
 }
 
@@ -211,9 +199,9 @@ static void split_disable_cb(struct vns_virtq *vq)
             return;
         if (vq->event)
             /* TODO (Linux): this is a hack. Figure out a cleaner value to write. */
-            vns_gmem_area_write_le16(&vq->avail, vns_vring_used_event_off(vq->num), 0);
+            vq_w16(vq_win(&vq->avail), vns_vring_used_event_off(vq->num), 0);
         else
-            vns_gmem_area_write_le16(&vq->avail, VNS_VRING_AVAIL_FLAGS, vq->avail_flags_shadow);
+            vq_w16(vq_win(&vq->avail), VNS_VRING_AVAIL_FLAGS, vq->avail_flags_shadow);
     }
 }
 
@@ -222,7 +210,7 @@ static void split_enable_flags(struct vns_virtq *vq)
     if (vq->avail_flags_shadow & VNS_VRING_AVAIL_F_NO_INTERRUPT) {
         vq->avail_flags_shadow &= (uint16_t)~VNS_VRING_AVAIL_F_NO_INTERRUPT;
         if (!vq->event)
-            vns_gmem_area_write_le16(&vq->avail, VNS_VRING_AVAIL_FLAGS, vq->avail_flags_shadow);
+            vq_w16(vq_win(&vq->avail), VNS_VRING_AVAIL_FLAGS, vq->avail_flags_shadow);
     }
 }
 
@@ -231,13 +219,13 @@ static unsigned split_enable_cb_prepare(struct vns_virtq *vq)
     /* Depending on EVENT_IDX, either clear the flag or point the event
      * index at the next entry. Always do both to keep code simple. */
     split_enable_flags(vq);
-    vns_gmem_area_write_le16(&vq->avail, vns_vring_used_event_off(vq->num), vq->last_used_idx);
+    vq_w16(vq_win(&vq->avail), vns_vring_used_event_off(vq->num), vq->last_used_idx);
     return vq->last_used_idx;
 }
 
 static bool split_poll(const struct vns_virtq *vq, unsigned last)
 {
-    return (uint16_t)last != vns_gmem_area_read_le16(&vq->used, VNS_VRING_USED_IDX);
+    return (uint16_t)last != vq_r16(vq_win(&vq->used), VNS_VRING_USED_IDX);
 }
 
 static bool split_enable_cb_delayed(struct vns_virtq *vq)
@@ -247,10 +235,10 @@ static bool split_enable_cb_delayed(struct vns_virtq *vq)
     split_enable_flags(vq);
     /* TODO (Linux): tune this threshold */
     bufs = (uint16_t)((uint16_t)(vq->avail_idx_shadow - vq->last_used_idx) * 3 / 4);
-    vns_gmem_area_write_le16(&vq->avail, vns_vring_used_event_off(vq->num),
+    vq_w16(vq_win(&vq->avail), vns_vring_used_event_off(vq->num),
                              (uint16_t)(vq->last_used_idx + bufs));
     vns_gmem_mb(vq->mem);   /* virtio_store_mb */
-    if ((uint16_t)(vns_gmem_area_read_le16(&vq->used, VNS_VRING_USED_IDX) - vq->last_used_idx) >
+    if ((uint16_t)(vq_r16(vq_win(&vq->used), VNS_VRING_USED_IDX) - vq->last_used_idx) >
         bufs)
         return false;
     return true;
@@ -263,9 +251,9 @@ static void *split_detach_unused_buf(struct vns_virtq *vq)
 
         if (buf == NULL)
             continue;
-        split_detach_buf(vq, (uint16_t)i, NULL);
+        split_detach_buf(vq, (uint16_t)i);
         vq->avail_idx_shadow--;
-        vns_gmem_area_write_le16(&vq->avail, VNS_VRING_AVAIL_IDX, vq->avail_idx_shadow);
+        vq_w16(vq_win(&vq->avail), VNS_VRING_AVAIL_IDX, vq->avail_idx_shadow);
         return buf;
     }
     return NULL;

@@ -765,6 +765,71 @@ static void test_virtq_create_alloc_failures(void **s)
     assert_int_equal(vns_virtq_create(f->mem, &c, &vq), -VNS_EFAULT);
 }
 
+/* --- costs through the engine ------------------------------------------------- */
+
+struct cost_run {
+    struct vqf *f;
+    struct vns_sim *sim;
+    uint64_t add_ns, get_desc_ns, get_buf_ns;
+    int steps;
+};
+
+static uint64_t cost(struct vns_sim *sim, const char *name)
+{
+    return vns_cost_of(vns_sim_costs(sim), vns_func_lookup(name), 0);
+}
+
+static int cost_step(struct vns_ctx *ctx, void *arg)
+{
+    struct cost_run *r = arg;
+    struct vns_sg sg[3] = {one_sg(BUF, 64), one_sg(BUF + 64, 64), one_sg(BUF + 128, 64)};
+    struct vns_iov iov[4];
+    unsigned o, i;
+    uint32_t len;
+    vns_time_t t0 = vns_ctx_now(ctx);
+    unsigned depth = vns_ctx_depth(ctx);
+    int head;
+
+    assert_int_equal(vns_virtq_add_sgs(r->f->vq, sg, 1, 2, &tokv[0], ctx), 0);
+    r->add_ns = vns_ctx_now(ctx) - t0;
+    t0 = vns_ctx_now(ctx);
+    head = vns_devq_get_vq_desc(r->f->dq, iov, 4, &o, &i, ctx);
+    assert_true(head >= 0);
+    r->get_desc_ns = vns_ctx_now(ctx) - t0;
+    assert_int_equal(vns_devq_add_used(r->f->dq, (uint32_t)head, 10, ctx), 0);
+    t0 = vns_ctx_now(ctx);
+    assert_ptr_equal(vns_virtq_get_buf(r->f->vq, &len, ctx), &tokv[0]);
+    r->get_buf_ns = vns_ctx_now(ctx) - t0;
+    assert_int_equal(vns_ctx_depth(ctx), depth);   /* every frame pushed was popped */
+    r->steps++;
+    return VNS_STEP_DONE;
+}
+
+/* With a context, each call pushes its kernel frame and charges per call
+ * and per descriptor (cost table defaults, funcs/virtio.def). */
+static void test_virtq_costs_charged(void **s)
+{
+    struct vqf *f = *s;
+    struct cost_run r = {.f = f, .sim = vns_test_sim(7)};
+    struct vns_cpu *cpu = vns_test_cpu(r.sim, "c0", NULL);
+    struct vns_ctx *ctx = vns_test_ctx(r.sim, VNS_CTX_KTHREAD, "vhost-1", cpu, cost_step, &r);
+    bool split = f->layout == VNS_VIRTQ_SPLIT;
+
+    assert_int_equal(vns_probe_add(r.sim, "vhost_get_vq_desc"), 0);
+    assert_int_equal(vns_probe_add(r.sim, split ? "virtqueue_add_split" : "virtqueue_add_packed"), 0);
+    vns_ctx_start(ctx, 0);
+    vns_sim_run(r.sim, VNS_MSEC(1));
+    assert_int_equal(r.steps, 1);
+    assert_int_equal(r.add_ns, cost(r.sim, split ? "virtqueue_add_split" : "virtqueue_add_packed") +
+                                   3 * cost(r.sim, "virtqueue_add_desc_split"));
+    assert_int_equal(r.get_desc_ns, cost(r.sim, "vhost_get_vq_desc") + 3 * cost(r.sim, "translate_desc"));
+    assert_int_equal(r.get_buf_ns,
+                     cost(r.sim, split ? "virtqueue_get_buf_ctx_split" : "virtqueue_get_buf_ctx_packed") +
+                         cost(r.sim, split ? "detach_buf_split" : "detach_buf_packed"));
+    assert_int_equal(vns_probe_hits(r.sim, vns_func_lookup("vhost_get_vq_desc")), 1);
+    vns_sim_destroy(r.sim);
+}
+
 /* Layout sizes and part addresses. */
 static void test_virtq_layout(void **s)
 {
@@ -825,6 +890,7 @@ int main(void)
         BOTH(test_virtq_discard),
         BOTH(test_virtq_notify_on_empty),
         BOTH(test_virtq_create_alloc_failures),
+        BOTH(test_virtq_costs_charged),
         {"test_virtq_layout", test_virtq_layout, NULL, NULL, NULL},
     };
 
