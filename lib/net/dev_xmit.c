@@ -1,0 +1,296 @@
+/* lib/net/dev_xmit.c -- the transmit core: dev_queue_xmit, __dev_queue_xmit,
+ * __dev_xmit_skb, dev_hard_start_xmit, xmit_one, netdev_start_xmit,
+ * validate_xmit_skb, dev_queue_xmit_nit, net_tx_action, dev_forward_skb.
+ * LINUX: net/core/dev.c, linux-5.4.
+ *
+ * Control flow as 5.4: rcu_read_lock_bh around the whole send (so a
+ * softirq raised inside, e.g. by dev_forward_skb -> netif_rx, runs at its
+ * unlock: __local_bh_enable_ip under __dev_queue_xmit, as in the seed's
+ * "tap recv path"); a qdisc with enqueue gets __dev_xmit_skb (NOLOCK:
+ * enqueue + qdisc_run; locked: bypass when empty, else enqueue + run); a
+ * noqueue device (bridge, macvlan) goes straight to dev_hard_start_xmit
+ * with the recursion limit (XMIT_RECURSION_LIMIT 10 in 5.4, 8 from 5.14)
+ * and the "Virtual device asks to queue packet" drop.
+ * Simplified: no tc/netfilter egress hooks, no XPS (one tx queue), no
+ * skb_update_prio (cgroup priomap). */
+#include <string.h>
+
+#include "net_int.h"
+
+#define XMIT_RECURSION_LIMIT 10
+
+/* dev_queue_xmit_nit: a borrowed copy to each packet tap (ptype_all). */
+void vns__dev_queue_xmit_nit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev)
+{
+    struct vns_kernel *k = dev->k;
+
+    vns_fn_enter(ctx, VNS_FN_dev_queue_xmit_nit);
+    for (unsigned i = 0; i < k->ntaps; i++)
+        k->taps[i].fn(skb, dev, true, k->taps[i].arg);
+    vns_fn_exit(ctx);
+}
+
+/* xmit_one -> netdev_start_xmit -> ndo_start_xmit (both inlined in 5.4). */
+static int xmit_one(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev)
+{
+    uint32_t len = skb->len;
+    int rc;
+
+    vns_fn_enter(ctx, VNS_FN_xmit_one);
+    if (dev->k->ntaps)
+        vns__dev_queue_xmit_nit(ctx, skb, dev);
+    vns_fn_enter(ctx, VNS_FN_netdev_start_xmit);
+    rc = dev->ops->ndo_start_xmit(ctx, skb, dev);
+    if (rc == VNS_NETDEV_TX_OK)
+        dev->txq.trans_start = vns__now(ctx, dev->k);
+    (void)len;
+    vns_fn_exit(ctx);
+    vns_fn_exit(ctx);
+    return rc;
+}
+
+struct vns_skb *vns__dev_hard_start_xmit(struct vns_ctx *ctx, struct vns_skb *first,
+                                        struct vns_net_device *dev, int *ret)
+{
+    struct vns_skb *skb = first;
+    int rc = VNS_NETDEV_TX_OK;
+
+    vns_fn_enter(ctx, VNS_FN_dev_hard_start_xmit);
+    while (skb) {
+        struct vns_skb *next = skb->next;
+
+        skb->next = NULL;
+        rc = xmit_one(ctx, skb, dev);
+        if (!vns_dev_xmit_complete(rc)) {
+            skb->next = next;
+            goto out;
+        }
+        skb = next;
+        if (vns_netif_queue_stopped(dev) && skb) {
+            rc = VNS_NETDEV_TX_BUSY;
+            break;
+        }
+    }
+out:
+    vns_fn_exit(ctx);
+    *ret = rc;
+    return skb;
+}
+
+/* validate_xmit_skb: software GSO when the device cannot segment this skb,
+ * linearize for a device without SG, checksum in software without
+ * checksum offload. Returns the skb, a ->next list of segments, or NULL
+ * (dropped). Consumes @skb. */
+struct vns_skb *vns__validate_xmit_skb(struct vns_ctx *ctx, struct vns_skb *skb,
+                                      struct vns_net_device *dev)
+{
+    uint64_t features = dev->features;
+
+    vns_fn_enter(ctx, VNS_FN_validate_xmit_skb);
+    if (vns__netif_needs_gso(skb, features)) {
+        struct vns_skb *segs = vns__skb_gso_segment(ctx, skb, features);
+
+        if (!segs) {
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_SKB_GSO_SEG);
+            dev->stats.tx_dropped++;
+            vns_fn_exit(ctx);
+            return NULL;
+        }
+        vns_consume_skb(skb);
+        vns_fn_exit(ctx);
+        return segs;
+    }
+    if (vns_skb_is_nonlinear(skb) &&
+        (!(features & VNS_NETIF_F_SG) || (skb->frag_list && !(features & VNS_NETIF_F_FRAGLIST)))) {
+        if (vns_skb_linearize(skb) < 0) {
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOMEM);
+            dev->stats.tx_dropped++;
+            vns_fn_exit(ctx);
+            return NULL;
+        }
+    }
+    if (skb->ip_summed == VNS_CHECKSUM_PARTIAL && !(features & VNS_NETIF_F_CSUM_MASK)) {
+        vns_fn_enter(ctx, VNS_FN_skb_checksum_help);
+        vns_charge_bytes(ctx, VNS_FN_skb_checksum_help, skb->len);
+        if (vns_skb_checksum_help(skb) < 0) {
+            vns_fn_exit(ctx);
+            vns_kfree_skb(skb);
+            dev->stats.tx_dropped++;
+            vns_fn_exit(ctx);
+            return NULL;
+        }
+        vns_fn_exit(ctx);
+    }
+    vns_fn_exit(ctx);
+    return skb;
+}
+
+/* __dev_xmit_skb (inlined into __dev_queue_xmit; hidden by the profile). */
+static int dev_xmit_skb(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_Qdisc *q,
+                        struct vns_net_device *dev)
+{
+    int rc;
+
+    vns_fn_enter(ctx, VNS_FN___dev_xmit_skb);
+    if (q->flags & VNS_TCQ_F_NOLOCK) {
+        if (q->deactivated) {
+            rc = vns_qdisc_drop(skb, q);
+        } else {
+            rc = q->ops->enqueue(ctx, skb, q) & VNS_NET_XMIT_MASK;
+            vns_qdisc_run(ctx, q);
+        }
+        vns_fn_exit(ctx);
+        return rc;
+    }
+    if (q->deactivated) {
+        rc = vns_qdisc_drop(skb, q);
+    } else if ((q->flags & VNS_TCQ_F_CAN_BYPASS) && !q->qlen && !q->running) {
+        /* Empty work-conserving qdisc: send directly (qdisc_bstats_update). */
+        q->running = true;
+        q->stats.packets++;
+        q->stats.bytes += skb->len;
+        if (vns__sch_direct_xmit(ctx, skb, q, dev, true))
+            vns__qdisc_run(ctx, q);
+        q->running = false;
+        rc = VNS_NET_XMIT_SUCCESS;
+    } else {
+        rc = q->ops->enqueue(ctx, skb, q) & VNS_NET_XMIT_MASK;
+        vns_qdisc_run(ctx, q);
+    }
+    vns_fn_exit(ctx);
+    return rc;
+}
+
+static int dev_queue_xmit_inner(struct vns_ctx *ctx, struct vns_skb *skb)
+{
+    struct vns_net_device *dev = skb->dev;
+    struct vns_softnet_data *sd = vns_kernel_softnet(dev->k, ctx);
+    struct vns_Qdisc *q;
+    int rc = -VNS_ENODEV;
+
+    vns_fn_enter(ctx, VNS_FN___dev_queue_xmit);
+    vns_skb_reset_mac_header(skb);
+    if (ctx)
+        vns_local_bh_disable(ctx);          /* rcu_read_lock_bh */
+    q = dev->txq.qdisc;
+    if (q->ops->enqueue) {
+        rc = dev_xmit_skb(ctx, skb, q, dev);
+        goto out;
+    }
+    if (dev->flags & VNS_IFF_UP) {
+        if (dev->txq.xmit_lock_owner != (int)sd->index) {
+            if (sd->xmit_recursion > XMIT_RECURSION_LIMIT)
+                goto recursion_alert;
+            skb = vns__validate_xmit_skb(ctx, skb, dev);
+            if (!skb)
+                goto out;
+            if (!(dev->features & VNS_NETIF_F_LLTX))
+                dev->txq.xmit_lock_owner = (int)sd->index;
+            if (!vns_netif_queue_stopped(dev)) {
+                sd->xmit_recursion++;
+                skb = vns__dev_hard_start_xmit(ctx, skb, dev, &rc);
+                sd->xmit_recursion--;
+                if (vns_dev_xmit_complete(rc)) {
+                    if (!(dev->features & VNS_NETIF_F_LLTX))
+                        dev->txq.xmit_lock_owner = -1;
+                    goto out;
+                }
+            }
+            if (!(dev->features & VNS_NETIF_F_LLTX))
+                dev->txq.xmit_lock_owner = -1;
+            /* "Virtual device %s asks to queue packet!" */
+            rc = -VNS_ENODEV;
+            dev->stats.tx_dropped++;
+            vns_kfree_skb_list_reason(skb, VNS_SKB_DROP_REASON_NETDEV_TX_BUSY);
+            goto out;
+        }
+recursion_alert:
+        /* "Dead loop on virtual device %s, fix it urgently!" */
+        rc = -VNS_ENODEV;
+        dev->stats.tx_dropped++;
+        vns_kfree_skb_list_reason(skb, VNS_SKB_DROP_REASON_RECURSION_LIMIT);
+        goto out;
+    }
+    rc = -VNS_ENODEV;
+    dev->stats.tx_dropped++;
+    vns_kfree_skb_list_reason(skb, VNS_SKB_DROP_REASON_DEV_READY);
+out:
+    if (ctx)
+        vns_local_bh_enable(ctx);           /* rcu_read_unlock_bh */
+    vns_fn_exit(ctx);
+    return rc;
+}
+
+int vns_dev_queue_xmit(struct vns_ctx *ctx, struct vns_skb *skb)
+{
+    int rc;
+
+    vns_fn_enter(ctx, VNS_FN_dev_queue_xmit);
+    rc = dev_queue_xmit_inner(ctx, skb);
+    vns_fn_exit(ctx);
+    return rc;
+}
+
+/* net_tx_action: run the qdiscs on this CPU's output_queue, one per step. */
+int vns__net_tx_action(struct vns_ctx *ctx, void *arg)
+{
+    struct vns_softnet_data *sd = arg;
+    struct vns_Qdisc *q = sd->output_head;
+
+    if (!q)
+        return VNS_STEP_DONE;
+    sd->stats.tx_actions++;
+    sd->output_head = q->next_sched;
+    if (!sd->output_head)
+        sd->output_tail = NULL;
+    q->next_sched = NULL;
+    /* clear_bit(__QDISC_STATE_SCHED) before running it */
+    q->scheduled = false;
+    vns_qdisc_run(ctx, q);
+    return sd->output_head ? VNS_STEP_AGAIN : VNS_STEP_DONE;
+}
+
+bool vns_is_skb_forwardable(const struct vns_net_device *dev, const struct vns_skb *skb)
+{
+    unsigned len;
+
+    if (!(dev->flags & VNS_IFF_UP))
+        return false;
+    len = dev->mtu + dev->hard_header_len + VNS_VLAN_HLEN;
+    if (skb->len <= len)
+        return true;
+    /* if TSO is enabled, we don't care about the length as the packet
+     * could be forwarded without being segmented before */
+    return vns_skb_is_gso(skb);
+}
+
+int vns___dev_forward_skb(struct vns_ctx *ctx, struct vns_net_device *dev, struct vns_skb *skb)
+{
+    vns_fn_enter(ctx, VNS_FN___dev_forward_skb);
+    if (!vns_is_skb_forwardable(dev, skb) || skb->len < VNS_ETH_HLEN) {
+        dev->stats.rx_dropped++;
+        vns_kfree_skb_reason(skb, (dev->flags & VNS_IFF_UP) ? VNS_SKB_DROP_REASON_PKT_TOO_BIG
+                                                              : VNS_SKB_DROP_REASON_DEV_READY);
+        vns_fn_exit(ctx);
+        return VNS_NET_RX_DROP;
+    }
+    /* skb_scrub_packet(skb, true): forget the sender's socket and mark */
+    skb->sk = NULL;
+    skb->tstamp = 0;
+    skb->priority = 0;
+    skb->protocol = vns_eth_type_trans(skb, dev);
+    vns_fn_exit(ctx);
+    return 0;
+}
+
+int vns_dev_forward_skb(struct vns_ctx *ctx, struct vns_net_device *dev, struct vns_skb *skb)
+{
+    int ret;
+
+    vns_fn_enter(ctx, VNS_FN_dev_forward_skb);
+    ret = vns___dev_forward_skb(ctx, dev, skb);
+    if (ret == 0)
+        ret = vns_netif_rx(ctx, skb);
+    vns_fn_exit(ctx);
+    return ret;
+}

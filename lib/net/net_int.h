@@ -1,0 +1,117 @@
+/* lib/net/net_int.h -- private to vnetsim: the kernel instance and helpers
+ * shared by the files of lib/net and lib/dev. */
+#ifndef VNETSIM_NET_INT_H
+#define VNETSIM_NET_INT_H
+
+#include "vnetsim/alloc.h"
+#include "vnetsim/cpu.h"
+#include "vnetsim/error.h"
+#include "vnetsim/func.h"
+#include "vnetsim/kernel.h"
+#include "vnetsim/netdev.h"
+#include "vnetsim/napi.h"
+#include "vnetsim/qdisc.h"
+#include "vnetsim/sim.h"
+#include "vnetsim/skb.h"
+
+/* A free-list pool of fixed-size blocks, grown in chunks (kmem_cache). */
+struct vns__pool_chunk {
+    struct vns__pool_chunk *next;
+};
+struct vns__pool {
+    size_t size;            /* block size */
+    unsigned per_chunk;
+    void *free;             /* singly linked through the first word */
+    struct vns__pool_chunk *chunks;
+    uint64_t live;
+};
+
+#define VNS__NPTYPE 8
+#define VNS__NTAPS 4
+
+struct vns_kernel {
+    struct vns_sim *sim;
+    char name[32];
+    struct vns_kernel_config cfg;   /* defaults applied; cpus copied */
+    struct vns_cpu **cpus;
+    struct vns_softnet_data *sd;    /* one per CPU */
+    struct vns_net_device *devs;    /* ifindex order */
+    int next_ifindex;
+    uint32_t mac_counter;
+    struct vns__pool skb_pool;
+    struct vns__pool small_pool, large_pool;
+    struct vns_kernel_stats stats;
+    struct {
+        uint16_t type;
+        vns_packet_rcv_fn fn;
+        void *arg;
+    } ptype[VNS__NPTYPE];
+    unsigned nptype;
+    struct {
+        vns_packet_tap_fn fn;
+        void *arg;
+    } taps[VNS__NTAPS];
+    unsigned ntaps;
+};
+
+void vns__pool_init(struct vns__pool *p, size_t size, unsigned per_chunk);
+void *vns__pool_get(struct vns__pool *p, uint64_t *grows);
+void vns__pool_put(struct vns__pool *p, void *block);
+void vns__pool_fini(struct vns__pool *p);
+
+/* Pop frames down to @depth (a poll or a loop that spans steps). */
+static inline void vns__unwind(struct vns_ctx *ctx, unsigned depth)
+{
+    if (!ctx)
+        return;
+    while (vns_ctx_depth(ctx) > depth)
+        vns_fn_exit(ctx);
+}
+static inline unsigned vns__depth(const struct vns_ctx *ctx)
+{
+    return ctx ? vns_ctx_depth(ctx) : 0;
+}
+static inline vns_time_t vns__now(const struct vns_ctx *ctx, const struct vns_kernel *k)
+{
+    return ctx ? vns_ctx_now(ctx) : vns_sim_now(k->sim);
+}
+
+/* list_add_tail of a NAPI onto a (head, tail) poll list. */
+static inline void vns__napi_list_add_tail(struct vns_napi_struct **head, struct vns_napi_struct **tail,
+                                           struct vns_napi_struct *n)
+{
+    n->poll_next = NULL;
+    n->on_list = true;
+    if (*tail)
+        (*tail)->poll_next = n;
+    else
+        *head = n;
+    *tail = n;
+}
+
+/* netdev.c */
+void vns__dev_activate(struct vns_net_device *dev);
+void vns__dev_deactivate(struct vns_net_device *dev);
+/* dev_xmit.c */
+int vns__net_tx_action(struct vns_ctx *ctx, void *arg);
+void vns__dev_queue_xmit_nit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev);
+/* validate_xmit_skb: may segment (returns a ->next list) or drop (NULL). */
+struct vns_skb *vns__validate_xmit_skb(struct vns_ctx *ctx, struct vns_skb *skb,
+                                      struct vns_net_device *dev);
+struct vns_skb *vns__dev_hard_start_xmit(struct vns_ctx *ctx, struct vns_skb *first,
+                                        struct vns_net_device *dev, int *ret);
+/* sch_generic.c */
+bool vns__sch_direct_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_Qdisc *q,
+                          struct vns_net_device *dev, bool validate);
+void vns__qdisc_run(struct vns_ctx *ctx, struct vns_Qdisc *q);
+/* dev_rx.c */
+int vns__net_rx_action(struct vns_ctx *ctx, void *arg);
+int vns__process_backlog(struct vns_ctx *ctx, struct vns_napi_struct *n, int quota);
+int vns__netif_receive_skb_internal(struct vns_ctx *ctx, struct vns_skb *skb);
+/* gro.c */
+void vns__gro_flush_all(struct vns_ctx *ctx, struct vns_napi_struct *n);
+/* gso.c */
+struct vns_skb *vns__skb_gso_segment(struct vns_ctx *ctx, struct vns_skb *skb, uint64_t features);
+bool vns__netif_needs_gso(const struct vns_skb *skb, uint64_t features);
+
+#endif
