@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "cli.h"
+#include "vnetsim/scenario.h"
 #include "vnetsim/uv.h"
 
 #define MAX_PROBES 64
@@ -162,8 +163,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             cli_error("unknown option '%s' (try 'vnetsim run --help')", a);
             return -1;
         } else {
-            cli_error("'%s': scenario files are not supported yet; run the default "
-                      "scenario with no file", a);
+            /* Validate it fully (errors at file:line:col), then say what
+             * this build cannot do yet. */
+            struct vns_scenario *sc = cli_load_scenario(a, (const char *const *)o->sets, (size_t)o->nsets);
+
+            if (sc) {
+                cli_error("%s is a valid scenario, but this build cannot run scenario files yet: "
+                          "the devices and vhost-net are not all built (see `vnetsim check %s`); "
+                          "`vnetsim run` with no file runs the engine demo", a, a);
+                vns_scenario_free(sc);
+            }
             return -1;
         }
     }

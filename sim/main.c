@@ -14,6 +14,7 @@ static void usage(FILE *f)
           "commands:\n"
           "  run [options]      run the default scenario (the engine demo until\n"
           "                     scenario files land); `vnetsim run --help`\n"
+          "  check FILE         validate a scenario file and print its topology\n"
           "  funcs              list the modelled kernel functions and their costs\n"
           "  profiles           list the kernel profiles\n"
           "  version            print the version\n"
@@ -36,6 +37,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "check"))
+        return cmd_check(argc - 1, argv + 1);
     if (!strcmp(argv[1], "funcs"))
         return cmd_funcs(argc - 1, argv + 1);
     if (!strcmp(argv[1], "profiles"))

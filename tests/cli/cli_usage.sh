@@ -27,7 +27,7 @@ expect_exit 2 "bad --set key" -- "$VNETSIM" run --set foo=1
 expect_exit 2 "bad --set cost fn" -- "$VNETSIM" run --set cost.nope=10
 expect_exit 2 "bad --set cost value" -- "$VNETSIM" run --set cost.do_IRQ=abc
 expect_exit 2 "bad --set mhz" -- "$VNETSIM" run --set cpu_mhz=5
-expect_exit 2 "scenario file not yet" -- "$VNETSIM" run some.yaml
+expect_exit 2 "missing scenario file" -- "$VNETSIM" run some.yaml
 expect_exit 2 "bad pace" -- "$VNETSIM" run --pace fast
 expect_exit 0 "funcs" -- "$VNETSIM" funcs
 expect_grep "$WORK/out" "vhost_tx_batch.isra.23" "funcs shows profile symbols"

@@ -1,0 +1,162 @@
+/* vnetsim -- scenario files: YAML -> a validated description of the world.
+ *
+ * lib/scenario reads a scenario (docs/scenarios.md is the reference of
+ * every key), applies `--set key.path=value` overrides, and checks
+ * everything that can be checked before a run: types and units, ranges,
+ * names that must exist (a backend device, a bridge master, a workload
+ * endpoint), pins to CPUs that exist, duplicate names. Every error names
+ * file:line:col, the key path and the expected form.
+ *
+ * The result is plain data; lib/world builds machines from it. */
+#ifndef VNETSIM_SCENARIO_H
+#define VNETSIM_SCENARIO_H
+
+#include <stdio.h>
+#include "vnetsim/common.h"
+#include "vnetsim/error.h"
+
+#define VNS_SC_NAME_MAX 32
+#define VNS_SC_MAX_CPUS 256
+#define VNS_SC_MAX_ITEMS 4096        /* devices, guests, workloads, probes */
+
+enum vns_sc_payload { VNS_SC_PAYLOAD_SYNTHETIC, VNS_SC_PAYLOAD_MATERIALIZED };
+
+enum vns_sc_dev_type {
+    VNS_SC_DEV_BRIDGE, VNS_SC_DEV_TAP, VNS_SC_DEV_MACVLAN, VNS_SC_DEV_MACVTAP, VNS_SC_DEV_WIRE,
+};
+
+enum vns_sc_macvlan_mode {
+    VNS_SC_MACVLAN_BRIDGE, VNS_SC_MACVLAN_PRIVATE, VNS_SC_MACVLAN_VEPA, VNS_SC_MACVLAN_PASSTHRU,
+};
+
+/* An IPv4 address with prefix length ("10.0.0.1/24"). */
+struct vns_sc_addr {
+    bool set;
+    uint32_t ip;                 /* host byte order */
+    uint8_t prefix;
+};
+
+struct vns_sc_device {
+    char name[VNS_SC_NAME_MAX];
+    enum vns_sc_dev_type type;
+    struct vns_sc_addr addr;
+    char master[VNS_SC_NAME_MAX];    /* tap/macvlan: bridge to join ("" = none) */
+    char lower[VNS_SC_NAME_MAX];     /* macvlan/macvtap: lower device */
+    enum vns_sc_macvlan_mode mode;
+    uint32_t mtu;                    /* 0 = 1500 */
+    uint32_t txqueuelen;             /* 0 = 1000 (tap: 1000, bridge: noqueue) */
+    vns_time_t ageing_time;          /* bridge FDB, 0 = 300 s */
+    /* wire */
+    char peer[VNS_SC_NAME_MAX];      /* remote host at the other end */
+    uint64_t rate_bps;               /* 0 = 10 Gbit/s */
+    vns_time_t delay;                /* one-way propagation */
+    double loss, duplicate, reorder, corrupt;   /* probabilities 0..1 */
+    unsigned line;                   /* where it was declared */
+};
+
+/* virtio-net feature bits the scenario can name (include/uapi/linux/virtio_net.h). */
+enum vns_sc_feature {
+    VNS_SC_F_CSUM, VNS_SC_F_GUEST_CSUM, VNS_SC_F_TSO4, VNS_SC_F_GUEST_TSO4, VNS_SC_F_MRG_RXBUF,
+    VNS_SC_F_EVENT_IDX, VNS_SC_F_INDIRECT_DESC, VNS_SC_F_MQ, VNS_SC_F_VERSION_1,
+    VNS_SC_F_NOTIFY_ON_EMPTY, VNS_SC_F__COUNT
+};
+
+struct vns_sc_nic {
+    char backend[VNS_SC_NAME_MAX];   /* a tap or macvtap device of the host */
+    bool packed;                     /* ring: split (default) or packed */
+    uint32_t ring_size;              /* 256 */
+    uint32_t queues;                 /* queue pairs, 1 */
+    uint32_t features;               /* bit per enum vns_sc_feature */
+    bool features_set;
+    int vhost_pin;                   /* host CPU of the vhost worker(s); -1 = any (cpu 0) */
+    bool napi_tx;                    /* virtio_net napi_tx module parameter (true) */
+};
+
+struct vns_sc_guest {
+    char name[VNS_SC_NAME_MAX];
+    uint32_t nvcpus;
+    int vcpu_pin[VNS_SC_MAX_CPUS];   /* host CPU of each vCPU thread */
+    uint64_t memory;                 /* bytes, 512 MiB */
+    struct vns_sc_addr addr;
+    struct vns_sc_nic nic;
+    unsigned line;
+};
+
+struct vns_sc_remote {
+    char name[VNS_SC_NAME_MAX];
+    uint32_t cpus;
+    struct vns_sc_addr addr;
+    unsigned line;
+};
+
+enum vns_sc_workload_type {
+    VNS_SC_TCP_STREAM, VNS_SC_TCP_MAERTS, VNS_SC_TCP_RR, VNS_SC_UDP_RR, VNS_SC_UDP_STREAM, VNS_SC_PING,
+};
+
+enum vns_sc_syscall { VNS_SC_SYS_WRITE, VNS_SC_SYS_SEND, VNS_SC_SYS_SENDMSG };
+
+struct vns_sc_workload {
+    enum vns_sc_workload_type type;
+    char from[VNS_SC_NAME_MAX];      /* "host", a guest or a remote */
+    char to[VNS_SC_NAME_MAX];
+    vns_time_t start, duration;      /* duration 0 = until the end */
+    uint64_t write_size;             /* stream: bytes per write (64 KiB) */
+    uint64_t request_size, response_size;   /* RR: 1 and 1 */
+    uint64_t rate_bps;               /* udp_stream: 0 = as fast as possible */
+    uint64_t sndbuf, rcvbuf;         /* 0 = kernel defaults */
+    enum vns_sc_syscall syscall;
+    uint32_t flows;                  /* parallel connections, 1 */
+    vns_time_t interval;             /* ping: 1 s */
+    unsigned line;
+};
+
+struct vns_sc_outputs {
+    char stacks[256], folded[256], stats_json[256], pcap[256], timeline[256], series[256];
+};
+
+struct vns_sc_cost {
+    char func[64];
+    uint64_t call_ns;
+    int64_t byte_ps;                 /* -1 = unchanged */
+};
+
+struct vns_scenario {
+    char file[256];
+    char profile[32];                /* "linux-5.4" */
+    uint64_t seed;                   /* 1 */
+    vns_time_t duration;             /* 1 s */
+    enum vns_sc_payload payload;
+    uint32_t cpu_mhz;                /* 0 = reference (2200) */
+    uint32_t host_cpus;              /* 4 */
+    struct vns_sc_cost *costs;
+    size_t ncosts;
+    struct vns_sc_device *devices;
+    size_t ndevices;
+    struct vns_sc_guest *guests;
+    size_t nguests;
+    struct vns_sc_remote *remotes;
+    size_t nremotes;
+    struct vns_sc_workload *workloads;
+    size_t nworkloads;
+    char (*probes)[64];
+    size_t nprobes;
+    struct vns_sc_outputs outputs;
+};
+
+/* Read @path, apply the @nsets assignments "key.path=value" in order, and
+ * validate. Returns 0, or a negative code with @d naming the place. */
+VNS_EXTERN int vns_scenario_load(const char *path, const char *const *sets, size_t nsets,
+                                 struct vns_scenario **out, struct vns_diag *d);
+/* The same from text in memory (@name for diagnostics). */
+VNS_EXTERN int vns_scenario_parse(const char *text, size_t len, const char *name,
+                                  const char *const *sets, size_t nsets, struct vns_scenario **out,
+                                  struct vns_diag *d);
+VNS_EXTERN void vns_scenario_free(struct vns_scenario *sc);
+/* Print the resolved topology and settings (`vnetsim check`). */
+VNS_EXTERN void vns_scenario_print(const struct vns_scenario *sc, FILE *out);
+/* Names used in files and messages. */
+VNS_EXTERN const char *vns_sc_dev_type_name(enum vns_sc_dev_type t);
+VNS_EXTERN const char *vns_sc_workload_name(enum vns_sc_workload_type t);
+VNS_EXTERN const char *vns_sc_feature_name(enum vns_sc_feature f);
+
+#endif

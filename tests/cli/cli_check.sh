@@ -1,0 +1,26 @@
+# vnetsim check: valid scenarios print their topology; invalid ones give
+# file:line:col, the key path and the expected form, with exit status 2.
+. "$(dirname "$0")/lib.sh"
+
+for f in "$SRC"/examples/scenarios/*.yaml; do
+    expect_exit 0 "check $(basename "$f")" -- "$VNETSIM" check "$f"
+done
+expect_grep "$WORK/out" "^ok$" "check says ok"
+expect_exit 0 "check with --set" -- "$VNETSIM" check "$SRC/examples/scenarios/tap-bridge.yaml" --set guests[0].nic.ring_size=1024
+expect_grep "$WORK/out" "split ring of 1024" "override applied"
+expect_exit 2 "bad --set value" -- "$VNETSIM" check "$SRC/examples/scenarios/tap-bridge.yaml" --set guests[0].nic.ring_size=100
+expect_grep "$WORK/err" "guests\[0\].nic.ring_size: a split ring's size must be a power of two" "names the key"
+printf 'host:\n  cpus: 2\n  devices:\n    - {name: tap0, type: tap}\nguests:\n  - name: vm1\n    vcpus: [{pin: 3}]\n    nic: {backend: tap0}\n' >"$WORK/pin.yaml"
+expect_exit 2 "pin to a missing CPU" -- "$VNETSIM" check "$WORK/pin.yaml"
+expect_grep "$WORK/err" "pin.yaml:7:19: error: guests\[0\].vcpus\[0\].pin: expected an integer from 0 to 1, got '3'" "file:line:col"
+printf 'seed: 1\nguests: [\n' >"$WORK/syntax.yaml"
+expect_exit 2 "YAML syntax error" -- "$VNETSIM" check "$WORK/syntax.yaml"
+expect_grep "$WORK/err" "syntax.yaml:3:1: error: YAML syntax" "syntax error position"
+expect_exit 2 "missing file" -- "$VNETSIM" check "$WORK/nope.yaml"
+expect_grep "$WORK/err" "nope.yaml: error: cannot open the file" "names the file"
+expect_exit 2 "no file" -- "$VNETSIM" check
+expect_exit 2 "run a scenario file (not yet runnable)" -- "$VNETSIM" run "$SRC/examples/scenarios/tap-bridge.yaml"
+expect_grep "$WORK/err" "valid scenario, but this build cannot run scenario files yet" "says what is missing"
+expect_exit 2 "run an invalid scenario file" -- "$VNETSIM" run "$WORK/pin.yaml"
+expect_grep "$WORK/err" "pin.yaml:7:19" "run validates too"
+finish
