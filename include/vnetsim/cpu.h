@@ -36,6 +36,7 @@
 
 #include "vnetsim/common.h"
 #include "vnetsim/func.h"
+#include "vnetsim/sim.h"
 
 enum vns_ctx_kind {
     VNS_CTX_USER,     /* a process; its kernel stack starts at the syscall entry */
@@ -103,6 +104,7 @@ enum { VNS_SOFTIRQ_AT_IRQ_EXIT, VNS_SOFTIRQ_AT_BH_ENABLE, VNS_SOFTIRQ_IN_KSOFTIR
 struct vns_cpu_config {
     const char *name;             /* "host/cpu0", "vm1/cpu0"; copied */
     struct vns_cpu *backing_cpu;  /* set for a guest vCPU: the host CPU its thread runs on */
+    unsigned hz;                  /* CONFIG_HZ of its kernel (timer_list ticks); 0 = 1000 */
 };
 
 /* Create a CPU (with its idle context and ksoftirqd). */
@@ -213,6 +215,7 @@ struct vns_irq {
     vns_step_fn handler;
     void *arg;
     int f;                      /* handler's frame (VNS_FN_x), -1 for none */
+    int entry_f, vector_f;      /* entry frames: ret_from_intr, do_IRQ (the default) */
     /* engine-owned */
     bool pending;
     struct vns_irq *next_pending;
@@ -226,6 +229,38 @@ VNS_EXTERN void vns_irq_init(struct vns_irq *irq, const char *name, struct vns_c
 /* Raise @irq at time @when (an MSI reaching its CPU; for a guest CPU, the
  * injection: a halted vCPU is woken). */
 VNS_EXTERN void vns_irq_raise(struct vns_sim *sim, struct vns_irq *irq, vns_time_t when);
+
+/* --- timer_list (kernel/time/timer.c) ------------------------------------------
+ *
+ * A kernel timer: it expires at the first tick (1/HZ boundary of its CPU's
+ * kernel) at or after its expiry time; the local APIC timer interrupt
+ * raises TIMER_SOFTIRQ and the callback runs from run_timer_softirq ->
+ * call_timer_fn at irq_exit (or in ksoftirqd), on top of whatever the CPU
+ * was running, like TCP's delayed-ACK and retransmit timers. */
+struct vns_timer_list;
+typedef void (*vns_timer_list_fn)(struct vns_ctx *ctx, struct vns_timer_list *t);
+
+struct vns_timer_list {
+    struct vns_timer ev;        /* engine event at the tick */
+    struct vns_cpu *cpu;
+    vns_timer_list_fn fn;
+    int f;                      /* callback frame (VNS_FN_tcp_delack_timer ...) or -1 */
+    void *data;
+    vns_time_t expires;         /* requested expiry (ns) */
+    bool expired;               /* on the CPU's expired list, not yet run */
+    struct vns_timer_list *next_expired;
+};
+
+VNS_EXTERN void vns_timer_list_init(struct vns_timer_list *t, struct vns_cpu *cpu, int f,
+                                    vns_timer_list_fn fn, void *data);
+/* mod_timer: (re)arm to expire at @expires (rounded up to a tick).
+ * Returns true if it was pending. */
+VNS_EXTERN bool vns_mod_timer(struct vns_timer_list *t, vns_time_t expires);
+/* del_timer: returns true if it was pending. */
+VNS_EXTERN bool vns_del_timer(struct vns_timer_list *t);
+VNS_EXTERN bool vns_timer_list_pending(const struct vns_timer_list *t);
+/* Length of a tick of @cpu's kernel in ns (1e9 / HZ). */
+VNS_EXTERN vns_time_t vns_cpu_tick_ns(const struct vns_cpu *cpu);
 
 /* Count a VM exit of the guest vCPU running @ctx and charge its cost (the
  * world switch of a kick, an MMIO/PIO write). No-op on a host context. */

@@ -181,6 +181,9 @@ struct vns_cpu {
         int f;
     } softirq[VNS_NR_SOFTIRQS];
     struct vns_cpu_stats stats;
+    unsigned hz;                     /* ticks per second of its kernel */
+    struct vns_irq tick_irq;         /* local APIC timer */
+    struct vns_timer_list *expired_head, *expired_tail;
     struct vns_cpu *sim_next;
 };
 
@@ -196,6 +199,7 @@ void vns__ctx_truncate(struct vns_ctx *ctx, unsigned depth);
 int vns__softirq_loop(struct vns_ctx *ctx, struct vns_softirq_run *sr);
 void vns__softirq_run_init(struct vns_ctx *ctx, struct vns_softirq_run *sr);
 void vns__ksoftirqd_wake(struct vns_cpu *cpu, vns_time_t when);
+void vns__timer_list_cpu_init(struct vns_cpu *cpu);
 int vns__ksoftirqd_step(struct vns_ctx *ctx, void *arg);
 bool vns__ksoftirqd_running(const struct vns_cpu *cpu, uint32_t pending);
 int vns__sim_call(struct vns_sim *sim, vns_time_t when, vns_call_fn fn, void *arg,

@@ -414,6 +414,8 @@ void vns_irq_init(struct vns_irq *irq, const char *name, struct vns_cpu *cpu, in
     irq->f = f;
     irq->handler = handler;
     irq->arg = arg;
+    irq->entry_f = VNS_FN_ret_from_intr;
+    irq->vector_f = VNS_FN_do_IRQ;
 }
 
 static void irq_deliver(struct vns_sim *sim, void *arg)
@@ -479,8 +481,8 @@ static int hardirq_step(struct vns_ctx *a, void *arg)
     case IRQ_ENTRY:
         if (cpu->backing_cpu)
             vns_charge(a, VNS_FN_irq_inject, 0);
-        vns_fn_enter(a, VNS_FN_ret_from_intr);
-        vns_fn_enter(a, VNS_FN_do_IRQ);
+        vns_fn_enter(a, irq->entry_f);
+        vns_fn_enter(a, irq->vector_f);
         if (irq->f >= 0)
             vns_fn_enter(a, irq->f);
         a->irq_phase = IRQ_HANDLER;
@@ -703,6 +705,8 @@ int vns_cpu_create(struct vns_sim *sim, const struct vns_cpu_config *cfg, struct
 
     if (!cfg || (cfg->backing_cpu && (cfg->backing_cpu->sim != sim || cfg->backing_cpu->backing_cpu)))
         return -VNS_EINVAL;
+    if (cfg->hz && (cfg->hz < 24 || cfg->hz > 10000))
+        return -VNS_EINVAL;   /* Linux offers 100, 250, 300, 1000 */
     cpu = vns_calloc(1, sizeof(*cpu));
     if (!cpu)
         return -VNS_ENOMEM;
@@ -710,6 +714,7 @@ int vns_cpu_create(struct vns_sim *sim, const struct vns_cpu_config *cfg, struct
     cpu->id = vns_sim_new_id(sim);
     snprintf(cpu->name, sizeof(cpu->name), "%.63s", cfg->name ? cfg->name : "cpu");
     cpu->backing_cpu = cfg->backing_cpu;
+    cpu->hz = cfg->hz ? cfg->hz : 1000;
     vns_timer_init(&cpu->dispatch, cpu_dispatch, cpu, cpu->id);
     cpu->dispatch.kind = VNS_EV_CPU;
     for (pp = &sim->cpus; *pp; pp = &(*pp)->sim_next)
@@ -735,6 +740,7 @@ int vns_cpu_create(struct vns_sim *sim, const struct vns_cpu_config *cfg, struct
         if (!cpu->irq_ctx[i])
             goto fail;
     }
+    vns__timer_list_cpu_init(cpu);
     if (cpu->backing_cpu) {
         snprintf(name, sizeof(name), "vcpu/%.48s", cpu->name);
         cpu->vcpu_thread = ctx_new(sim, VNS_CTX_VCPU, name, cpu->backing_cpu);
