@@ -12,6 +12,8 @@
  * Simplified: no busy polling, no netpoll, no threaded NAPI (5.12+), GRO
  * flush on repoll flushes what is older than the current jiffy (5.4's
  * napi_gro_flush(n, HZ >= 1000)), one GRO list instead of 8 hash buckets. */
+#include <string.h>
+
 #include "net_int.h"
 
 void vns_netif_napi_add(struct vns_net_device *dev, struct vns_napi_struct *n, vns_napi_poll_fn poll,
@@ -26,6 +28,9 @@ void vns_netif_napi_add(struct vns_net_device *dev, struct vns_napi_struct *n, v
     n->dev = dev;
     n->gro_list = NULL;
     n->gro_count = 0;
+    n->work = 0;
+    n->cpu = NULL;
+    memset(&n->stats, 0, sizeof(n->stats));
     /* napi_hash_add: ids start above NR_CPUS; ifindex-based here. */
     n->napi_id = dev ? (uint32_t)dev->ifindex + 8192u : 0;
     /* Created disabled (NAPI_STATE_SCHED set) until napi_enable. */
