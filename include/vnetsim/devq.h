@@ -120,6 +120,16 @@ VNS_EXTERN void vns_devq_disable_notify(struct vns_devq *dq, struct vns_ctx *ctx
 /* vhost_vq_avail_empty. */
 VNS_EXTERN bool vns_devq_avail_empty(struct vns_devq *dq, struct vns_ctx *ctx);
 
+/* copy_from_iter / copy_to_iter over the segments a fetch returned: copy
+ * up to @n bytes out of (into) guest memory, charging the per-call and
+ * per-byte cost of the kernel copy. Returns the bytes copied. */
+VNS_EXTERN size_t vns_devq_copy_from_iov(struct vns_devq *dq, const struct vns_iov *iov,
+                                         unsigned niov, void *dst, size_t n,
+                                         struct vns_ctx *ctx);
+VNS_EXTERN size_t vns_devq_copy_to_iov(struct vns_devq *dq, const struct vns_iov *iov,
+                                       unsigned niov, const void *src, size_t n,
+                                       struct vns_ctx *ctx);
+
 VNS_EXTERN bool vns_devq_is_broken(const struct vns_devq *dq);
 VNS_EXTERN enum vns_devq_err vns_devq_last_err(const struct vns_devq *dq);
 VNS_EXTERN uint32_t vns_devq_num(const struct vns_devq *dq);

@@ -360,6 +360,24 @@ bool vns_devq_avail_empty(struct vns_devq *dq, struct vns_ctx *ctx)
     return empty;
 }
 
+size_t vns_devq_copy_from_iov(struct vns_devq *dq, const struct vns_iov *iov, unsigned niov,
+                              void *dst, size_t n, struct vns_ctx *ctx)
+{
+    size_t done = vns_gmem_copy_from_iov(dq->mem, iov, niov, dst, n);
+
+    VQ_CHARGE(ctx, copy_from_iter, done);
+    return done;
+}
+
+size_t vns_devq_copy_to_iov(struct vns_devq *dq, const struct vns_iov *iov, unsigned niov,
+                            const void *src, size_t n, struct vns_ctx *ctx)
+{
+    size_t done = vns_gmem_copy_to_iov(dq->mem, iov, niov, src, n);
+
+    VQ_CHARGE(ctx, copy_to_iter, done);
+    return done;
+}
+
 bool vns_devq_is_broken(const struct vns_devq *dq)
 {
     return dq->broken;

@@ -770,7 +770,7 @@ static void test_virtq_create_alloc_failures(void **s)
 struct cost_run {
     struct vqf *f;
     struct vns_sim *sim;
-    uint64_t add_ns, get_desc_ns, get_buf_ns;
+    uint64_t add_ns, get_desc_ns, get_buf_ns, copy_ns;
     int steps;
 };
 
@@ -796,6 +796,14 @@ static int cost_step(struct vns_ctx *ctx, void *arg)
     head = vns_devq_get_vq_desc(r->f->dq, iov, 4, &o, &i, ctx);
     assert_true(head >= 0);
     r->get_desc_ns = vns_ctx_now(ctx) - t0;
+    {
+        uint8_t pkt[150] = {0};
+
+        t0 = vns_ctx_now(ctx);
+        assert_int_equal(vns_devq_copy_from_iov(r->f->dq, iov, o, pkt, sizeof(pkt), ctx), 64);
+        assert_int_equal(vns_devq_copy_to_iov(r->f->dq, iov + o, i, pkt, sizeof(pkt), ctx), 128);
+        r->copy_ns = vns_ctx_now(ctx) - t0;
+    }
     assert_int_equal(vns_devq_add_used(r->f->dq, (uint32_t)head, 10, ctx), 0);
     t0 = vns_ctx_now(ctx);
     assert_ptr_equal(vns_virtq_get_buf(r->f->vq, &len, ctx), &tokv[0]);
@@ -826,6 +834,9 @@ static void test_virtq_costs_charged(void **s)
     assert_int_equal(r.get_buf_ns,
                      cost(r.sim, split ? "virtqueue_get_buf_ctx_split" : "virtqueue_get_buf_ctx_packed") +
                          cost(r.sim, split ? "detach_buf_split" : "detach_buf_packed"));
+    assert_int_equal(r.copy_ns, vns_cost_of(vns_sim_costs(r.sim), vns_func_lookup("copy_from_iter"), 64) +
+                                    vns_cost_of(vns_sim_costs(r.sim), vns_func_lookup("copy_to_iter"), 128));
+    assert_true(r.copy_ns > cost(r.sim, "copy_from_iter") + cost(r.sim, "copy_to_iter"));   /* per byte */
     assert_int_equal(vns_probe_hits(r.sim, vns_func_lookup("vhost_get_vq_desc")), 1);
     vns_sim_destroy(r.sim);
 }
