@@ -65,6 +65,11 @@ static inline bool vns_dev_xmit_complete(int rc)
 #define VNS_NET_RX_SUCCESS 0
 #define VNS_NET_RX_DROP 1
 
+/* netdevice notifier events (include/linux/netdevice.h) */
+#define VNS_NETDEV_UP 0x0001
+#define VNS_NETDEV_DOWN 0x0002
+#define VNS_NETDEV_UNREGISTER 0x0006
+
 /* rx_handler results (include/linux/netdevice.h) */
 enum vns_rx_handler_result {
     VNS_RX_HANDLER_CONSUMED,
@@ -138,6 +143,11 @@ struct vns_net_device {
     struct vns_netdev_queue txq;   /* the one tx queue */
     vns_rx_handler_func_t rx_handler;
     void *rx_handler_data;
+    /* The upper device's netdevice notifier for this lower device (the
+     * bridge's br_device_event, macvlan_device_event): NETDEV_UP after
+     * open, NETDEV_DOWN after close, NETDEV_UNREGISTER first in
+     * unregister. Set by the upper with the rx_handler. */
+    void (*rx_handler_notify)(struct vns_net_device *dev, unsigned long event);
     struct vns_net_device *master; /* upper device: the bridge of a port */
     struct vns_rtnl_link_stats stats;
     struct vns_net_device *k_next; /* kernel's device list, ifindex order */

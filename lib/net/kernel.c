@@ -85,8 +85,14 @@ void vns_kernel_destroy(struct vns_kernel *k)
 {
     if (!k)
         return;
-    while (k->devs)
-        vns_unregister_netdev(k->devs);
+    /* Newest first: upper devices (bridges, macvlans) before their lowers. */
+    while (k->devs) {
+        struct vns_net_device *last = k->devs;
+
+        while (last->k_next)
+            last = last->k_next;
+        vns_unregister_netdev(last);
+    }
     for (unsigned i = 0; i < k->cfg.ncpus; i++) {
         struct vns_softnet_data *sd = &k->sd[i];
 

@@ -97,6 +97,8 @@ void vns_unregister_netdev(struct vns_net_device *dev)
     if (!dev)
         return;
     k = dev->k;
+    if (dev->rx_handler_notify)
+        dev->rx_handler_notify(dev, VNS_NETDEV_UNREGISTER);
     vns_dev_close(dev);
     if (dev->ops->ndo_uninit)
         dev->ops->ndo_uninit(dev);
@@ -201,6 +203,8 @@ int vns_dev_open(struct vns_net_device *dev)
     }
     dev->flags |= VNS_IFF_UP;
     vns__dev_activate(dev);
+    if (dev->rx_handler_notify)
+        dev->rx_handler_notify(dev, VNS_NETDEV_UP);
     return 0;
 }
 
@@ -212,6 +216,8 @@ void vns_dev_close(struct vns_net_device *dev)
     if (dev->ops->ndo_stop)
         dev->ops->ndo_stop(dev);
     dev->flags &= ~VNS_IFF_UP;
+    if (dev->rx_handler_notify)
+        dev->rx_handler_notify(dev, VNS_NETDEV_DOWN);
 }
 
 int vns_dev_set_mtu(struct vns_net_device *dev, unsigned mtu)
@@ -254,6 +260,7 @@ void vns_netdev_rx_handler_unregister(struct vns_net_device *dev)
 {
     dev->rx_handler = NULL;
     dev->rx_handler_data = NULL;
+    dev->rx_handler_notify = NULL;
 }
 
 void vns_netif_stop_queue(struct vns_net_device *dev)

@@ -1,0 +1,334 @@
+/* lib/net/inet_int.h -- private to vnetsim: the IPv4 family of a kernel
+ * (addresses, routes, neighbours, sockets) shared by route.c, neigh.c,
+ * arp.c, ip_output.c, ip_input.c, icmp.c, udp.c, tcp*.c and socket.c.
+ *
+ * Defaults cited from linux-5.4: net/ipv4/arp.c (arp_tbl), tcp_ipv4.c
+ * (tcp_sk_init), tcp.c (tcp_init: tcp_wmem/tcp_rmem), af_inet.c
+ * (ip_default_ttl = IPDEFTTL 64), net/core/sock.c (SK_WMEM_MAX/SK_RMEM_MAX
+ * 212992 = net.core.{w,r}mem_default). */
+#ifndef VNETSIM_INET_INT_H
+#define VNETSIM_INET_INT_H
+
+#include "net_int.h"
+#include "vnetsim/inet.h"
+#include "vnetsim/socket.h"
+#include "vnetsim/tcp.h"
+#include "vnetsim/proto/if_ether.h"
+#include "vnetsim/proto/ip.h"
+#include "vnetsim/proto/tcp.h"
+#include "vnetsim/proto/udp.h"
+
+#define INET_MAX_IFA 16
+#define INET_MAX_ROUTES 64
+#define INET_SK_MEM_MAX 212992u       /* SK_WMEM_MAX / SK_RMEM_MAX (net/core/sock.c) */
+
+/* arp_tbl.parms (net/ipv4/arp.c) */
+#define ARP_UCAST_PROBES 3
+#define ARP_MCAST_PROBES 3
+#define ARP_RETRANS_TIME VNS_SEC(1)
+#define ARP_BASE_REACHABLE_TIME VNS_SEC(30)
+#define ARP_DELAY_PROBE_TIME VNS_SEC(5)
+#define ARP_QUEUE_LEN_BYTES INET_SK_MEM_MAX   /* unres_qlen_bytes */
+
+/* ARP wire format (include/uapi/linux/if_arp.h) */
+#define ARPHRD_ETHER 1
+#define ARPOP_REQUEST 1
+#define ARPOP_REPLY 2
+#define ARP_HLEN 28
+
+struct inet_ifaddr {
+    struct vns_net_device *dev;
+    uint32_t addr;
+    uint32_t mask;
+    unsigned plen;
+};
+
+struct fib_route {
+    uint32_t dst;
+    uint32_t mask;
+    unsigned plen;
+    uint32_t gw;
+    struct vns_net_device *dev;
+    unsigned metric;
+    uint32_t prefsrc;
+    enum vns_rtn_type type;
+};
+
+struct vns_neighbour {
+    struct vns_neighbour *next;
+    struct vns_inet *inet;
+    struct vns_net_device *dev;
+    uint32_t ip;
+    unsigned nud_state;
+    uint8_t ha[VNS_ETH_ALEN];
+    struct vns_skb_head arp_queue;      /* packets waiting for resolution */
+    uint32_t arp_queue_len_bytes;
+    unsigned probes;
+    vns_time_t confirmed;               /* last reachability confirmation */
+    vns_time_t updated;
+    vns_time_t used;
+    vns_time_t reachable_time;          /* randomised base_reachable_time */
+    struct vns_timer_list timer;
+    bool dead;
+};
+
+/* Socket memory accounting: SKB_TRUESIZE(X) = X + the aligned sk_buff and
+ * skb_shared_info (256 + 320 bytes on x86-64, include/linux/skbuff.h). */
+#define INET_SKB_OVERHEAD 576u
+
+/* TCP control block in skb->cb (struct tcp_skb_cb). */
+struct tcp_skb_cb {
+    uint32_t seq;
+    uint32_t end_seq;
+    uint8_t tcp_flags;
+    uint8_t sacked;                     /* TCPCB_* */
+    uint16_t pcount;                    /* tcp_skb_pcount */
+    uint32_t truesize;
+    vns_time_t tx_time;                 /* skb_mstamp of the last transmission */
+};
+#define TCPCB_SACKED_ACKED 0x01
+#define TCPCB_SACKED_RETRANS 0x02
+#define TCPCB_LOST 0x04
+#define TCPCB_EVER_RETRANS 0x80
+_Static_assert(sizeof(struct tcp_skb_cb) <= VNS_SKB_CB_SIZE, "tcp_skb_cb fits skb->cb");
+static inline struct tcp_skb_cb *TCP_SKB_CB(struct vns_skb *skb)
+{
+    return (struct tcp_skb_cb *)(void *)skb->cb;
+}
+
+/* UDP / IP receive control block. */
+struct inet_rx_cb {
+    uint32_t saddr;
+    uint16_t sport;
+    uint32_t truesize;
+};
+static inline struct inet_rx_cb *INET_RX_CB(struct vns_skb *skb)
+{
+    return (struct inet_rx_cb *)(void *)skb->cb;
+}
+
+/* Congestion control ops (struct tcp_congestion_ops, reduced). */
+struct vns_tcp;
+struct tcp_cong_ops {
+    const char *name;
+    void (*init)(struct vns_sock *sk);
+    uint32_t (*ssthresh)(struct vns_sock *sk);
+    void (*cong_avoid)(struct vns_sock *sk, uint32_t ack, uint32_t acked);
+    void (*set_state)(struct vns_sock *sk, uint8_t new_state);
+    void (*cwnd_event_tx_start)(struct vns_sock *sk);
+    void (*pkts_acked)(struct vns_sock *sk, uint32_t acked, int64_t rtt_us);
+    uint32_t (*undo_cwnd)(struct vns_sock *sk);
+};
+extern const struct tcp_cong_ops vns__tcp_reno;
+extern const struct tcp_cong_ops vns__tcp_cubic;
+
+/* bictcp state of tcp_cubic.c */
+struct cubic_state {
+    uint32_t cnt;
+    uint32_t last_max_cwnd;
+    uint32_t last_cwnd;
+    uint32_t last_time;       /* jiffies-like ms */
+    uint32_t bic_origin_point;
+    uint32_t bic_K;
+    uint32_t delay_min;       /* us */
+    uint32_t epoch_start;     /* ms; 0 = not started */
+    uint32_t ack_cnt;
+    uint32_t tcp_cwnd;
+    /* HyStart */
+    uint8_t found;
+    uint32_t round_start, end_seq, last_ack, curr_rtt;
+    uint8_t sample_cnt;
+};
+
+struct vns_tcp {
+    uint8_t state;                      /* enum vns_tcp_state */
+    uint8_t ca_state;
+    uint32_t iss, irs;
+    /* send sequence space */
+    uint32_t snd_una, snd_nxt, write_seq, pushed_seq, snd_wl1, snd_wnd, max_window, snd_sml;
+    uint32_t high_seq;                  /* snd_nxt at the start of recovery/loss */
+    /* receive sequence space */
+    uint32_t rcv_nxt, copied_seq, rcv_wup, rcv_wnd, rcv_ssthresh, window_clamp;
+    /* options */
+    unsigned mss_cache, advmss, mss_clamp, rcv_mss, user_mss;
+    uint8_t snd_wscale, rcv_wscale;
+    bool wscale_ok, sack_ok, tstamp_ok;
+    uint32_t ts_recent, rcv_tsecr;
+    bool saw_tstamp;
+    uint32_t tsoffset;
+    /* SACK blocks we advertise */
+    struct { uint32_t start, end; } selective_acks[4];
+    unsigned num_sacks;
+    struct { uint32_t start, end; } dsack;
+    bool dsack_pending;
+    /* congestion control */
+    uint32_t snd_cwnd, snd_ssthresh, snd_cwnd_cnt, snd_cwnd_clamp, prior_cwnd, prior_ssthresh;
+    uint32_t packets_out, sacked_out, lost_out, retrans_out;
+    uint32_t prr_delivered, prr_out;
+    uint32_t delivered;
+    uint32_t reordering;
+    unsigned dupacks;                   /* Reno-style duplicate ACK count (no SACK) */
+    const struct tcp_cong_ops *ca_ops;
+    struct cubic_state cubic;
+    bool is_cwnd_limited;
+    uint32_t max_packets_out;
+    /* RTT / RTO (RFC 6298, tcp_rtt_estimator) in us */
+    uint32_t srtt_us;                   /* << 3 */
+    uint32_t mdev_us, mdev_max_us, rttvar_us;
+    uint32_t rtt_seq;
+    vns_time_t rto;
+    unsigned backoff, retransmits;
+    uint8_t pending;                    /* ICSK_TIME_RETRANS / PROBE0 */
+    /* delayed ACK (struct inet_connection_sock icsk_ack) */
+    uint8_t ack_pending;                /* ICSK_ACK_* */
+    uint8_t quick;
+    bool pingpong;
+    vns_time_t ato;
+    vns_time_t lrcvtime;
+    unsigned last_seg_size;
+    /* output */
+    uint8_t nonagle;
+    bool cork;
+    bool autocorked;
+    unsigned size_goal;
+    uint32_t lsndtime_ms;
+    vns_time_t lsndtime;
+    vns_time_t tso_deferred;            /* tcp_tso_should_defer start (0 = none) */
+    /* queues */
+    struct vns_skb_head write_queue;    /* all not-yet-acked data: rtx part then unsent */
+    struct vns_skb *send_head;          /* first unsent skb in write_queue */
+    struct vns_skb_head ofo_queue;      /* out of order, sorted by seq */
+    /* timers */
+    struct vns_timer_list retransmit_timer;
+    struct vns_timer_list delack_timer;
+    struct vns_timer_list keepalive_timer;   /* TIME_WAIT / orphan FIN_WAIT2 */
+    /* receive buffer autotuning (tcp_rcv_space_adjust) */
+    struct { uint32_t space, seq; vns_time_t time; } rcvq_space;
+    /* listener */
+    struct vns_sock *accept_head, *accept_tail;
+    unsigned accept_qlen, max_ack_backlog;
+    struct vns_sock *parent;            /* listener of a not-yet-accepted child */
+    struct vns_sock *accept_next;
+    /* counters */
+    struct vns_tcp_info info;
+    uint64_t bytes_acked;
+    unsigned syn_retries;
+};
+
+#define ICSK_ACK_SCHED 1
+#define ICSK_ACK_TIMER 2
+#define ICSK_ACK_PUSHED 4
+#define ICSK_ACK_PUSHED2 8
+#define ICSK_TIME_RETRANS 1
+#define ICSK_TIME_PROBE0 3
+#define RCV_SHUTDOWN 1
+#define SEND_SHUTDOWN 2
+
+struct vns_sock {
+    struct vns_inet *inet;
+    struct vns_sock *next;              /* inet's socket list */
+    enum vns_sock_type type;
+    uint8_t protocol;
+    uint32_t saddr, daddr;
+    uint16_t sport, dport;
+    unsigned cpu;
+    bool bound;
+    bool connected;                     /* UDP: default destination set */
+    bool nonblock;
+    bool user_closed;                   /* descriptor released (orphan) */
+    bool freed;
+    int sk_err;
+    uint8_t shutdown;
+    struct vns_ctx *waiter;             /* sk_sleep: one waiting context */
+    unsigned sndbuf, rcvbuf;
+    bool userlocks_snd, userlocks_rcv;  /* SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK */
+    uint32_t rmem_alloc, wmem_queued, wmem_alloc;
+    struct vns_skb_head receive_queue;
+    bool owned_by_user;                 /* lock_sock held by a syscall */
+    struct vns_skb_head backlog;
+    uint32_t backlog_len;
+    uint64_t tx_flow, rx_flow;          /* synthetic payload ids */
+    uint64_t rx_stream_off;             /* UDP: unused */
+    uint8_t tos;
+    uint32_t priority;
+    struct vns_sock_stats st;
+    struct vns_tcp *tp;                 /* TCP only */
+};
+
+struct vns_inet {
+    struct vns_kernel *k;
+    struct vns_sim *sim;
+    struct vns_inet_config cfg;
+    struct inet_ifaddr ifa[INET_MAX_IFA];
+    unsigned nifa;
+    struct fib_route routes[INET_MAX_ROUTES];
+    unsigned nroutes;
+    struct vns_neighbour *neighs;
+    unsigned nneigh;
+    struct vns_sock *socks;
+    uint16_t next_ephemeral;            /* ip_local_port_range 32768..60999 */
+    uint16_t ip_id;
+    struct vns_rng rng;                 /* ISNs, reachable_time */
+    struct vns_inet_stats stats;
+};
+
+/* route.c */
+struct inet_ifaddr *vns__inet_ifa_for_dev(struct vns_inet *inet, const struct vns_net_device *dev);
+/* neigh.c / arp.c */
+struct vns_neighbour *vns__neigh_lookup(struct vns_inet *inet, const struct vns_net_device *dev, uint32_t ip);
+struct vns_neighbour *vns__neigh_create(struct vns_inet *inet, struct vns_net_device *dev, uint32_t ip);
+int vns__neigh_output(struct vns_ctx *ctx, struct vns_neighbour *n, struct vns_skb *skb);
+void vns__neigh_update(struct vns_ctx *ctx, struct vns_neighbour *n, const uint8_t *lladdr, unsigned state);
+void vns__neigh_destroy_all(struct vns_inet *inet);
+void vns__arp_send(struct vns_ctx *ctx, struct vns_inet *inet, int op, struct vns_net_device *dev,
+                   uint32_t dest_ip, uint32_t src_ip, const uint8_t *dest_hw, const uint8_t *target_hw);
+/* ip_output.c */
+int vns__ip_queue_xmit(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
+int vns__ip_local_out(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb,
+                      const struct vns_rtable *rt);
+void vns__ip_build_header(struct vns_inet *inet, struct vns_skb *skb, uint32_t saddr, uint32_t daddr,
+                          uint8_t proto, uint8_t tos, bool df, unsigned segs);
+/* icmp.c */
+void vns__icmp_send(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb_in, uint8_t type,
+                    uint8_t code, uint32_t info);
+int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
+/* udp.c */
+int vns__udp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
+long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,
+                      const struct vns_sockaddr_in *to);
+long vns__udp_recvmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,
+                      struct vns_sockaddr_in *from);
+/* tcp*.c */
+int vns__tcp_v4_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
+int vns__tcp_init_sock(struct vns_sock *sk);
+void vns__tcp_free_sock(struct vns_sock *sk);
+int vns__tcp_connect(struct vns_ctx *ctx, struct vns_sock *sk, const struct vns_sockaddr_in *addr);
+long vns__tcp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags);
+long vns__tcp_recvmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags);
+void vns__tcp_close(struct vns_ctx *ctx, struct vns_sock *sk);
+int vns__tcp_accept(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_sock **out);
+int vns__tcp_listen(struct vns_sock *sk, int backlog);
+/* socket.c */
+struct vns_sock *vns__sock_alloc(struct vns_inet *inet, enum vns_sock_type type, unsigned cpu);
+void vns__sock_free(struct vns_sock *sk);
+void vns__sk_wake(struct vns_ctx *ctx, struct vns_sock *sk);
+int vns__sk_wait(struct vns_ctx *ctx, struct vns_sock *sk);
+uint16_t vns__inet_ephemeral_port(struct vns_inet *inet, uint8_t proto, uint32_t saddr);
+struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t saddr, uint16_t sport,
+                                uint32_t daddr, uint16_t dport);
+void vns__lock_sock(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk);
+bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint32_t off, uint32_t len,
+                         uint64_t flow, uint64_t stream_off);
+uint32_t vns__skb_truesize(const struct vns_skb *skb);
+
+static inline vns_time_t inet_now(const struct vns_ctx *ctx, const struct vns_inet *inet)
+{
+    return ctx ? vns_ctx_now(ctx) : vns_sim_now(inet->sim);
+}
+
+/* Sequence number arithmetic (include/net/tcp.h before(), after()). */
+static inline bool tcp_before(uint32_t s1, uint32_t s2) { return (int32_t)(s1 - s2) < 0; }
+#define tcp_after(s2, s1) tcp_before(s1, s2)
+
+#endif
