@@ -765,6 +765,29 @@ static void test_virtq_create_alloc_failures(void **s)
     assert_int_equal(vns_virtq_create(f->mem, &c, &vq), -VNS_EFAULT);
 }
 
+/* Split: 65535 adds without a kick_prepare make the driver kick by itself
+ * (num_added would otherwise become ambiguous on 16 bits). */
+static void test_virtq_split_forced_kick_at_65535(void **s)
+{
+    struct vqf *f = *s;
+    struct vns_sg sg = one_sg(BUF, 64);
+    struct vns_iov iov[2];
+    unsigned o, i;
+    uint32_t len;
+
+    for (unsigned k = 1; k <= 65535; k++) {
+        int head;
+
+        assert_int_equal(vns_virtq_add_outbuf(f->vq, &sg, 1, &tokv[0], NULL), 0);
+        assert_int_equal(f->kicks, k == 65535 ? 1 : 0);
+        head = vns_devq_get_vq_desc(f->dq, iov, 2, &o, &i, NULL);
+        assert_true(head >= 0);
+        assert_int_equal(vns_devq_add_used(f->dq, (uint32_t)head, 0, NULL), 0);
+        assert_ptr_equal(vns_virtq_get_buf(f->vq, &len, NULL), &tokv[0]);
+    }
+    assert_int_equal(vns_virtq_stats(f->vq)->kicks, 1);   /* the forced kick_prepare */
+}
+
 /* --- costs through the engine ------------------------------------------------- */
 
 struct cost_run {
@@ -902,6 +925,8 @@ int main(void)
         BOTH(test_virtq_notify_on_empty),
         BOTH(test_virtq_create_alloc_failures),
         BOTH(test_virtq_costs_charged),
+        {"test_virtq_split_forced_kick_at_65535", test_virtq_split_forced_kick_at_65535, setup_cfg,
+         teardown, (void *)&u_plain[0]},
         {"test_virtq_layout", test_virtq_layout, NULL, NULL, NULL},
     };
 
