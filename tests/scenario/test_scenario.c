@@ -168,6 +168,39 @@ static void test_scenario_errors(void **state)
     }
 }
 
+/* The printed topology names every device, guest, workload and override. */
+static void test_scenario_print(void **state)
+{
+    const char *sets[] = {"costs={do_IRQ: 200, copy_to_iter: 20/50}", "cpu_mhz=3000",
+                          "workloads[1]={type: udp_stream, from: host, to: vmA, flows: 4, duration: 10ms}"};
+    struct vns_scenario *sc = NULL;
+    struct vns_diag d = {0};
+    char *text;
+    FILE *f = tmpfile();
+    long n;
+
+    (void)state;
+    assert_int_equal(vns_scenario_load(VNS_SOURCE_DIR "/examples/scenarios/macvtap.yaml", sets, 3, &sc, &d), 0);
+    vns_scenario_print(sc, f);
+    n = ftell(f);
+    rewind(f);
+    text = vns_malloc((size_t)n + 1);
+    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+    text[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(text, "profile linux-5.4, seed 7, duration 500.000ms, payload synthetic, cpu 3000 MHz"));
+    assert_non_null(strstr(text, "eth0         wire     peer peer1 rate 10000000000 bit/s delay 5.000us"));
+    assert_non_null(strstr(text, "macvtap0     macvtap  lower eth0 mode bridge"));
+    assert_non_null(strstr(text, "remote peer1: 2 CPUs 192.168.1.100/24"));
+    assert_non_null(strstr(text, "nic: backend macvtap1, split ring of 256, 1 queue pair, vhost on host CPU 3"));
+    assert_non_null(strstr(text, "workload udp_stream: host -> vmA from 0ns for 10.000ms, 65536-byte write, 4 flows"));
+    assert_non_null(strstr(text, "cost do_IRQ = 200 ns\n"));
+    assert_non_null(strstr(text, "cost copy_to_iter = 20 ns + ps/byte"));
+    assert_int_equal(sc->costs[1].byte_ps, 50);
+    vns_free(text);
+    vns_scenario_free(sc);
+}
+
 /* An empty file is the default scenario description. */
 static void test_scenario_empty_defaults(void **state)
 {
@@ -190,6 +223,7 @@ int main(void)
         cmocka_unit_test_teardown(test_scenario_set_overrides, teardown),
         cmocka_unit_test_teardown(test_scenario_errors, teardown),
         cmocka_unit_test_teardown(test_scenario_empty_defaults, teardown),
+        cmocka_unit_test_teardown(test_scenario_print, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
