@@ -17,6 +17,10 @@
 #include "vnetsim/trace.h"
 #include "vnetsim/units.h"
 #include "vnetsim/stats.h"
+#include "vnetsim/gmem.h"
+#include "vnetsim/virtq.h"
+#include "vnetsim/devq.h"
+#include "vnetsim/vhost.h"
 #include "vnetsim/demo.h"
 
 #endif
