@@ -59,6 +59,14 @@ void *vns__pool_get(struct vns__pool *p, uint64_t *grows);
 void vns__pool_put(struct vns__pool *p, void *block);
 void vns__pool_fini(struct vns__pool *p);
 
+/* Free an skb that never reached the stack (a frame the hardware drops:
+ * lost on the wire, bad FCS, no RX descriptor): no drop reason counted,
+ * the device counts it. */
+void vns__skb_free_hw(struct vns_skb *skb);
+/* Copy @skb into a new skb of kernel @k (a NIC DMA): linear bytes,
+ * synthetic range and frag_list bytes, with NET_SKB_PAD headroom. */
+struct vns_skb *vns__skb_copy_to(struct vns_kernel *k, const struct vns_skb *skb);
+
 /* Pop frames down to @depth (a poll or a loop that spans steps). */
 static inline void vns__unwind(struct vns_ctx *ctx, unsigned depth)
 {

@@ -174,6 +174,27 @@ void vns_kfree_skb_reason(struct vns_skb *skb, enum vns_skb_drop_reason reason)
         skb_release(skb);
 }
 
+void vns__skb_free_hw(struct vns_skb *skb)
+{
+    if (skb && --skb->users == 0)
+        skb_release(skb);
+}
+
+struct vns_skb *vns__skb_copy_to(struct vns_kernel *k, const struct vns_skb *skb)
+{
+    uint32_t hl = vns_skb_headlen(skb);
+    bool keep_syn = skb->syn_len && !skb->frag_list;
+    uint32_t lin = keep_syn ? hl : skb->len;
+    struct vns_skb *n = vns_netdev_alloc_skb(k, lin);
+
+    if (!n)
+        return NULL;
+    vns_skb_copy_bits(skb, 0, vns_skb_put(n, lin), lin);
+    if (keep_syn)
+        vns_skb_add_synthetic(n, skb->pay_flow, skb->pay_off, skb->syn_len);
+    return n;
+}
+
 void vns_consume_skb(struct vns_skb *skb)
 {
     if (!skb)
