@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "vnetsim/scenario.h"
 #include "vnetsim/uv.h"
+#include "vnetsim/world.h"
 
 #define MAX_PROBES 64
 #define MAX_SETS 64
@@ -25,30 +26,38 @@ struct run_opts {
     const char *profile;
     const char *probes[MAX_PROBES];
     int nprobes;
-    const char *sets[MAX_SETS];
+    const char *sets[MAX_SETS];     /* demo: cost.F=NS, cpu_mhz=N; file: key.path=value */
     int nsets;
     const char *stacks, *folded, *stats_json, *timeline;
+    const char *file;               /* scenario file, or NULL for the demo */
     double pace;
-    bool quiet, progress;
+    bool quiet, progress, duration_set;
     struct vns_demo_config demo;
 };
 
 static void run_usage(FILE *f)
 {
-    fputs("usage: vnetsim run [options]\n"
+    fputs("usage: vnetsim run [FILE] [options]\n"
           "\n"
-          "Runs the default scenario: the engine demo, a guest process kicking a\n"
-          "host kthread through shared memory with notification suppression, the\n"
-          "kthread signalling back by interrupt, completions in guest softirq.\n"
+          "With a scenario FILE (docs/scenarios.md): build its machines and run it.\n"
+          "This build runs the host, remotes, wires, bridges and macvlans; guests,\n"
+          "taps and workloads are reported as not built yet.\n"
+          "\n"
+          "With no FILE: run the default scenario, the engine demo: a guest process\n"
+          "kicking a host kthread through shared memory with notification\n"
+          "suppression, the kthread signalling back by interrupt, completions in\n"
+          "guest softirq.\n"
           "\n"
           "options:\n"
           "  --seed N            RNG seed (default 42)\n"
-          "  --duration T        simulated time, with unit: 10ms, 1s (default 100ms)\n"
+          "  --duration T        simulated time, with unit: 10ms, 1s (default: the\n"
+          "                      scenario's duration; demo: 100ms)\n"
           "  --profile NAME      kernel profile (default linux-5.4; see `vnetsim profiles`)\n"
           "  --items N           demo: items to send (default 200000)\n"
           "  --queue N           demo: queue size, a power of two (default 256)\n"
           "  --shared-cpu        demo: pin the worker on the vCPU's host CPU\n"
-          "  --set KEY=VALUE     override: cost.FUNC=NS[/PS_PER_BYTE], cpu_mhz=N\n"
+          "  --set KEY=VALUE     FILE: any key (guests[0].nic.ring_size=1024);\n"
+          "                      demo: cost.FUNC=NS[/PS_PER_BYTE], cpu_mhz=N\n"
           "  --probe FUNC        record the stacks seen at FUNC (repeatable)\n"
           "  --stacks FILE       write each distinct probed stack (seed format)\n"
           "  --folded FILE       write flamegraph-collapsed stacks with counts\n"
@@ -110,6 +119,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         } else if ((v = opt_value(argc, argv, &i, "--seed"))) {
             o->seed = need_u64("--seed", v, 0, UINT64_MAX);
         } else if ((v = opt_value(argc, argv, &i, "--duration"))) {
+            o->duration_set = true;
             if (vns_parse_time(v, &o->duration) < 0 || o->duration == 0) {
                 cli_error("--duration: '%s' is not a time such as 10ms or 1s", v);
                 return -1;
@@ -162,21 +172,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         } else if (a[0] == '-') {
             cli_error("unknown option '%s' (try 'vnetsim run --help')", a);
             return -1;
-        } else {
-            /* Validate it fully (errors at file:line:col), then say what
-             * this build cannot do yet. */
-            struct vns_scenario *sc = cli_load_scenario(a, (const char *const *)o->sets, (size_t)o->nsets);
-
-            if (sc) {
-                cli_error("%s is a valid scenario, but this build cannot run scenario files yet: "
-                          "the devices and vhost-net are not all built (see `vnetsim check %s`); "
-                          "`vnetsim run` with no file runs the engine demo", a, a);
-                vns_scenario_free(sc);
-            }
+        } else if (o->file) {
+            cli_error("one scenario file at a time ('%s' and '%s')", o->file, a);
             return -1;
+        } else {
+            o->file = a;
         }
     }
-    if ((o->stacks || o->folded) && !o->nprobes) {
+    if ((o->stacks || o->folded) && !o->nprobes && !o->file) {
         cli_error("--stacks and --folded need at least one --probe FUNC");
         return -1;
     }
@@ -379,6 +382,67 @@ static void print_summary(struct vns_sim *sim, const struct run_opts *o, const s
     printf("fingerprint: 0x%016" PRIx64 "\n", vns_sim_fingerprint(sim));
 }
 
+/* `vnetsim run FILE`: build the world of a scenario and run it. */
+static int run_world(struct run_opts *o)
+{
+    struct vns_scenario *sc = cli_load_scenario(o->file, o->sets, (size_t)o->nsets);
+    struct vns_world *w = NULL;
+    struct vns_diag d = {0};
+    struct vns_sim *sim;
+    struct run_state rs = {o, 0, 0};
+    char buf[VNS_DIAG_MSG_MAX + VNS_DIAG_FILE_MAX + 64], t[32];
+    int err, status, rc = 0;
+    vns_time_t duration;
+
+    if (!sc)
+        return 2;
+    err = vns_world_create(sc, &w, &d);
+    if (err) {
+        vns_diag_format(&d, buf, sizeof(buf));
+        fprintf(stderr, "%s\n", buf);
+        vns_scenario_free(sc);
+        return err == -VNS_ENOMEM ? 1 : 2;
+    }
+    sim = vns_world_sim(w);
+    for (int i = 0; i < o->nprobes; i++) {
+        if (vns_probe_add(sim, o->probes[i]) < 0) {
+            cli_error("--probe %s: no such modelled function (see 'vnetsim funcs')", o->probes[i]);
+            rc = 2;
+            goto out;
+        }
+    }
+    if (o->timeline && vns_timeline_enable(sim, 0) < 0) {
+        rc = 1;
+        goto out;
+    }
+    duration = o->duration_set ? o->duration : sc->duration;
+    o->duration = duration;
+    rs.wall0 = uv_hrtime();
+    status = vns_uv_run(sim, &(struct vns_uv_run_opts){.until = duration, .pace = o->pace, .handle_sigint = true,
+                                                       .progress = on_progress, .arg = &rs});
+    if (!o->quiet) {
+        printf("vnetsim %s: %s, profile %s, seed %llu%s\n", VNS_VERSION_STRING, o->file,
+               vns_profile_name(vns_sim_profile(sim)), (unsigned long long)sc->seed,
+               status ? " -- INTERRUPTED" : "");
+        vns_world_print(w, stdout);
+        printf("simulated %s, %llu events\n", vns_format_time(vns_sim_now(sim), t, sizeof(t)),
+               (unsigned long long)vns_sim_events_run(sim));
+        printf("fingerprint: 0x%016llx\n", (unsigned long long)vns_sim_fingerprint(sim));
+    }
+    if (o->stacks && write_trace_file(o->stacks, sim, OUT_STACKS) < 0)
+        rc = 1;
+    if (o->folded && write_trace_file(o->folded, sim, OUT_FOLDED) < 0)
+        rc = 1;
+    if (o->timeline && write_trace_file(o->timeline, sim, OUT_TIMELINE) < 0)
+        rc = 1;
+    if (!rc && status)
+        rc = status == -VNS_ECANCELED ? 130 : 1;
+out:
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+    return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_opts o = {0};
@@ -391,6 +455,8 @@ int cmd_run(int argc, char **argv)
 
     if (parse_args(argc, argv, &o) < 0)
         return 2;
+    if (o.file)
+        return run_world(&o);
     err = vns_sim_create(&(struct vns_sim_config){.seed = o.seed, .profile = o.profile}, &sim);
     if (err == -VNS_ENOENT) {
         cli_error("--profile: no kernel profile '%s' (see 'vnetsim profiles')", o.profile);

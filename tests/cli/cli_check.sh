@@ -19,8 +19,11 @@ expect_grep "$WORK/err" "syntax.yaml:3:1: error: YAML syntax" "syntax error posi
 expect_exit 2 "missing file" -- "$VNETSIM" check "$WORK/nope.yaml"
 expect_grep "$WORK/err" "nope.yaml: error: cannot open the file" "names the file"
 expect_exit 2 "no file" -- "$VNETSIM" check
-expect_exit 2 "run a scenario file (not yet runnable)" -- "$VNETSIM" run "$SRC/examples/scenarios/tap-bridge.yaml"
-expect_grep "$WORK/err" "valid scenario, but this build cannot run scenario files yet" "says what is missing"
+expect_exit 2 "run a scenario this build cannot build yet" -- "$VNETSIM" run "$SRC/examples/scenarios/tap-bridge.yaml"
+expect_grep "$WORK/err" "tap-bridge.yaml:11: error: host device 'tap0': tap and macvtap devices are not built yet" "says what is missing, where"
+expect_exit 0 "run a host and a remote" -- "$VNETSIM" run "$SRC/examples/scenarios/host-remote.yaml" --duration 5ms
+expect_grep "$WORK/out" "remote r1: 2 CPUs, kernel r1, devices: eth0" "world printed"
+expect_grep "$WORK/out" "^fingerprint: 0x" "fingerprint printed"
 expect_exit 2 "run an invalid scenario file" -- "$VNETSIM" run "$WORK/pin.yaml"
 expect_grep "$WORK/err" "pin.yaml:7:19" "run validates too"
 finish

@@ -15,7 +15,7 @@ static int teardown(void **state)
 /* Every shipped example is valid. */
 static void test_scenario_examples_parse(void **state)
 {
-    static const char *const files[] = {"tap-bridge.yaml", "macvtap.yaml", "shared-cpu.yaml"};
+    static const char *const files[] = {"tap-bridge.yaml", "macvtap.yaml", "shared-cpu.yaml", "host-remote.yaml"};
 
     (void)state;
     for (size_t i = 0; i < VNS_ARRAY_SIZE(files); i++) {

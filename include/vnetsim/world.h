@@ -1,0 +1,45 @@
+/* vnetsim -- a world: the machines a scenario describes, built.
+ *
+ * lib/world turns a validated struct vns_scenario (include/vnetsim/
+ * scenario.h) into a simulation: the host (its CPUs, its kernel instance,
+ * its devices), remote hosts joined to it by wires, and guests (vCPUs
+ * whose threads are pinned to host CPUs, guest memory, a kernel instance
+ * of their own, a virtio-net NIC on a tap or macvtap with its vhost
+ * worker), then the workloads.
+ *
+ * Status: the host, remotes, wires, bridges and macvlans are built; tap
+ * and macvtap devices, guest NICs and workloads arrive with issues 5 and
+ * 6, and until then vns_world_create reports -VNS_ENOSYS naming the first
+ * scenario entry it cannot build yet. */
+#ifndef VNETSIM_WORLD_H
+#define VNETSIM_WORLD_H
+
+#include "vnetsim/common.h"
+#include "vnetsim/error.h"
+#include "vnetsim/scenario.h"
+
+struct vns_world;
+struct vns_kernel;
+
+enum vns_machine_kind { VNS_MACHINE_HOST, VNS_MACHINE_GUEST, VNS_MACHINE_REMOTE };
+
+struct vns_machine {
+    char name[VNS_SC_NAME_MAX];
+    enum vns_machine_kind kind;
+    struct vns_cpu **cpus;         /* host CPUs, remote CPUs or guest vCPUs */
+    unsigned ncpus;
+    struct vns_kernel *kernel;
+    struct vns_gmem *mem;          /* guests: their RAM */
+};
+
+/* Build the world of @sc. Errors name the scenario entry (file:line). */
+VNS_EXTERN int vns_world_create(const struct vns_scenario *sc, struct vns_world **out,
+                                struct vns_diag *d);
+VNS_EXTERN void vns_world_destroy(struct vns_world *w);
+VNS_EXTERN struct vns_sim *vns_world_sim(const struct vns_world *w);
+/* "host", a guest or a remote; NULL if none. */
+VNS_EXTERN const struct vns_machine *vns_world_machine(const struct vns_world *w, const char *name);
+/* Print machines, CPUs and devices as built. */
+VNS_EXTERN void vns_world_print(const struct vns_world *w, FILE *out);
+
+#endif

@@ -1,0 +1,294 @@
+/* lib/world/world.c -- build machines from a scenario (include/vnetsim/
+ * world.h). Order matters as it does on a real host: remotes and their
+ * kernels first (a wire needs both ends), then the host's devices in an
+ * order where every lower device and bridge exists before it is used,
+ * then guests. */
+#include <stdio.h>
+#include <string.h>
+
+#include "vnetsim/alloc.h"
+#include "vnetsim/bridge.h"
+#include "vnetsim/cpu.h"
+#include "vnetsim/func.h"
+#include "vnetsim/gmem.h"
+#include "vnetsim/kernel.h"
+#include "vnetsim/macvlan.h"
+#include "vnetsim/netdev.h"
+#include "vnetsim/sim.h"
+#include "vnetsim/trace.h"
+#include "vnetsim/wire.h"
+#include "vnetsim/world.h"
+
+struct vns_world {
+    struct vns_sim *sim;
+    const struct vns_scenario *sc;
+    struct vns_machine host;
+    struct vns_machine *guests;
+    size_t nguests;
+    struct vns_machine *remotes;
+    size_t nremotes;
+    struct vns_wire **wires;
+    size_t nwires;
+};
+
+static int world_err(const struct vns_scenario *sc, struct vns_diag *d, int code, unsigned line,
+                     const char *what, const char *msg)
+{
+    return vns_diag_set(d, code, sc->file, line, 0, "%s: %s", what, msg);
+}
+
+/* CPUs and a kernel for a host or remote machine. */
+static int machine_init(struct vns_world *w, struct vns_machine *m, const char *name,
+                        enum vns_machine_kind kind, unsigned ncpus, const int *pins)
+{
+    char cname[64];
+    int err;
+
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    m->kind = kind;
+    m->cpus = vns_calloc(ncpus, sizeof(*m->cpus));
+    if (!m->cpus)
+        return -VNS_ENOMEM;
+    for (unsigned i = 0; i < ncpus; i++) {
+        struct vns_cpu_config cc = {.name = cname};
+
+        snprintf(cname, sizeof(cname), "%.31s/cpu%u", name, i);
+        if (kind == VNS_MACHINE_GUEST)
+            cc.backing_cpu = w->host.cpus[pins[i]];
+        err = vns_cpu_create(w->sim, &cc, &m->cpus[i]);
+        if (err)
+            return err;
+        m->ncpus++;
+    }
+    return vns_kernel_create(w->sim, &(struct vns_kernel_config){.name = name, .cpus = m->cpus, .ncpus = ncpus},
+                             &m->kernel);
+}
+
+static void machine_fini(struct vns_machine *m)
+{
+    vns_kernel_destroy(m->kernel);
+    for (unsigned i = 0; i < m->ncpus; i++)
+        vns_cpu_destroy(m->cpus[i]);
+    vns_free(m->cpus);
+    vns_gmem_destroy(m->mem);
+}
+
+static struct vns_machine *find_remote(struct vns_world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nremotes; i++)
+        if (!strcmp(w->remotes[i].name, name))
+            return &w->remotes[i];
+    return NULL;
+}
+
+static const enum vns_macvlan_mode macvlan_modes[] = {
+    [VNS_SC_MACVLAN_BRIDGE] = VNS_MACVLAN_MODE_BRIDGE, [VNS_SC_MACVLAN_PRIVATE] = VNS_MACVLAN_MODE_PRIVATE,
+    [VNS_SC_MACVLAN_VEPA] = VNS_MACVLAN_MODE_VEPA, [VNS_SC_MACVLAN_PASSTHRU] = VNS_MACVLAN_MODE_PASSTHRU,
+};
+
+/* One host device whose dependencies exist. */
+static int build_device(struct vns_world *w, const struct vns_sc_device *sd, struct vns_diag *d)
+{
+    struct vns_kernel *k = w->host.kernel;
+    struct vns_net_device *dev = NULL, *lower;
+    char what[80];
+    int err = 0;
+
+    snprintf(what, sizeof(what), "host device '%s'", sd->name);
+    switch (sd->type) {
+    case VNS_SC_DEV_BRIDGE:
+        err = vns_br_add_bridge(k, sd->name, &dev);
+        if (!err && sd->ageing_time)
+            vns_br_set_ageing_time(dev, sd->ageing_time);
+        break;
+    case VNS_SC_DEV_WIRE: {
+        struct vns_machine *r = find_remote(w, sd->peer);
+        struct vns_wire **ws = vns_realloc(w->wires, (w->nwires + 1) * sizeof(*ws));
+        struct vns_wire_config wc = {.name = sd->name, .rate_bps = sd->rate_bps, .delay = sd->delay,
+                                     .mtu = sd->mtu, .loss = sd->loss, .dup = sd->duplicate,
+                                     .reorder = sd->reorder, .corrupt = sd->corrupt};
+
+        if (!ws)
+            return world_err(w->sc, d, -VNS_ENOMEM, sd->line, what, "out of memory");
+        w->wires = ws;
+        err = vns_wire_create(w->sim, &wc, &(struct vns_wire_end){.k = k, .ifname = sd->name},
+                              &(struct vns_wire_end){.k = r->kernel, .ifname = "eth0"}, &w->wires[w->nwires]);
+        if (!err) {
+            dev = vns_wire_dev(w->wires[w->nwires], 0);
+            w->nwires++;
+            err = vns_dev_open(vns_wire_dev(w->wires[w->nwires - 1], 1));
+        }
+        break;
+    }
+    case VNS_SC_DEV_MACVLAN:
+        lower = vns_dev_get_by_name(k, sd->lower);
+        err = vns_macvlan_create(lower, sd->name, &(struct vns_macvlan_config){.mode = macvlan_modes[sd->mode]}, &dev);
+        break;
+    case VNS_SC_DEV_TAP:
+    case VNS_SC_DEV_MACVTAP:
+        return world_err(w->sc, d, -VNS_ENOSYS, sd->line, what,
+                         "tap and macvtap devices are not built yet (issue 6)");
+    }
+    if (err)
+        return world_err(w->sc, d, err, sd->line, what, vns_strerror(err));
+    if (sd->mtu && sd->type != VNS_SC_DEV_WIRE && (err = vns_dev_set_mtu(dev, sd->mtu)))
+        return world_err(w->sc, d, err, sd->line, what, "cannot set the MTU");
+    if (sd->txqueuelen)
+        dev->tx_queue_len = sd->txqueuelen;
+    if ((err = vns_dev_open(dev)))
+        return world_err(w->sc, d, err, sd->line, what, vns_strerror(err));
+    if (sd->master[0]) {
+        struct vns_net_device *br = vns_dev_get_by_name(k, sd->master);
+
+        if ((err = vns_br_add_if(br, dev)))
+            return world_err(w->sc, d, err, sd->line, what, vns_strerror(err));
+    }
+    return 0;
+}
+
+/* Devices in dependency order: bridges and wires, then what sits on them. */
+static int build_devices(struct vns_world *w, struct vns_diag *d)
+{
+    const struct vns_scenario *sc = w->sc;
+    bool *done = vns_calloc(sc->ndevices ? sc->ndevices : 1, sizeof(*done));
+    size_t left = sc->ndevices;
+    int err = 0;
+
+    if (!done)
+        return vns_diag_set(d, -VNS_ENOMEM, sc->file, 0, 0, "out of memory");
+    while (left && !err) {
+        size_t before = left;
+
+        for (size_t i = 0; i < sc->ndevices && !err; i++) {
+            const struct vns_sc_device *sd = &sc->devices[i];
+
+            if (done[i])
+                continue;
+            if ((sd->lower[0] && !vns_dev_get_by_name(w->host.kernel, sd->lower)) ||
+                (sd->master[0] && !vns_dev_get_by_name(w->host.kernel, sd->master)))
+                continue;   /* wait for them */
+            err = build_device(w, sd, d);
+            done[i] = true;
+            left--;
+        }
+        if (!err && left == before)
+            err = vns_diag_set(d, -VNS_EINVAL, sc->file, 0, 0, "host devices depend on each other in a cycle");
+    }
+    vns_free(done);
+    return err;
+}
+
+int vns_world_create(const struct vns_scenario *sc, struct vns_world **out, struct vns_diag *d)
+{
+    struct vns_world *w = vns_calloc(1, sizeof(*w));
+    int err;
+
+    if (!w)
+        return vns_diag_set(d, -VNS_ENOMEM, sc->file, 0, 0, "out of memory");
+    w->sc = sc;
+    err = vns_sim_create(&(struct vns_sim_config){.seed = sc->seed, .profile = sc->profile}, &w->sim);
+    if (err)
+        goto fail_msg;
+    if (sc->cpu_mhz && (err = vns_cost_set_cpu_mhz(vns_sim_costs(w->sim), sc->cpu_mhz)))
+        goto fail_msg;
+    for (size_t i = 0; i < sc->ncosts; i++) {
+        err = vns_cost_set(vns_sim_costs(w->sim), sc->costs[i].func, (int64_t)sc->costs[i].call_ns,
+                           sc->costs[i].byte_ps);
+        if (err)
+            goto fail_msg;
+    }
+    for (size_t i = 0; i < sc->nprobes; i++)
+        if ((err = vns_probe_add(w->sim, sc->probes[i])))
+            goto fail_msg;
+    if ((err = machine_init(w, &w->host, "host", VNS_MACHINE_HOST, sc->host_cpus, NULL)))
+        goto fail_msg;
+    w->remotes = vns_calloc(sc->nremotes ? sc->nremotes : 1, sizeof(*w->remotes));
+    if (!w->remotes) {
+        err = -VNS_ENOMEM;
+        goto fail_msg;
+    }
+    for (size_t i = 0; i < sc->nremotes; i++) {
+        err = machine_init(w, &w->remotes[i], sc->remotes[i].name, VNS_MACHINE_REMOTE, sc->remotes[i].cpus, NULL);
+        w->nremotes++;
+        if (err)
+            goto fail_msg;
+    }
+    if ((err = build_devices(w, d)))
+        goto fail;
+    if (sc->nguests) {
+        err = vns_diag_set(d, -VNS_ENOSYS, sc->file, sc->guests[0].line, 0,
+                           "guest '%s': guests need the virtio-net NIC, tap/macvtap and vhost-net "
+                           "of issue 6, not built yet", sc->guests[0].name);
+        goto fail;
+    }
+    if (sc->nworkloads) {
+        err = vns_diag_set(d, -VNS_ENOSYS, sc->file, sc->workloads[0].line, 0,
+                           "workload %s: workloads need the sockets of issue 5, not built yet",
+                           vns_sc_workload_name(sc->workloads[0].type));
+        goto fail;
+    }
+    *out = w;
+    return 0;
+fail_msg:
+    vns_diag_set(d, err, sc->file, 0, 0, "cannot build the world: %s", vns_strerror(err));
+fail:
+    vns_world_destroy(w);
+    return err;
+}
+
+void vns_world_destroy(struct vns_world *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->nwires; i++)
+        vns_wire_destroy(w->wires[i]);
+    vns_free(w->wires);
+    for (size_t i = 0; i < w->nguests; i++)
+        machine_fini(&w->guests[i]);
+    vns_free(w->guests);
+    machine_fini(&w->host);
+    for (size_t i = 0; i < w->nremotes; i++)
+        machine_fini(&w->remotes[i]);
+    vns_free(w->remotes);
+    vns_sim_destroy(w->sim);
+    vns_free(w);
+}
+
+struct vns_sim *vns_world_sim(const struct vns_world *w) { return w->sim; }
+
+const struct vns_machine *vns_world_machine(const struct vns_world *w, const char *name)
+{
+    if (!strcmp(name, "host"))
+        return &w->host;
+    for (size_t i = 0; i < w->nguests; i++)
+        if (!strcmp(w->guests[i].name, name))
+            return &w->guests[i];
+    for (size_t i = 0; i < w->nremotes; i++)
+        if (!strcmp(w->remotes[i].name, name))
+            return &w->remotes[i];
+    return NULL;
+}
+
+static void print_machine(const struct vns_machine *m, FILE *out)
+{
+    static const char *const kinds[] = {"host", "guest", "remote"};
+
+    fprintf(out, "%s %s: %u CPUs, kernel %s, devices:", kinds[m->kind], m->name, m->ncpus,
+            vns_kernel_name(m->kernel));
+    for (int i = 1; i < 1024; i++) {
+        struct vns_net_device *dev = vns_dev_get_by_index(m->kernel, i);
+
+        if (dev)
+            fprintf(out, " %s%s", dev->name, dev->master ? "" : "");
+    }
+    fputc('\n', out);
+}
+
+void vns_world_print(const struct vns_world *w, FILE *out)
+{
+    print_machine(&w->host, out);
+    for (size_t i = 0; i < w->nremotes; i++)
+        print_machine(&w->remotes[i], out);
+    for (size_t i = 0; i < w->nguests; i++)
+        print_machine(&w->guests[i], out);
+}
