@@ -82,8 +82,8 @@ struct vns_sim {
     struct vns_call *call_free;      /* pool of one-shot calls */
     struct vns_call_chunk *call_chunks;
     struct vns_timeline *timeline;   /* NULL unless recording */
-    struct vns_cpu *cpus;            /* all CPUs (owned), creation order */
-    struct vns_ctx *ctxs;            /* all contexts (owned), creation order */
+    struct vns_cpu *cpus, *cpus_tail; /* all CPUs (owned), creation order */
+    struct vns_ctx *ctxs, *ctxs_tail; /* all contexts (owned), creation order */
 };
 
 void vns__probe_hit(struct vns_ctx *ctx, int f);
@@ -148,7 +148,7 @@ struct vns_ctx {
     uint32_t rq_idx;           /* in cpu run-queue heap; UINT32_MAX = not queued */
     struct vns_timer wake_timer;
     struct vns_ctx_stats stats;
-    struct vns_ctx *sim_next;
+    struct vns_ctx *sim_next, *sim_prev;
 };
 
 #define VNS_IRQ_NEST_MAX 4
@@ -184,7 +184,7 @@ struct vns_cpu {
     unsigned hz;                     /* ticks per second of its kernel */
     struct vns_irq tick_irq;         /* local APIC timer */
     struct vns_timer_list *expired_head, *expired_tail;
-    struct vns_cpu *sim_next;
+    struct vns_cpu *sim_next, *sim_prev;
 };
 
 /* Run one step on @cpu starting at @t. Returns the step's end time, or

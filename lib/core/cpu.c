@@ -165,7 +165,6 @@ static struct vns_ctx *ctx_new(struct vns_sim *sim, enum vns_ctx_kind kind, cons
                                struct vns_cpu *cpu)
 {
     struct vns_ctx *ctx = vns_calloc(1, sizeof(*ctx));
-    struct vns_ctx **pp;
 
     if (!ctx)
         return NULL;
@@ -178,9 +177,12 @@ static struct vns_ctx *ctx_new(struct vns_sim *sim, enum vns_ctx_kind kind, cons
     snprintf(ctx->name, sizeof(ctx->name), "%.63s", name ? name : "?");
     vns_timer_init(&ctx->wake_timer, ctx_wake_fire, ctx, ctx->id);
     ctx->wake_timer.kind = VNS_EV_WAKE;
-    for (pp = &sim->ctxs; *pp; pp = &(*pp)->sim_next)
-        ;
-    *pp = ctx;
+    ctx->sim_prev = sim->ctxs_tail;
+    if (sim->ctxs_tail)
+        sim->ctxs_tail->sim_next = ctx;
+    else
+        sim->ctxs = ctx;
+    sim->ctxs_tail = ctx;
     return ctx;
 }
 
@@ -221,14 +223,16 @@ int vns_ctx_create(struct vns_sim *sim, const struct vns_ctx_config *cfg, struct
 
 static void ctx_unlink(struct vns_ctx *ctx)
 {
-    struct vns_ctx **pp;
+    struct vns_sim *sim = ctx->sim;
 
-    for (pp = &ctx->sim->ctxs; *pp; pp = &(*pp)->sim_next) {
-        if (*pp == ctx) {
-            *pp = ctx->sim_next;
-            break;
-        }
-    }
+    if (ctx->sim_prev)
+        ctx->sim_prev->sim_next = ctx->sim_next;
+    else
+        sim->ctxs = ctx->sim_next;
+    if (ctx->sim_next)
+        ctx->sim_next->sim_prev = ctx->sim_prev;
+    else
+        sim->ctxs_tail = ctx->sim_prev;
 }
 
 void vns_ctx_destroy(struct vns_ctx *ctx)
@@ -699,7 +703,7 @@ static int vcpu_thread_step(struct vns_ctx *host, void *arg)
 
 int vns_cpu_create(struct vns_sim *sim, const struct vns_cpu_config *cfg, struct vns_cpu **out)
 {
-    struct vns_cpu *cpu, **pp;
+    struct vns_cpu *cpu;
     char name[64];
     int err = -VNS_ENOMEM;
 
@@ -717,9 +721,12 @@ int vns_cpu_create(struct vns_sim *sim, const struct vns_cpu_config *cfg, struct
     cpu->hz = cfg->hz ? cfg->hz : 1000;
     vns_timer_init(&cpu->dispatch, cpu_dispatch, cpu, cpu->id);
     cpu->dispatch.kind = VNS_EV_CPU;
-    for (pp = &sim->cpus; *pp; pp = &(*pp)->sim_next)
-        ;
-    *pp = cpu;
+    cpu->sim_prev = sim->cpus_tail;
+    if (sim->cpus_tail)
+        sim->cpus_tail->sim_next = cpu;
+    else
+        sim->cpus = cpu;
+    sim->cpus_tail = cpu;
 
     snprintf(name, sizeof(name), "swapper/%.48s", cpu->name);
     cpu->idle = ctx_new(sim, VNS_CTX_IDLE, name, cpu);
@@ -760,7 +767,6 @@ void vns_cpu_destroy(struct vns_cpu *cpu)
 {
     struct vns_sim *sim;
     struct vns_ctx *c, *next;
-    struct vns_cpu **pp;
 
     if (!cpu)
         return;
@@ -773,12 +779,14 @@ void vns_cpu_destroy(struct vns_cpu *cpu)
             vns_ctx_destroy(c);
     }
     vns_timer_cancel(sim, &cpu->dispatch);
-    for (pp = &sim->cpus; *pp; pp = &(*pp)->sim_next) {
-        if (*pp == cpu) {
-            *pp = cpu->sim_next;
-            break;
-        }
-    }
+    if (cpu->sim_prev)
+        cpu->sim_prev->sim_next = cpu->sim_next;
+    else
+        sim->cpus = cpu->sim_next;
+    if (cpu->sim_next)
+        cpu->sim_next->sim_prev = cpu->sim_prev;
+    else
+        sim->cpus_tail = cpu->sim_prev;
     vns_free(cpu->rq);
     vns_free(cpu);
 }
