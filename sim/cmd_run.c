@@ -30,6 +30,7 @@ struct run_opts {
     int nsets;
     const char *stacks, *folded, *stats_json, *timeline;
     const char *file;               /* scenario file, or NULL for the demo */
+    const char *pcap;               /* folder for per-device captures */
     double pace;
     bool quiet, progress, duration_set;
     struct vns_demo_config demo;
@@ -63,6 +64,7 @@ static void run_usage(FILE *f)
           "  --folded FILE       write flamegraph-collapsed stacks with counts\n"
           "  --stats-json FILE   write all figures as JSON\n"
           "  --timeline FILE     write a Chrome/Perfetto trace of every step on every CPU\n"
+          "  --pcap DIR          FILE: capture every device to DIR/<machine>-<device>.pcap\n"
           "  --pace X            run at most X times faster than real time (0 = no limit)\n"
           "  --progress          print progress to stderr (default when it is a terminal)\n"
           "  --quiet             print nothing but errors\n"
@@ -156,6 +158,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->stats_json = v;
         } else if ((v = opt_value(argc, argv, &i, "--timeline"))) {
             o->timeline = v;
+        } else if ((v = opt_value(argc, argv, &i, "--pcap"))) {
+            o->pcap = v;
         } else if ((v = opt_value(argc, argv, &i, "--pace"))) {
             char *end;
 
@@ -178,6 +182,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         } else {
             o->file = a;
         }
+    }
+    if (o->pcap && !o->file) {
+        cli_error("--pcap needs a scenario FILE (the engine demo has no network devices)");
+        return -1;
     }
     if ((o->stacks || o->folded) && !o->nprobes && !o->file) {
         cli_error("--stacks and --folded need at least one --probe FUNC");
@@ -404,6 +412,21 @@ static int run_world(struct run_opts *o)
         return err == -VNS_ENOMEM ? 1 : 2;
     }
     sim = vns_world_sim(w);
+    /* The scenario's outputs, unless the command line names others. */
+    if (!o->stacks && sc->outputs.stacks[0])
+        o->stacks = sc->outputs.stacks;
+    if (!o->folded && sc->outputs.folded[0])
+        o->folded = sc->outputs.folded;
+    if (!o->timeline && sc->outputs.timeline[0])
+        o->timeline = sc->outputs.timeline;
+    if (!o->pcap && sc->outputs.pcap[0])
+        o->pcap = sc->outputs.pcap;
+    if (o->pcap && vns_world_pcap_start(w, o->pcap, &d) < 0) {
+        vns_diag_format(&d, buf, sizeof(buf));
+        fprintf(stderr, "%s\n", buf);
+        rc = 1;
+        goto out;
+    }
     for (int i = 0; i < o->nprobes; i++) {
         if (vns_probe_add(sim, o->probes[i]) < 0) {
             cli_error("--probe %s: no such modelled function (see 'vnetsim funcs')", o->probes[i]);
@@ -435,6 +458,10 @@ static int run_world(struct run_opts *o)
         rc = 1;
     if (o->timeline && write_trace_file(o->timeline, sim, OUT_TIMELINE) < 0)
         rc = 1;
+    if (o->pcap && vns_world_pcap_stop(w, rc == 0) < 0) {
+        cli_error("%s: a capture could not be written; none kept", o->pcap);
+        rc = 1;
+    }
     if (!rc && status)
         rc = status == -VNS_ECANCELED ? 130 : 1;
 out:

@@ -39,6 +39,16 @@ VNS_EXTERN void vns_world_destroy(struct vns_world *w);
 VNS_EXTERN struct vns_sim *vns_world_sim(const struct vns_world *w);
 /* "host", a guest or a remote; NULL if none. */
 VNS_EXTERN const struct vns_machine *vns_world_machine(const struct vns_world *w, const char *name);
+/* Capture every device of every machine into DIR/<machine>-<device>.pcap
+ * (libpcap, nanosecond timestamps) from now on. The files appear, whole,
+ * only when vns_world_pcap_stop(w, true) succeeds. */
+VNS_EXTERN int vns_world_pcap_start(struct vns_world *w, const char *dir, struct vns_diag *d);
+/* Finish the capture: keep the files (@commit) or remove them. Returns 0
+ * or -VNS_EIO (a write failed: no file is kept). */
+VNS_EXTERN int vns_world_pcap_stop(struct vns_world *w, bool commit);
+/* Frames captured so far on @machine's device @dev (for tests). */
+VNS_EXTERN uint64_t vns_world_pcap_frames(const struct vns_world *w, const char *machine, const char *dev);
+
 /* Print machines, CPUs and devices as built. */
 VNS_EXTERN void vns_world_print(const struct vns_world *w, FILE *out);
 

@@ -18,6 +18,7 @@
 #include "vnetsim/trace.h"
 #include "vnetsim/wire.h"
 #include "vnetsim/world.h"
+#include "world_int.h"
 
 struct vns_world {
     struct vns_sim *sim;
@@ -29,6 +30,7 @@ struct vns_world {
     size_t nremotes;
     struct vns_wire **wires;
     size_t nwires;
+    struct vns_world_pcap *pcap;
 };
 
 static int world_err(const struct vns_scenario *sc, struct vns_diag *d, int code, unsigned line,
@@ -240,6 +242,7 @@ void vns_world_destroy(struct vns_world *w)
 {
     if (!w)
         return;
+    vns__world_pcap_finish(w->pcap, false);
     for (size_t i = 0; i < w->nwires; i++)
         vns_wire_destroy(w->wires[i]);
     vns_free(w->wires);
@@ -291,4 +294,42 @@ void vns_world_print(const struct vns_world *w, FILE *out)
         print_machine(&w->remotes[i], out);
     for (size_t i = 0; i < w->nguests; i++)
         print_machine(&w->guests[i], out);
+}
+
+int vns_world_pcap_start(struct vns_world *w, const char *dir, struct vns_diag *d)
+{
+    struct vns_kernel *ks[1 + 2 * VNS_SC_MAX_ITEMS];
+    const char *names[1 + 2 * VNS_SC_MAX_ITEMS];
+    size_t n = 0;
+
+    if (w->pcap)
+        return 0;
+    ks[n] = w->host.kernel;
+    names[n++] = w->host.name;
+    for (size_t i = 0; i < w->nremotes; i++) {
+        ks[n] = w->remotes[i].kernel;
+        names[n++] = w->remotes[i].name;
+    }
+    for (size_t i = 0; i < w->nguests; i++) {
+        ks[n] = w->guests[i].kernel;
+        names[n++] = w->guests[i].name;
+    }
+    return vns__world_pcap_start(&w->pcap, w->sim, ks, names, n, dir, d);
+}
+
+int vns_world_pcap_stop(struct vns_world *w, bool commit)
+{
+    int err = vns__world_pcap_finish(w->pcap, commit);
+
+    w->pcap = NULL;
+    return err;
+}
+
+uint64_t vns_world_pcap_frames(const struct vns_world *w, const char *machine, const char *dev)
+{
+    const struct vns_machine *m = vns_world_machine(w, machine);
+
+    if (!m || !w->pcap)
+        return 0;
+    return vns__world_pcap_frames(w->pcap, vns_dev_get_by_name(m->kernel, dev));
 }

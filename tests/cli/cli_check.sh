@@ -26,4 +26,10 @@ expect_grep "$WORK/out" "remote r1: 2 CPUs, kernel r1, devices: eth0" "world pri
 expect_grep "$WORK/out" "^fingerprint: 0x" "fingerprint printed"
 expect_exit 2 "run an invalid scenario file" -- "$VNETSIM" run "$WORK/pin.yaml"
 expect_grep "$WORK/err" "pin.yaml:7:19" "run validates too"
+mkdir -p "$WORK/caps"
+expect_exit 0 "pcap per device" -- "$VNETSIM" run "$SRC/examples/scenarios/host-remote.yaml" -q --duration 1ms --pcap "$WORK/caps"
+expect_exit 0 "pcap files, one per device" -- test -f "$WORK/caps/host-eth0.pcap" -a -f "$WORK/caps/r1-eth0.pcap" -a -f "$WORK/caps/host-br0.pcap"
+expect_exit 1 "no temporary files left" -- sh -c "ls '$WORK/caps' | grep -q tmp"
+expect_exit 1 "pcap into a missing folder" -- "$VNETSIM" run "$SRC/examples/scenarios/host-remote.yaml" -q --pcap "$WORK/nope/caps"
+expect_exit 2 "pcap without a scenario" -- "$VNETSIM" run --pcap "$WORK/caps"
 finish

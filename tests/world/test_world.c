@@ -1,7 +1,11 @@
 /* tests/world/test_world.c -- building machines from a scenario. */
+#define _DEFAULT_SOURCE 1   /* libpcap's BSD types */
+#include <pcap/pcap.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "support/vns_test.h"
+#include "net/net_fixture.h"
 #include "vnetsim/kernel.h"
 #include "vnetsim/netdev.h"
 #include "vnetsim/scenario.h"
@@ -104,11 +108,77 @@ static void test_world_reports_what_is_missing(void **state)
     }
 }
 
+/* Every device of every machine is captured to DIR/<machine>-<dev>.pcap
+ * with nanosecond timestamps; a frame sent on the host's end of a wire
+ * shows on both ends, all bytes present (synthetic payload regenerated). */
+static void test_world_pcap_both_ends_of_a_wire(void **state)
+{
+    struct vns_scenario *sc = sc_of(host_only);
+    struct vns_world *w = NULL;
+    struct vns_diag d = {0};
+    const struct vns_machine *host;
+    struct vns_net_device *eth0;
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, src[6] = {2, 0, 0, 0, 0, 1};
+    struct frame_spec fs;
+    struct vns_skb *skb;
+    char dir[512], path[600], err[PCAP_ERRBUF_SIZE];
+    pcap_t *p;
+    struct pcap_pkthdr *h;
+    const u_char *data;
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s", VNS_BINARY_DIR);
+    assert_int_equal(vns_world_create(sc, &w, &d), 0);
+    assert_int_equal(vns_world_pcap_start(w, dir, &d), 0);
+    host = vns_world_machine(w, "host");
+    eth0 = vns_dev_get_by_name(host->kernel, "eth0");
+    fs = frame_default(bcast, src, 1000);
+    fs.synthetic = true;
+    skb = frame_build(host->kernel, &fs);
+    skb->dev = eth0;
+    vns_dev_queue_xmit(NULL, skb);
+    vns_sim_run(vns_world_sim(w), VNS_MSEC(1));
+    assert_int_equal(vns_world_pcap_frames(w, "host", "eth0"), 1);
+    assert_int_equal(vns_world_pcap_frames(w, "r1", "eth0"), 1);
+    assert_int_equal(vns_world_pcap_frames(w, "host", "br0"), 0);
+    assert_int_equal(vns_world_pcap_stop(w, true), 0);
+    snprintf(path, sizeof(path), "%s/r1-eth0.pcap", dir);
+    p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+    assert_non_null(p);
+    assert_int_equal(pcap_datalink(p), DLT_EN10MB);
+    assert_int_equal(pcap_next_ex(p, &h, &data), 1);
+    assert_int_equal(h->len, 14 + 20 + 20 + 1000);
+    assert_int_equal(h->caplen, h->len);
+    assert_memory_equal(data, bcast, 6);
+    assert_true(h->ts.tv_sec == 0 && h->ts.tv_usec > 0 && h->ts.tv_usec < 1000000);   /* ns */
+    assert_int_equal(pcap_next_ex(p, &h, &data), -2);
+    pcap_close(p);
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+}
+
+/* A capture into a folder that does not exist fails cleanly. */
+static void test_world_pcap_bad_dir(void **state)
+{
+    struct vns_scenario *sc = sc_of(host_only);
+    struct vns_world *w = NULL;
+    struct vns_diag d = {0};
+
+    (void)state;
+    assert_int_equal(vns_world_create(sc, &w, &d), 0);
+    assert_int_equal(vns_world_pcap_start(w, "/nonexistent/dir", &d), -VNS_EIO);
+    assert_non_null(strstr(d.file, "/nonexistent/dir/host-"));
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_world_builds_host_and_remote, teardown),
         cmocka_unit_test_teardown(test_world_reports_what_is_missing, teardown),
+        cmocka_unit_test_teardown(test_world_pcap_both_ends_of_a_wire, teardown),
+        cmocka_unit_test_teardown(test_world_pcap_bad_dir, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,17 @@
+/* lib/world/world_int.h -- private to vnetsim: lib/world internals. */
+#ifndef VNETSIM_WORLD_INT_H
+#define VNETSIM_WORLD_INT_H
+
+#include "vnetsim/world.h"
+
+struct vns_world_pcap;
+struct vns_net_device;
+
+int vns__world_pcap_start(struct vns_world_pcap **out, struct vns_sim *sim, struct vns_kernel *const *kernels,
+                          const char *const *machine_names, size_t nk, const char *dir, struct vns_diag *d);
+/* Close every file; rename them into place if @commit, else remove them.
+ * Returns 0 or -VNS_EIO (then no file was kept). */
+int vns__world_pcap_finish(struct vns_world_pcap *wp, bool commit);
+uint64_t vns__world_pcap_frames(const struct vns_world_pcap *wp, const struct vns_net_device *dev);
+
+#endif
