@@ -421,6 +421,8 @@ static int run_world(struct run_opts *o)
         o->timeline = sc->outputs.timeline;
     if (!o->pcap && sc->outputs.pcap[0])
         o->pcap = sc->outputs.pcap;
+    if (!o->stats_json && sc->outputs.stats_json[0])
+        o->stats_json = sc->outputs.stats_json;
     if (o->pcap && vns_world_pcap_start(w, o->pcap, &d) < 0) {
         vns_diag_format(&d, buf, sizeof(buf));
         fprintf(stderr, "%s\n", buf);
@@ -458,6 +460,22 @@ static int run_world(struct run_opts *o)
         rc = 1;
     if (o->timeline && write_trace_file(o->timeline, sim, OUT_TIMELINE) < 0)
         rc = 1;
+    if (o->stats_json) {
+        struct cli_out out;
+        char extra[1400];
+
+        snprintf(extra, sizeof(extra), "{\"vnetsim\": \"%s\", \"interrupted\": %s, \"wall_seconds\": %.6f}",
+                 VNS_VERSION_STRING, status ? "true" : "false", (double)(uv_hrtime() - rs.wall0) / 1e9);
+        if (cli_out_open(&out, o->stats_json) < 0) {
+            rc = 1;
+        } else if (vns_world_write_stats_json(w, out.f, extra) < 0) {
+            cli_out_abort(&out);
+            cli_error("%s: write failed; nothing written", o->stats_json);
+            rc = 1;
+        } else if (cli_out_commit(&out) < 0) {
+            rc = 1;
+        }
+    }
     if (o->pcap && vns_world_pcap_stop(w, rc == 0) < 0) {
         cli_error("%s: a capture could not be written; none kept", o->pcap);
         rc = 1;

@@ -49,6 +49,12 @@ VNS_EXTERN int vns_world_pcap_stop(struct vns_world *w, bool commit);
 /* Frames captured so far on @machine's device @dev (for tests). */
 VNS_EXTERN uint64_t vns_world_pcap_frames(const struct vns_world *w, const char *machine, const char *dev);
 
+/* Write every figure of the run so far as JSON (sorted keys; the same run
+ * gives the same bytes). @extra, if not NULL, is a JSON object text merged
+ * in at the top (run facts such as wall time). Returns 0, -VNS_ENOMEM or
+ * -VNS_EIO. */
+VNS_EXTERN int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra);
+
 /* Print machines, CPUs and devices as built. */
 VNS_EXTERN void vns_world_print(const struct vns_world *w, FILE *out);
 

@@ -3,6 +3,7 @@
  * kernels first (a wire needs both ends), then the host's devices in an
  * order where every lower device and bridge exists before it is used,
  * then guests. */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -332,4 +333,27 @@ uint64_t vns_world_pcap_frames(const struct vns_world *w, const char *machine, c
     if (!m || !w->pcap)
         return 0;
     return vns__world_pcap_frames(w->pcap, vns_dev_get_by_name(m->kernel, dev));
+}
+
+int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra)
+{
+    struct vns_world_view v = {.sim = w->sim, .host = &w->host, .remotes = w->remotes, .guests = w->guests,
+                               .nremotes = w->nremotes, .nguests = w->nguests, .wires = w->wires,
+                               .nwires = w->nwires};
+    json_t *root = vns__world_stats_json(w, &v);
+    int err = 0;
+
+    if (!root)
+        return -VNS_ENOMEM;
+    if (extra) {
+        json_t *x = json_loads(extra, 0, NULL);
+
+        if (x && json_is_object(x))
+            json_object_update(root, x);
+        json_decref(x);
+    }
+    if (json_dumpf(root, out, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fputc('\n', out) == EOF)
+        err = -VNS_EIO;
+    json_decref(root);
+    return err;
 }

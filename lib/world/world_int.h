@@ -12,6 +12,18 @@ int vns__world_pcap_start(struct vns_world_pcap **out, struct vns_sim *sim, stru
 /* Close every file; rename them into place if @commit, else remove them.
  * Returns 0 or -VNS_EIO (then no file was kept). */
 int vns__world_pcap_finish(struct vns_world_pcap *wp, bool commit);
+/* What stats_json.c needs to see of a world. */
+struct vns_world_view {
+    struct vns_sim *sim;
+    const struct vns_machine *host;
+    const struct vns_machine *remotes, *guests;
+    size_t nremotes, nguests;
+    struct vns_wire *const *wires;
+    size_t nwires;
+};
+struct json_t;
+struct json_t *vns__world_stats_json(const struct vns_world *w, const struct vns_world_view *v);
+
 uint64_t vns__world_pcap_frames(const struct vns_world_pcap *wp, const struct vns_net_device *dev);
 
 #endif

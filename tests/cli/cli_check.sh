@@ -31,5 +31,7 @@ expect_exit 0 "pcap per device" -- "$VNETSIM" run "$SRC/examples/scenarios/host-
 expect_exit 0 "pcap files, one per device" -- test -f "$WORK/caps/host-eth0.pcap" -a -f "$WORK/caps/r1-eth0.pcap" -a -f "$WORK/caps/host-br0.pcap"
 expect_exit 1 "no temporary files left" -- sh -c "ls '$WORK/caps' | grep -q tmp"
 expect_exit 1 "pcap into a missing folder" -- "$VNETSIM" run "$SRC/examples/scenarios/host-remote.yaml" -q --pcap "$WORK/nope/caps"
+expect_exit 0 "stats json of a world run" -- "$VNETSIM" run "$SRC/examples/scenarios/host-remote.yaml" -q --duration 1ms --stats-json "$WORK/w.json"
+expect_grep "$WORK/w.json" '"kind": "remote"' "machines listed"
 expect_exit 2 "pcap without a scenario" -- "$VNETSIM" run --pcap "$WORK/caps"
 finish

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "support/vns_test.h"
 #include "net/net_fixture.h"
 #include "vnetsim/kernel.h"
@@ -108,6 +110,35 @@ static void test_world_reports_what_is_missing(void **state)
     }
 }
 
+/* The stats JSON counts the frame on both ends and on the wire. */
+static void check_stats_json(const struct vns_world *w)
+{
+    FILE *f = tmpfile();
+    json_t *root, *m;
+    json_error_t e;
+
+    assert_int_equal(vns_world_write_stats_json(w, f, "{\"wall_seconds\": 0.5}"), 0);
+    rewind(f);
+    root = json_loadf(f, 0, &e);
+    fclose(f);
+    assert_non_null(root);
+    assert_true(json_real_value(json_object_get(root, "wall_seconds")) == 0.5);
+    assert_int_equal(json_integer_value(json_object_get(root, "seed")), 3);
+    m = json_array_get(json_object_get(root, "machines"), 0);
+    assert_string_equal(json_string_value(json_object_get(m, "name")), "host");
+    assert_int_equal(json_array_size(json_object_get(m, "cpus")), 2);
+    for (size_t i = 0; i < json_array_size(json_object_get(m, "devices")); i++) {
+        json_t *dev = json_array_get(json_object_get(m, "devices"), i);
+
+        if (!strcmp(json_string_value(json_object_get(dev, "name")), "eth0"))
+            assert_int_equal(json_integer_value(json_object_get(dev, "tx_packets")), 1);
+    }
+    m = json_array_get(json_object_get(root, "wires"), 0);
+    assert_int_equal(json_integer_value(json_object_get(m, "frames")), 1);
+    assert_int_equal(json_integer_value(json_object_get(m, "delivered")), 1);
+    json_decref(root);
+}
+
 /* Every device of every machine is captured to DIR/<machine>-<dev>.pcap
  * with nanosecond timestamps; a frame sent on the host's end of a wire
  * shows on both ends, all bytes present (synthetic payload regenerated). */
@@ -142,6 +173,7 @@ static void test_world_pcap_both_ends_of_a_wire(void **state)
     assert_int_equal(vns_world_pcap_frames(w, "r1", "eth0"), 1);
     assert_int_equal(vns_world_pcap_frames(w, "host", "br0"), 0);
     assert_int_equal(vns_world_pcap_stop(w, true), 0);
+    check_stats_json(w);
     snprintf(path, sizeof(path), "%s/r1-eth0.pcap", dir);
     p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
     assert_non_null(p);
