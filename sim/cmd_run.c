@@ -32,7 +32,8 @@ struct run_opts {
     const char *file;               /* scenario file, or NULL for the demo */
     const char *pcap;               /* folder for per-device captures */
     double pace;
-    bool quiet, progress, duration_set;
+    bool quiet, progress, duration_set, seed_set;
+    char seed_set_text[40];
     struct vns_demo_config demo;
 };
 
@@ -120,6 +121,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             exit(0);
         } else if ((v = opt_value(argc, argv, &i, "--seed"))) {
             o->seed = need_u64("--seed", v, 0, UINT64_MAX);
+            o->seed_set = true;
         } else if ((v = opt_value(argc, argv, &i, "--duration"))) {
             o->duration_set = true;
             if (vns_parse_time(v, &o->duration) < 0 || o->duration == 0) {
@@ -257,17 +259,23 @@ struct run_state {
     uint64_t last_progress;
 };
 
+/* A progress line on stderr (terminals only): simulated time, events per
+ * wall second, estimated time left. */
 static void on_progress(struct vns_sim *sim, void *arg)
 {
     struct run_state *rs = arg;
     uint64_t now = uv_hrtime();
+    double wall, frac, eta;
 
     if (!rs->o->progress || now - rs->last_progress < 500000000u)
         return;
     rs->last_progress = now;
-    fprintf(stderr, "\rvnetsim: %5.1f%% simulated (%.3f of %.3f s), %" PRIu64 " events",
-            100.0 * (double)vns_sim_now(sim) / (double)rs->o->duration, (double)vns_sim_now(sim) / 1e9,
-            (double)rs->o->duration / 1e9, vns_sim_events_run(sim));
+    wall = (double)(now - rs->wall0) / 1e9;
+    frac = (double)vns_sim_now(sim) / (double)rs->o->duration;
+    eta = frac > 0 ? wall * (1 - frac) / frac : 0;
+    fprintf(stderr, "\rvnetsim: %5.1f%% (%.3f of %.3f s simulated), %.2f M events/s, %.0f s left   ",
+            100.0 * frac, (double)vns_sim_now(sim) / 1e9, (double)rs->o->duration / 1e9,
+            wall > 0 ? (double)vns_sim_events_run(sim) / wall / 1e6 : 0.0, eta);
     fflush(stderr);
 }
 
@@ -393,7 +401,13 @@ static void print_summary(struct vns_sim *sim, const struct run_opts *o, const s
 /* `vnetsim run FILE`: build the world of a scenario and run it. */
 static int run_world(struct run_opts *o)
 {
-    struct vns_scenario *sc = cli_load_scenario(o->file, o->sets, (size_t)o->nsets);
+    struct vns_scenario *sc;
+
+    if (o->seed_set && o->nsets < MAX_SETS) {   /* --seed N is --set seed=N, applied last */
+        snprintf(o->seed_set_text, sizeof(o->seed_set_text), "seed=%llu", (unsigned long long)o->seed);
+        o->sets[o->nsets++] = o->seed_set_text;
+    }
+    sc = cli_load_scenario(o->file, o->sets, (size_t)o->nsets);
     struct vns_world *w = NULL;
     struct vns_diag d = {0};
     struct vns_sim *sim;
@@ -566,11 +580,33 @@ int cmd_run(int argc, char **argv)
 
 int cmd_funcs(int argc, char **argv)
 {
-    const struct vns_profile *p = vns_profile_find(argc > 1 ? argv[1] : "linux-5.4");
+    const char *pname = "linux-5.4";
+    const struct vns_profile *p;
     struct vns_sim *sim;
 
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            puts("usage: vnetsim functions [--profile P]\n"
+                 "List every modelled kernel function with the symbol profile P shows for\n"
+                 "it (default linux-5.4), its default cost in ns per call and ps per byte\n"
+                 "at 2.2 GHz, and the cost parameters that are not functions. Any of them\n"
+                 "can be probed (--probe) or overridden (--set cost.NAME=NS[/PS]; in a\n"
+                 "scenario, costs: {NAME: NS}).");
+            return 0;
+        } else if ((!strcmp(argv[i], "--profile") || !strcmp(argv[i], "-p")) && i + 1 < argc) {
+            pname = argv[++i];
+        } else if (!strncmp(argv[i], "--profile=", 10)) {
+            pname = argv[i] + 10;
+        } else if (argv[i][0] != '-') {
+            pname = argv[i];
+        } else {
+            cli_error("unknown option '%s' (try 'vnetsim functions --help')", argv[i]);
+            return 2;
+        }
+    }
+    p = vns_profile_find(pname);
     if (!p) {
-        cli_error("no kernel profile '%s'", argv[1]);
+        cli_error("no kernel profile '%s' (see 'vnetsim profiles')", pname);
         return 2;
     }
     if (vns_sim_create(&(struct vns_sim_config){.profile = vns_profile_name(p)}, &sim) < 0)

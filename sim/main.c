@@ -15,7 +15,8 @@ static void usage(FILE *f)
           "  run [options]      run the default scenario (the engine demo until\n"
           "                     scenario files land); `vnetsim run --help`\n"
           "  check FILE         validate a scenario file and print its topology\n"
-          "  funcs              list the modelled kernel functions and their costs\n"
+          "  functions [-p P]   list the modelled kernel functions, their symbols and costs\n"
+          "                     (alias: funcs)\n"
           "  profiles           list the kernel profiles\n"
           "  version            print the version\n"
           "  help               this text\n",
@@ -39,7 +40,7 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "check"))
         return cmd_check(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "funcs"))
+    if (!strcmp(argv[1], "functions") || !strcmp(argv[1], "funcs"))
         return cmd_funcs(argc - 1, argv + 1);
     if (!strcmp(argv[1], "profiles"))
         return cmd_profiles();

@@ -54,7 +54,9 @@ VNS_EXTERN int vns_stack_write(const struct vns_profile *p, const uint16_t *fram
 
 /* --- timeline ---------------------------------------------------------------
  * Record every step (CPU, context, start, end, innermost function) for a
- * Chrome/Perfetto trace-event timeline: one track per CPU (host and guest).
+ * Chrome/Perfetto trace-event timeline: one track per CPU (host and guest),
+ * with interrupts (when raised at their CPU) and VM exits as instant
+ * events.
  * At most @max_steps are kept (0 = 1,000,000); later ones are counted but
  * dropped, and the file says so. */
 VNS_EXTERN int vns_timeline_enable(struct vns_sim *sim, size_t max_steps);

@@ -89,6 +89,7 @@ struct vns_sim {
 void vns__probe_hit(struct vns_ctx *ctx, int f);
 void vns__timeline_step(struct vns_ctx *ctx, vns_time_t start, int fn);
 void vns__timeline_free(struct vns_timeline *tl);
+void vns__timeline_instant(struct vns_sim *sim, const struct vns_cpu *cpu, const char *name, vns_time_t at);
 void vns__probes_free(struct vns_probes *p);
 
 /* --- contexts and CPUs ---------------------------------------------------- */

@@ -427,6 +427,8 @@ static void irq_deliver(struct vns_sim *sim, void *arg)
     struct vns_irq *irq = arg;
     struct vns_cpu *cpu = irq->cpu;
 
+    if (VNS_UNLIKELY(sim->timeline != NULL))
+        vns__timeline_instant(sim, cpu, irq->name ? irq->name : "irq", sim->now);
     if (irq->pending) {
         irq->coalesced++;
         return;
@@ -453,6 +455,8 @@ void vns_vmexit(struct vns_ctx *ctx)
     if (!ctx || !ctx->cpu->backing_cpu)
         return;
     ctx->cpu->stats.vmexits++;
+    if (VNS_UNLIKELY(ctx->sim->timeline != NULL))
+        vns__timeline_instant(ctx->sim, ctx->cpu, "vmexit", ctx->now);
     vns_charge(ctx, VNS_FN_vmexit, 0);
 }
 

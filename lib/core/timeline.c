@@ -15,9 +15,19 @@ struct tl_step {
     uint8_t kind;
 };
 
+struct tl_instant {
+    vns_time_t at;
+    uint32_t cpu;
+    uint16_t name;          /* index in inames */
+};
+
 struct vns_timeline {
     struct tl_step *steps;
     size_t n, max, dropped;
+    struct tl_instant *inst;
+    size_t ninst;
+    char *inames[64];       /* distinct instant names (interned) */
+    unsigned ninames;
     char **names;          /* by object id: CPU and context names */
     uint32_t nnames;
 };
@@ -44,6 +54,9 @@ void vns__timeline_free(struct vns_timeline *tl)
         vns_free(tl->names[i]);
     vns_free(tl->names);
     vns_free(tl->steps);
+    vns_free(tl->inst);
+    for (unsigned i = 0; i < tl->ninames; i++)
+        vns_free(tl->inames[i]);
     vns_free(tl);
 }
 
@@ -91,6 +104,40 @@ void vns__timeline_step(struct vns_ctx *ctx, vns_time_t start, int fn)
     s->kind = (uint8_t)ctx->kind;
     tl_name(tl, ctx->cpu->id, ctx->cpu->name);
     tl_name(tl, ctx->id, ctx->name);
+}
+
+/* An instant event (an interrupt raised, a VM exit) on @cpu's track. */
+void vns__timeline_instant(struct vns_sim *sim, const struct vns_cpu *cpu, const char *name, vns_time_t at)
+{
+    struct vns_timeline *tl = sim->timeline;
+    unsigned k;
+
+    if (tl->n + tl->ninst >= tl->max) {
+        tl->dropped++;
+        return;
+    }
+    for (k = 0; k < tl->ninames && strcmp(tl->inames[k], name); k++)
+        ;
+    if (k == tl->ninames) {
+        if (k == VNS_ARRAY_SIZE(tl->inames) || !(tl->inames[k] = vns_strdup(name))) {
+            tl->dropped++;
+            return;
+        }
+        tl->ninames++;
+    }
+    if (tl->ninst % 1024 == 0) {
+        struct tl_instant *in = vns_realloc(tl->inst, (tl->ninst + 1024) * sizeof(*in));
+
+        if (!in) {
+            tl->dropped++;
+            return;
+        }
+        tl->inst = in;
+    }
+    tl->inst[tl->ninst].at = at;
+    tl->inst[tl->ninst].cpu = cpu->id;
+    tl->inst[tl->ninst++].name = (uint16_t)k;
+    tl_name(tl, cpu->id, cpu->name);
 }
 
 size_t vns_timeline_steps(const struct vns_sim *sim)
@@ -152,6 +199,17 @@ int vns_timeline_write(const struct vns_sim *sim, FILE *out)
             json_str(out, vns_profile_symbol(sim->profile, s->fn));
             fputc('}', out);
         }
+        fputc('}', out);
+    }
+    for (size_t i = 0; i < tl->ninst; i++) {
+        const struct tl_instant *in = &tl->inst[i];
+
+        fputs(first ? "{\"name\": " : ",\n{\"name\": ", out);
+        first = false;
+        json_str(out, tl->inames[in->name]);
+        fprintf(out, ", \"cat\": \"event\", \"ph\": \"i\", \"s\": \"t\", \"pid\": 1, \"tid\": %" PRIu32 ", \"ts\": ",
+                in->cpu);
+        json_us(out, in->at);
         fputc('}', out);
     }
     fputs("\n]}\n", out);

@@ -14,6 +14,8 @@ if command -v python3 >/dev/null 2>&1; then
 fi
 expect_exit 0 "timeline" -- run --duration 2ms --timeline "$WORK/a.trace.json"
 expect_grep "$WORK/a.trace.json" '"ph": "X"' "timeline has complete events"
+expect_grep "$WORK/a.trace.json" '{"name": "demo", "cat": "event", "ph": "i"' "interrupts as instant events"
+expect_grep "$WORK/a.trace.json" '{"name": "vmexit", "cat": "event", "ph": "i"' "VM exits as instant events"
 if command -v python3 >/dev/null 2>&1; then
     expect_exit 0 "timeline parses" -- python3 -c "import json; d=json.load(open('$WORK/a.trace.json')); assert len(d['traceEvents']) > 100"
 fi
