@@ -31,6 +31,8 @@ struct run_opts {
     const char *stacks, *folded, *stats_json, *timeline;
     const char *file;               /* scenario file, or NULL for the demo */
     const char *pcap;               /* folder for per-device captures */
+    const char *series;             /* CSV time series */
+    vns_time_t series_interval;
     double pace;
     bool quiet, progress, duration_set, seed_set;
     char seed_set_text[40];
@@ -66,6 +68,8 @@ static void run_usage(FILE *f)
           "  --stats-json FILE   write all figures as JSON\n"
           "  --timeline FILE     write a Chrome/Perfetto trace of every step on every CPU\n"
           "  --pcap DIR          FILE: capture every device to DIR/<machine>-<device>.pcap\n"
+          "  --series FILE       write CSV time series (CPU utilization, device bit rates, ...)\n"
+          "  --series-interval T sampling interval of --series (default 1ms)\n"
           "  --pace X            run at most X times faster than real time (0 = no limit)\n"
           "  --progress          print progress to stderr (default when it is a terminal)\n"
           "  --quiet             print nothing but errors\n"
@@ -162,6 +166,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->timeline = v;
         } else if ((v = opt_value(argc, argv, &i, "--pcap"))) {
             o->pcap = v;
+        } else if ((v = opt_value(argc, argv, &i, "--series-interval"))) {
+            if (vns_parse_time(v, &o->series_interval) < 0 || o->series_interval < 1000) {
+                cli_error("--series-interval: '%s' is not a time of at least 1us", v);
+                return -1;
+            }
+        } else if ((v = opt_value(argc, argv, &i, "--series"))) {
+            o->series = v;
         } else if ((v = opt_value(argc, argv, &i, "--pace"))) {
             char *end;
 
@@ -337,7 +348,7 @@ static int write_stats_json(const char *path, struct vns_sim *sim, const struct 
     return cli_out_commit(&out) < 0 ? -1 : 0;
 }
 
-enum { OUT_STACKS, OUT_FOLDED, OUT_TIMELINE };
+enum { OUT_STACKS, OUT_FOLDED, OUT_TIMELINE, OUT_SERIES };
 
 static int write_trace_file(const char *path, struct vns_sim *sim, int what)
 {
@@ -348,6 +359,7 @@ static int write_trace_file(const char *path, struct vns_sim *sim, int what)
         return -1;
     err = what == OUT_STACKS   ? vns_probe_write_stacks(sim, out.f)
         : what == OUT_FOLDED   ? vns_probe_write_folded(sim, out.f)
+        : what == OUT_SERIES   ? vns_series_write_csv(sim, out.f)
                                : vns_timeline_write(sim, out.f);
     if (err < 0) {
         cli_out_abort(&out);
@@ -398,6 +410,44 @@ static void print_summary(struct vns_sim *sim, const struct run_opts *o, const s
     printf("fingerprint: 0x%016" PRIx64 "\n", vns_sim_fingerprint(sim));
 }
 
+static double demo_cpu_busy(void *arg)
+{
+    return (double)vns_cpu_stats(arg)->busy_ns / 1e9;
+}
+
+static double demo_completed(void *arg)
+{
+    struct vns_demo_stats st;
+
+    vns_demo_stats(arg, &st);
+    return (double)st.completed;
+}
+
+static double demo_kicks(void *arg)
+{
+    struct vns_demo_stats st;
+
+    vns_demo_stats(arg, &st);
+    return (double)st.kicks;
+}
+
+/* The demo's series: CPU utilization, items and kicks per second. */
+static int demo_series_start(struct vns_sim *sim, struct vns_demo *demo, vns_time_t interval)
+{
+    char name[96];
+    int err = 0;
+
+    for (unsigned i = 0; vns_demo_cpu(demo, i) && !err; i++) {
+        snprintf(name, sizeof(name), "%s.util", vns_cpu_name(vns_demo_cpu(demo, i)));
+        err = vns_series_add(sim, name, demo_cpu_busy, vns_demo_cpu(demo, i), true);
+    }
+    if (!err)
+        err = vns_series_add(sim, "demo.items_per_s", demo_completed, demo, true);
+    if (!err)
+        err = vns_series_add(sim, "demo.kicks_per_s", demo_kicks, demo, true);
+    return err ? err : vns_series_start(sim, interval);
+}
+
 /* `vnetsim run FILE`: build the world of a scenario and run it. */
 static int run_world(struct run_opts *o)
 {
@@ -437,6 +487,13 @@ static int run_world(struct run_opts *o)
         o->pcap = sc->outputs.pcap;
     if (!o->stats_json && sc->outputs.stats_json[0])
         o->stats_json = sc->outputs.stats_json;
+    if (!o->series && sc->outputs.series[0])
+        o->series = sc->outputs.series;
+    if (o->series && vns_world_series_start(w, o->series_interval ? o->series_interval : VNS_MSEC(1)) < 0) {
+        cli_error("--series: cannot start sampling");
+        rc = 1;
+        goto out;
+    }
     if (o->pcap && vns_world_pcap_start(w, o->pcap, &d) < 0) {
         vns_diag_format(&d, buf, sizeof(buf));
         fprintf(stderr, "%s\n", buf);
@@ -473,6 +530,8 @@ static int run_world(struct run_opts *o)
     if (o->folded && write_trace_file(o->folded, sim, OUT_FOLDED) < 0)
         rc = 1;
     if (o->timeline && write_trace_file(o->timeline, sim, OUT_TIMELINE) < 0)
+        rc = 1;
+    if (o->series && write_trace_file(o->series, sim, OUT_SERIES) < 0)
         rc = 1;
     if (o->stats_json) {
         struct cli_out out;
@@ -552,6 +611,12 @@ int cmd_run(int argc, char **argv)
         vns_sim_destroy(sim);
         return 1;
     }
+    if (o.series && demo_series_start(sim, demo, o.series_interval ? o.series_interval : VNS_MSEC(1)) < 0) {
+        cli_error("--series: cannot start sampling");
+        vns_demo_destroy(demo);
+        vns_sim_destroy(sim);
+        return 1;
+    }
     rs.wall0 = uv_hrtime();
     status = vns_uv_run(sim, &(struct vns_uv_run_opts){.until = o.duration, .pace = o.pace,
                                                        .handle_sigint = true,
@@ -568,6 +633,8 @@ int cmd_run(int argc, char **argv)
     if (o.folded && write_trace_file(o.folded, sim, OUT_FOLDED) < 0)
         rc = 1;
     if (o.timeline && write_trace_file(o.timeline, sim, OUT_TIMELINE) < 0)
+        rc = 1;
+    if (o.series && write_trace_file(o.series, sim, OUT_SERIES) < 0)
         rc = 1;
     if (o.stats_json && write_stats_json(o.stats_json, sim, &o, demo, &st, status, wall_s) < 0)
         rc = 1;

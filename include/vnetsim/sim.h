@@ -28,6 +28,7 @@ enum vns_event_kind {
     VNS_EV_WAKE = 3,    /* a context becomes runnable */
     VNS_EV_IRQ = 4,     /* an interrupt reaches a CPU */
     VNS_EV_CALL = 5,    /* a one-shot vns_sim_call_at() */
+    VNS_EV_OBSERVE = 6, /* an observer (time series): not in the fingerprint */
 };
 
 struct vns_timer {

@@ -65,4 +65,21 @@ VNS_EXTERN int vns_timeline_enable(struct vns_sim *sim, size_t max_steps);
 VNS_EXTERN int vns_timeline_write(const struct vns_sim *sim, FILE *out);
 VNS_EXTERN size_t vns_timeline_steps(const struct vns_sim *sim);
 
+/* --- time series ------------------------------------------------------------
+ *
+ * Sampled every @interval of virtual time: each series is a function read
+ * at the sample (a gauge, e.g. ring occupancy or cwnd) or, with @rate, the
+ * increase of a counter per second since the previous sample (throughput,
+ * CPU utilization). Sampling is an observer: its events are not in the
+ * fingerprint, so --series never changes a result. */
+typedef double (*vns_series_fn)(void *arg);
+
+/* Register a column before vns_series_start(). -VNS_E2BIG past 256. */
+VNS_EXTERN int vns_series_add(struct vns_sim *sim, const char *name, vns_series_fn fn, void *arg, bool rate);
+/* Start sampling now + @interval, then every @interval. */
+VNS_EXTERN int vns_series_start(struct vns_sim *sim, vns_time_t interval);
+VNS_EXTERN size_t vns_series_samples(const struct vns_sim *sim);
+/* CSV: "time_s,<name>,..." then one row per sample. 0 or -VNS_EIO. */
+VNS_EXTERN int vns_series_write_csv(const struct vns_sim *sim, FILE *out);
+
 #endif

@@ -55,6 +55,12 @@ VNS_EXTERN uint64_t vns_world_pcap_frames(const struct vns_world *w, const char 
  * -VNS_EIO. */
 VNS_EXTERN int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra);
 
+/* Sample every @interval: each CPU's utilization ("host/cpu0.util") and
+ * each device's receive and transmit bit rates ("host/eth0.rx_bps"); later
+ * layers add flows, cwnd, ring occupancy and qdisc backlog. Write them
+ * with vns_series_write_csv(vns_world_sim(w), f). */
+VNS_EXTERN int vns_world_series_start(struct vns_world *w, vns_time_t interval);
+
 /* Print machines, CPUs and devices as built. */
 VNS_EXTERN void vns_world_print(const struct vns_world *w, FILE *out);
 

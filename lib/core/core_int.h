@@ -82,6 +82,7 @@ struct vns_sim {
     struct vns_call *call_free;      /* pool of one-shot calls */
     struct vns_call_chunk *call_chunks;
     struct vns_timeline *timeline;   /* NULL unless recording */
+    struct vns_series *series;       /* NULL unless sampling */
     struct vns_cpu *cpus, *cpus_tail; /* all CPUs (owned), creation order */
     struct vns_ctx *ctxs, *ctxs_tail; /* all contexts (owned), creation order */
 };
@@ -89,6 +90,7 @@ struct vns_sim {
 void vns__probe_hit(struct vns_ctx *ctx, int f);
 void vns__timeline_step(struct vns_ctx *ctx, vns_time_t start, int fn);
 void vns__timeline_free(struct vns_timeline *tl);
+void vns__series_free(struct vns_series *s);
 void vns__timeline_instant(struct vns_sim *sim, const struct vns_cpu *cpu, const char *name, vns_time_t at);
 void vns__probes_free(struct vns_probes *p);
 

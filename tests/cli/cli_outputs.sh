@@ -19,6 +19,17 @@ expect_grep "$WORK/a.trace.json" '{"name": "vmexit", "cat": "event", "ph": "i"' 
 if command -v python3 >/dev/null 2>&1; then
     expect_exit 0 "timeline parses" -- python3 -c "import json; d=json.load(open('$WORK/a.trace.json')); assert len(d['traceEvents']) > 100"
 fi
+# Time series: a CSV, sampled without changing the run; a chart from it.
+expect_exit 0 "series" -- run --duration 5ms --series "$WORK/a.csv" --series-interval 500us
+expect_grep "$WORK/a.csv" "^time_s,host/cpu0.util,host/cpu1.util,vm1/cpu0.util,demo.items_per_s" "series header"
+expect_exit 0 "series rows" -- test "$(wc -l < "$WORK/a.csv")" -eq 11
+if command -v gnuplot >/dev/null 2>&1; then
+    expect_exit 0 "plot" -- "$SRC/scripts/vnetsim-plot" "$WORK/a.csv" "$WORK/a.png" 'util$'
+    expect_exit 0 "png written" -- test -s "$WORK/a.png"
+    expect_exit 1 "plot: no such column" -- "$SRC/scripts/vnetsim-plot" "$WORK/a.csv" "$WORK/b.png" 'nothing'
+else
+    echo "NOTICE: gnuplot not installed; plot checks skipped (scripts/install-deps installs it)"
+fi
 # Same seed, same bytes; another seed, another fingerprint.
 expect_exit 0 "second run" -- run --probe net_rx_action --probe vns_demo_write \
     --stacks "$WORK/b.stacks" --folded "$WORK/b.folded"
