@@ -23,6 +23,7 @@ void cli_error(const char *fmt, ...) VNS_PRINTF(1, 2);
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 struct vns_scenario *cli_load_scenario(const char *path, const char *const *sets, size_t nsets);
 int cmd_funcs(int argc, char **argv);
 

@@ -15,6 +15,7 @@ static void usage(FILE *f)
           "  run [options]      run the default scenario (the engine demo until\n"
           "                     scenario files land); `vnetsim run --help`\n"
           "  check FILE         validate a scenario file and print its topology\n"
+          "  sweep FILE --set K=V1,V2,...  run every point of a parameter sweep in parallel\n"
           "  functions [-p P]   list the modelled kernel functions, their symbols and costs\n"
           "                     (alias: funcs)\n"
           "  profiles           list the kernel profiles\n"
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "sweep"))
+        return cmd_sweep(argc - 1, argv + 1);
     if (!strcmp(argv[1], "check"))
         return cmd_check(argc - 1, argv + 1);
     if (!strcmp(argv[1], "functions") || !strcmp(argv[1], "funcs"))

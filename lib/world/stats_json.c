@@ -33,7 +33,7 @@ static json_t *dev_json(const struct vns_net_device *dev)
 {
     const struct vns_rtnl_link_stats *s = &dev->stats;
 
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", dev->name,
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", dev->name,
                      "rx_packets", (json_int_t)s->rx_packets, "tx_packets", (json_int_t)s->tx_packets,
                      "rx_bytes", (json_int_t)s->rx_bytes, "tx_bytes", (json_int_t)s->tx_bytes,
                      "rx_dropped", (json_int_t)s->rx_dropped, "tx_dropped", (json_int_t)s->tx_dropped,
