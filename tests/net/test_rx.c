@@ -424,6 +424,28 @@ static void test_rx_eth_type_trans(void **state)
     netfix_fini(&f);
 }
 
+/* Each CPU has its own backlog: netif_rx from a context on CPU 1 queues
+ * there, and CPU 1's softirq processes it. */
+static void test_rx_backlog_per_cpu(void **state)
+{
+    struct netfix f;
+    struct ipsink sink;
+    struct bhsend b;
+
+    (void)state;
+    netfix_init(&f, 2, NULL);
+    ipsink_init(&sink, f.k, false);
+    b = (struct bhsend){.k = f.k, .dev = capdev_new(f.k, "eth0", false), .sink = &sink};
+    vns_ctx_start(netfix_ctx(&f, 1, VNS_CTX_USER, "app", bh_step, &b), 0);
+    vns_sim_run(f.sim, VNS_MSEC(1));
+    assert_int_equal(sink.count, 1);
+    assert_int_equal(vns_kernel_softnet_of(f.k, 1)->stats.processed, 1);
+    assert_int_equal(vns_kernel_softnet_of(f.k, 0)->stats.processed, 0);
+    assert_int_equal(vns_cpu_stats(f.cpu[1])->softirq_runs[VNS_SOFTIRQ_AT_BH_ENABLE], 1);
+    assert_int_equal(vns_cpu_stats(f.cpu[0])->softirq_runs[VNS_SOFTIRQ_AT_BH_ENABLE], 0);
+    netfix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +457,7 @@ int main(void)
         cmocka_unit_test_teardown(test_rx_time_limit, teardown),
         cmocka_unit_test_teardown(test_rx_handler_results, teardown),
         cmocka_unit_test_teardown(test_rx_eth_type_trans, teardown),
+        cmocka_unit_test_teardown(test_rx_backlog_per_cpu, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -283,6 +283,82 @@ static void test_xmit_recursion_limit(void **state)
     netfix_fini(&f);
 }
 
+/* A locked, work-conserving qdisc (a plain FIFO with TCQ_F_CAN_BYPASS, as
+ * pfifo is): an empty qdisc sends directly with sch_direct_xmit from
+ * __dev_queue_xmit (no __qdisc_run frame); behind a busy driver packets
+ * are enqueued and sent by the run. */
+static int fifo_enqueue(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_Qdisc *q)
+{
+    struct vns_skb_head *h = q->priv;
+
+    (void)ctx;
+    if (q->qlen >= q->limit)
+        return vns_qdisc_drop(skb, q);
+    vns_skb_queue_tail(h, skb);
+    q->qlen++;
+    return VNS_NET_XMIT_SUCCESS;
+}
+
+static struct vns_skb *fifo_dequeue(struct vns_ctx *ctx, struct vns_Qdisc *q)
+{
+    struct vns_skb *skb = vns_skb_dequeue(q->priv);
+
+    (void)ctx;
+    if (skb)
+        q->qlen--;
+    return skb;
+}
+
+static int fifo_init(struct vns_Qdisc *q)
+{
+    vns_skb_queue_head_init(q->priv);
+    return 0;
+}
+
+static void fifo_reset(struct vns_Qdisc *q)
+{
+    vns_skb_queue_purge_reason(q->priv, VNS_SKB_DROP_REASON_QDISC_DROP);
+}
+
+static const struct vns_Qdisc_ops fifo_ops = {
+    .id = "pfifo", .priv_size = sizeof(struct vns_skb_head), .static_flags = VNS_TCQ_F_CAN_BYPASS,
+    .enqueue = fifo_enqueue, .dequeue = fifo_dequeue, .init = fifo_init, .reset = fifo_reset,
+};
+
+static void test_xmit_locked_qdisc_bypass(void **state)
+{
+    struct netfix f;
+    struct sender s;
+    struct vns_Qdisc *q = NULL;
+    char *stacks;
+
+    (void)state;
+    netfix_init(&f, 1, NULL);
+    s = (struct sender){.k = f.k, .n = 1};
+    s.dev = capdev_new(f.k, "eth0", false);
+    capdev_of(s.dev)->xmit_frame = VNS_FN_start_xmit;
+    assert_int_equal(vns_qdisc_create(s.dev, &fifo_ops, 100, &q), 0);
+    vns_dev_graft_qdisc(s.dev, q);
+    assert_ptr_equal(s.dev->txq.qdisc, q);
+    vns_probe_add(f.sim, "start_xmit");
+    vns_ctx_start(netfix_ctx(&f, 0, VNS_CTX_USER, "app", send_step, &s), 0);
+    vns_sim_run(f.sim, VNS_MSEC(1));
+    assert_int_equal(capdev_of(s.dev)->xmits, 1);
+    stacks = vns_test_stacks_string(f.sim, false);
+    assert_string_equal(stacks, "[0] start_xmit\n[0] sch_direct_xmit\n[0] __dev_queue_xmit\n[0] dev_queue_xmit\n"
+                                "[0] ip_finish_output2\n[0] do_syscall_64\n[0] entry_SYSCALL_64_after_hwframe\n\n");
+    vns_free(stacks);
+    /* a busy driver: the first is requeued, the rest queue behind it */
+    capdev_of(s.dev)->busy = 1;
+    s.n = 5;
+    vns_ctx_start(netfix_ctx(&f, 0, VNS_CTX_USER, "app2", send_step, &s), VNS_MSEC(2));
+    vns_sim_run(f.sim, VNS_MSEC(3));
+    assert_int_equal(capdev_of(s.dev)->xmits, 6);
+    assert_int_equal(q->stats.requeues, 1);
+    assert_int_equal(q->qlen, 0);
+    netfix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +369,7 @@ int main(void)
         cmocka_unit_test_teardown(test_xmit_quota_and_wake, teardown),
         cmocka_unit_test_teardown(test_xmit_noqueue_paths, teardown),
         cmocka_unit_test_teardown(test_xmit_recursion_limit, teardown),
+        cmocka_unit_test_teardown(test_xmit_locked_qdisc_bypass, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
