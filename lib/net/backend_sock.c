@@ -8,13 +8,12 @@
  * accessors, charged per byte as copy_{from,to}_iter; a fault inside the
  * guest (an iov the memory table translated, so never expected) ends the
  * copy short, as copy_*_iter returns short on a fault. */
-#include <limits.h>
-
 #include "vnetsim/alloc.h"
 #include "vnetsim/backend_sock.h"
 #include "vnetsim/cpu.h"
 #include "vnetsim/error.h"
 #include "vnetsim/func.h"
+#include "vnetsim/skb.h"
 
 /* --- iov_iter ---------------------------------------------------------------- */
 
@@ -104,6 +103,25 @@ size_t vns_copy_to_iter(struct vns_ctx *ctx, struct vns_iov_iter *it, const void
 
     vns_charge(ctx, VNS_FN_copy_to_iter, done);
     return done;
+}
+
+int vns_skb_copy_datagram_iter(struct vns_ctx *ctx, const struct vns_skb *skb, uint32_t off,
+                               struct vns_iov_iter *it, uint32_t len)
+{
+    uint8_t buf[2048];
+    uint32_t done = 0;
+
+    while (done < len) {
+        uint32_t chunk = len - done < sizeof(buf) ? len - done : (uint32_t)sizeof(buf);
+
+        if (vns_skb_copy_bits(skb, off + done, buf, chunk) < 0)
+            return -VNS_EFAULT;
+        if (iov_iter_copy(it, buf, chunk, true) != chunk)
+            return -VNS_EFAULT;
+        done += chunk;
+    }
+    vns_charge(ctx, VNS_FN_copy_to_iter, len);
+    return 0;
 }
 
 /* --- ptr_ring ------------------------------------------------------------------ */

@@ -1,0 +1,1033 @@
+/* lib/dev/virtio_net.c -- the virtio-net guest driver. LINUX:
+ * drivers/net/virtio_net.c of linux-5.4 (start_xmit, xmit_skb,
+ * free_old_xmit_skbs, skb_xmit_done, virtnet_poll_tx, virtnet_poll,
+ * virtnet_poll_cleantx, virtnet_receive, receive_buf, receive_mergeable,
+ * receive_small, try_fill_recv, add_recvbuf_mergeable, add_recvbuf_small,
+ * get_mergeable_buf_len, mergeable_min_buf_len, virtqueue_napi_schedule,
+ * virtqueue_napi_complete, skb_recv_done, refill_work, virtnet_open).
+ *
+ * 5.4 defaults: napi_tx = 1 (since 5.3): TX buffers are reclaimed in
+ * start_xmit, by TX NAPI after the TX interrupt (virtnet_poll_tx) and from
+ * the RX poll; start_xmit arms the TX interrupt with enable_cb_delayed and
+ * only stops the queue when fewer than 2 + MAX_SKB_FRAGS slots are left
+ * (TX NAPI wakes it). netdev_xmit_more() is false for every packet a 5.4
+ * pfifo_fast hands to a device without BQL (no bulk dequeue), so
+ * start_xmit asks kick_prepare for every packet: the kicks saved come from
+ * EVENT_IDX / NO_NOTIFY.
+ *
+ * Guest memory: the rings, their indirect tables, one TX staging buffer
+ * per ring slot (the bytes of the header and the skb the descriptors point
+ * at: in the kernel the sg entries point into the skb itself) and one page
+ * per posted RX buffer, all from the guest allocator. Payload crosses the
+ * guest boundary as real bytes: a synthetic payload is materialized into
+ * the staging buffer, and the received skb is linear and materialized.
+ * Simplified: no big-packet RX mode (guest GSO without MRG_RXBUF:
+ * -ENOTSUP), no XDP, no control vq (queue pairs are set at creation), no
+ * page-frag sharing between RX buffers (each takes a page; truesize = its
+ * length), no RX hash; multiqueue picks the TX queue by skb->hash (lib/net
+ * has one netdev tx queue: stopping any virtio TX queue stops it); the
+ * delayed refill runs from a timer with no context (not costed). */
+#include <string.h>
+
+#include "vnetsim/alloc.h"
+#include "vnetsim/cpu.h"
+#include "vnetsim/error.h"
+#include "vnetsim/kernel.h"
+#include "vnetsim/napi.h"
+#include "vnetsim/netdev.h"
+#include "vnetsim/sim.h"
+#include "vnetsim/skb.h"
+#include "vnetsim/virtio_net.h"
+
+#define MAX_SKB_FRAGS VNS_MAX_SKB_FRAGS
+#define TX_STAGE_SIZE (65536u + 4096u)     /* header + a 64 KiB GSO frame, page aligned */
+#define RX_BUF_SIZE VNS_PAGE_SIZE
+#define MAX_QP 16
+#define L1_CACHE_BYTES 64u
+#define IP_MAX_MTU 65535u
+#define MRG_MAX_BUFS 1024     /* num_buffers this model follows (the kernel: until one is missing) */
+
+struct vq_notify {
+    struct vns_virtnet *vi;
+    unsigned index;                 /* virtqueue index: rxN = 2N, txN = 2N + 1 */
+};
+
+struct txbuf {                      /* the token of a TX buffer */
+    struct vns_skb *skb;
+    uint32_t slot;
+};
+
+struct rxbuf {                      /* the token of an RX buffer */
+    uint64_t gpa;
+    uint32_t len;                   /* posted length (= truesize here) */
+    uint32_t next_free;
+};
+
+struct send_queue {
+    struct vns_virtnet *vi;
+    unsigned qp;
+    struct vq_notify nt;
+    struct vns_virtq *vq;
+    struct vns_irq irq;
+    struct vns_napi_struct napi;
+    uint64_t ring_gpa, ring_size, ind_gpa, ind_size;
+    uint64_t stage_gpa;             /* num staging buffers */
+    struct txbuf *tok;              /* [num] */
+    uint32_t *free_slots;           /* stack */
+    uint32_t nfree;
+    unsigned corrupt;               /* hostile mode: buffers left to corrupt */
+    bool stopped;
+    struct vns_virtnet_sq_stats stats;
+};
+
+struct receive_queue {
+    struct vns_virtnet *vi;
+    unsigned qp;
+    struct vq_notify nt;
+    struct vns_virtq *vq;
+    struct vns_irq irq;
+    struct vns_napi_struct napi;
+    uint64_t ring_gpa, ring_size, ind_gpa, ind_size;
+    uint64_t buf_gpa;               /* nbufs pages */
+    struct rxbuf *bufs;
+    uint32_t nbufs;
+    uint32_t free_head;             /* free list through next_free; UINT32_MAX = none */
+    uint32_t ewma;                  /* mrg_avg_pkt_len internal (precision 0) */
+    uint32_t min_buf_len;
+    bool in_poll;
+    bool refill_pending;
+    struct vns_timer refill;        /* the delayed refill work */
+    struct vns_virtnet_rq_stats stats;
+};
+
+struct vns_virtnet {
+    struct vns_kernel *k;
+    struct vns_sim *sim;
+    struct vns_net_device *dev;
+    struct vns_gmem *mem;
+    struct vns_galloc *ga;
+    uint64_t features;
+    enum vns_virtq_layout layout;
+    uint32_t num;
+    unsigned hdr_len;
+    bool mergeable, any_header_sg, big_packets;
+    unsigned qps;
+    struct send_queue sq[MAX_QP];
+    struct receive_queue rq[MAX_QP];
+    struct vns_ctx *cur_ctx;        /* the guest context in its step (for notify) */
+    vns_virtnet_notify_fn notify;
+    void *notify_arg;
+};
+
+struct virtnet_priv {
+    struct vns_virtnet *vi;
+};
+
+static bool virtnet_has(const struct vns_virtnet *vi, unsigned bit)
+{
+    return vns_virtio_has(vi->features, bit);
+}
+
+/* The transport (vp_notify): the write traps to the host. */
+static bool virtnet_vq_notify(struct vns_virtq *vq, void *arg)
+{
+    struct vq_notify *nt = arg;
+
+    (void)vq;
+    if (!nt->vi->notify)
+        return true;
+    return nt->vi->notify(nt->vi->notify_arg, nt->index, nt->vi->cur_ctx);
+}
+
+/* --- TX ---------------------------------------------------------------------------- */
+
+/* free_old_xmit_skbs: reap what the device used. Returns packets freed. */
+static unsigned free_old_xmit_skbs(struct send_queue *sq, struct vns_ctx *ctx)
+{
+    unsigned packets = 0;
+    uint64_t bytes = 0;
+    struct txbuf *t;
+    uint32_t len;
+
+    vns_fn_enter(ctx, VNS_FN_free_old_xmit_skbs);
+    while ((t = vns_virtq_get_buf(sq->vq, &len, ctx)) != NULL) {
+        bytes += t->skb->len;
+        packets++;
+        vns_consume_skb(t->skb);
+        t->skb = NULL;
+        sq->free_slots[sq->nfree++] = t->slot;
+    }
+    /* Avoid overhead when no packets have been processed. */
+    if (packets) {
+        sq->stats.packets += packets;
+        sq->stats.bytes += bytes;
+    }
+    vns_fn_exit(ctx);
+    return packets;
+}
+
+/* Write @len bytes of @skb from @off to guest memory at @gpa. */
+static int skb_to_guest(struct vns_gmem *mem, const struct vns_skb *skb, uint32_t off, uint32_t len,
+                        uint64_t gpa)
+{
+    uint8_t buf[2048];
+
+    while (len) {
+        uint32_t c = len < sizeof(buf) ? len : (uint32_t)sizeof(buf);
+
+        if (vns_skb_copy_bits(skb, off, buf, c) < 0 || vns_gmem_copy_in(mem, gpa, buf, c) < 0)
+            return -VNS_EFAULT;
+        off += c;
+        gpa += c;
+        len -= c;
+    }
+    return 0;
+}
+
+/* Hostile-guest mode: make the chain just added point past the ring
+ * (split only): vhost's "Desc index is %u > %u, head = %u". */
+static void corrupt_last_add(struct send_queue *sq)
+{
+    const struct vns_virtq_addr *a = vns_virtq_addr(sq->vq);
+    uint32_t num = vns_virtq_get_vring_size(sq->vq);
+    uint16_t idx = vns_gmem_read_le16(sq->vi->mem, a->avail + 2);
+    uint16_t head = vns_gmem_read_le16(sq->vi->mem, a->avail + 4 + 2u * ((uint16_t)(idx - 1) & (num - 1)));
+    uint64_t d = a->desc + 16u * (head % num);
+    uint16_t flags = vns_gmem_read_le16(sq->vi->mem, d + 12);
+
+    vns_gmem_write_le16(sq->vi->mem, d + 12, (uint16_t)(flags | 1u));   /* VRING_DESC_F_NEXT */
+    vns_gmem_write_le16(sq->vi->mem, d + 14, (uint16_t)(num + 7));
+}
+
+static int xmit_skb(struct send_queue *sq, struct vns_skb *skb, struct vns_ctx *ctx)
+{
+    struct vns_virtnet *vi = sq->vi;
+    struct vns_sg sg[MAX_SKB_FRAGS + 2];
+    struct vns_virtio_net_hdr h;
+    uint8_t hb[VNS_VIRTIO_NET_HDR_MRG_LEN];
+    unsigned hdr_len = vi->hdr_len, num_sg = 0;
+    uint32_t headlen = vns_skb_headlen(skb), rest = skb->len - headlen, slot;
+    uint64_t gpa, p;
+    bool can_push;
+    int err;
+
+    vns_fn_enter(ctx, VNS_FN_xmit_skb);
+    can_push = vi->any_header_sg && !skb->cloned && vns_skb_headroom(skb) >= hdr_len;
+    if (vns_virtio_net_hdr_from_skb(skb, &h, false, 0)) {
+        err = -VNS_EINVAL;           /* the kernel BUG()s here */
+        goto out;
+    }
+    if (vi->mergeable)
+        h.num_buffers = 0;
+    if (!sq->nfree) {
+        err = -VNS_ENOSPC;
+        goto out;
+    }
+    slot = sq->free_slots[--sq->nfree];
+    gpa = sq->stage_gpa + (uint64_t)slot * TX_STAGE_SIZE;
+    vns_virtio_net_hdr_encode(&h, hb, hdr_len);
+    if (vns_gmem_copy_in(vi->mem, gpa, hb, hdr_len) < 0 ||
+        skb_to_guest(vi->mem, skb, 0, skb->len, gpa + hdr_len) < 0) {
+        sq->free_slots[sq->nfree++] = slot;
+        err = -VNS_EFAULT;
+        goto out;
+    }
+    /* sg: header + linear (pushed) or header alone, then one per page frag */
+    if (can_push) {
+        sg[num_sg++] = (struct vns_sg){gpa, hdr_len + headlen};
+    } else {
+        sg[num_sg++] = (struct vns_sg){gpa, hdr_len};
+        if (headlen)
+            sg[num_sg++] = (struct vns_sg){gpa + hdr_len, headlen};
+    }
+    p = gpa + hdr_len + headlen;
+    while (rest) {
+        uint32_t c = rest > VNS_PAGE_SIZE && num_sg < MAX_SKB_FRAGS + 1 ? VNS_PAGE_SIZE : rest;
+
+        sg[num_sg++] = (struct vns_sg){p, c};
+        p += c;
+        rest -= c;
+    }
+    sq->tok[slot] = (struct txbuf){skb, slot};
+    err = vns_virtq_add_outbuf(sq->vq, sg, num_sg, &sq->tok[slot], ctx);
+    if (err) {
+        sq->tok[slot].skb = NULL;
+        sq->free_slots[sq->nfree++] = slot;
+        goto out;
+    }
+    sq->stats.sgs += num_sg;
+    if (sq->corrupt && vi->layout == VNS_VIRTQ_SPLIT) {
+        sq->corrupt--;
+        corrupt_last_add(sq);
+    }
+out:
+    vns_fn_exit(ctx);
+    return err;
+}
+
+static struct send_queue *virtnet_pick_tx(struct vns_virtnet *vi, const struct vns_skb *skb)
+{
+    /* netdev_pick_tx -> skb_tx_hash over the real queues */
+    return &vi->sq[vi->qps > 1 ? skb->hash % vi->qps : 0];
+}
+
+static int start_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev)
+{
+    struct vns_virtnet *vi = ((struct virtnet_priv *)vns_netdev_priv(dev))->vi;
+    struct send_queue *sq = virtnet_pick_tx(vi, skb);
+    /* kick = !netdev_xmit_more(): see the file comment */
+    bool kick = true, use_napi = true;
+    uint64_t descs0;
+    uint32_t len = skb->len;
+    int err;
+
+    vns_fn_enter(ctx, VNS_FN_start_xmit);
+    vi->cur_ctx = ctx;
+    /* Free up any pending old buffers before queueing new ones. */
+    free_old_xmit_skbs(sq, ctx);
+    if (use_napi && kick)
+        vns_virtq_enable_cb_delayed(sq->vq, ctx);
+    descs0 = vns_virtq_stats(sq->vq)->descs;
+    err = xmit_skb(sq, skb, ctx);
+    if (err) {
+        /* "Unexpected TXQ (%d) queue failure: %d" */
+        sq->stats.add_errors++;
+        dev->stats.tx_errors++;
+        dev->stats.tx_dropped++;
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        vns_fn_exit(ctx);
+        return VNS_NETDEV_TX_OK;
+    }
+    sq->stats.descs += vns_virtq_stats(sq->vq)->descs - descs0;
+    dev->stats.tx_packets++;
+    dev->stats.tx_bytes += len;
+    /* If running out of space, stop queue to avoid getting packets that we
+     * are then unable to transmit. */
+    if (vns_virtq_num_free(sq->vq) < VNS_VIRTNET_TX_STOP_THRESH) {
+        vns_netif_stop_queue(dev);
+        sq->stopped = true;
+        sq->stats.stops++;
+    }
+    if (kick || vns_netif_queue_stopped(dev)) {
+        if (vns_virtq_kick_prepare(sq->vq, ctx) && vns_virtq_notify(sq->vq, ctx))
+            sq->stats.kicks++;
+        else
+            sq->stats.kicks_suppressed++;
+    }
+    vns_fn_exit(ctx);
+    return VNS_NETDEV_TX_OK;
+}
+
+static void virtnet_tx_wake(struct send_queue *sq, struct vns_ctx *ctx)
+{
+    if (sq->stopped && vns_virtq_num_free(sq->vq) >= VNS_VIRTNET_TX_STOP_THRESH) {
+        sq->stopped = false;
+        sq->stats.wakes++;
+        vns_netif_wake_queue(ctx, sq->vi->dev);
+    }
+}
+
+/* virtqueue_napi_schedule */
+static void virtqueue_napi_schedule(struct vns_napi_struct *napi, struct vns_virtq *vq, struct vns_ctx *ctx)
+{
+    if (vns_napi_schedule_prep(napi)) {
+        vns_virtq_disable_cb(vq, ctx);
+        vns___napi_schedule(ctx, napi);
+    }
+}
+
+/* virtqueue_napi_complete: re-enable callbacks, complete, and re-check for
+ * buffers used in between (the lost-interrupt race). Returns true if it
+ * rescheduled. */
+static bool virtqueue_napi_complete(struct vns_napi_struct *napi, struct vns_virtq *vq, int processed,
+                                    struct vns_ctx *ctx)
+{
+    unsigned opaque = vns_virtq_enable_cb_prepare(vq, ctx);
+
+    if (vns_napi_complete_done(ctx, napi, processed)) {
+        if (vns_virtq_poll(vq, opaque, ctx)) {
+            virtqueue_napi_schedule(napi, vq, ctx);
+            return true;
+        }
+    } else {
+        vns_virtq_disable_cb(vq, ctx);
+    }
+    return false;
+}
+
+/* skb_xmit_done: the TX interrupt. */
+static int virtnet_tx_irq(struct vns_ctx *ctx, void *arg)
+{
+    struct send_queue *sq = arg;
+
+    if (!vns_virtq_interrupt(sq->vq, NULL))   /* vring_interrupt (the irq's frame) */
+        return VNS_STEP_DONE;
+    vns_fn_enter(ctx, VNS_FN_skb_xmit_done);
+    sq->stats.interrupts++;
+    /* Suppress further interrupts. */
+    vns_virtq_disable_cb(sq->vq, ctx);
+    virtqueue_napi_schedule(&sq->napi, sq->vq, ctx);
+    vns_fn_exit(ctx);
+    return VNS_STEP_DONE;
+}
+
+/* virtnet_poll_tx: one step. */
+static int virtnet_poll_tx(struct vns_ctx *ctx, struct vns_napi_struct *napi, int budget)
+{
+    struct send_queue *sq = napi->priv;
+
+    (void)budget;
+    sq->stats.napi_polls++;
+    free_old_xmit_skbs(sq, ctx);
+    virtqueue_napi_complete(napi, sq->vq, 0, ctx);
+    virtnet_tx_wake(sq, ctx);
+    return VNS_STEP_DONE;
+}
+
+/* --- RX ------------------------------------------------------------------------------ */
+
+static struct rxbuf *rxbuf_get(struct receive_queue *rq)
+{
+    struct rxbuf *b;
+
+    if (rq->free_head == UINT32_MAX)
+        return NULL;
+    b = &rq->bufs[rq->free_head];
+    rq->free_head = b->next_free;
+    return b;
+}
+
+static void rxbuf_put(struct receive_queue *rq, struct rxbuf *b)
+{
+    b->next_free = rq->free_head;
+    rq->free_head = (uint32_t)(b - rq->bufs);
+}
+
+static void ewma_pkt_len_add(struct receive_queue *rq, uint32_t val)
+{
+    uint32_t internal = rq->ewma;
+
+    rq->ewma = internal ? (((internal << 6) - internal) + val) >> 6 : val;
+    rq->stats.ewma_pkt_len = rq->ewma;
+}
+
+/* get_mergeable_buf_len (room 0: no XDP). */
+static uint32_t get_mergeable_buf_len(const struct receive_queue *rq)
+{
+    const uint32_t hdr_len = VNS_VIRTIO_NET_HDR_MRG_LEN;
+    uint32_t avg = rq->ewma, len;
+
+    if (avg < rq->min_buf_len)
+        avg = rq->min_buf_len;
+    if (avg > VNS_PAGE_SIZE - hdr_len)
+        avg = VNS_PAGE_SIZE - hdr_len;
+    len = hdr_len + avg;
+    return (len + L1_CACHE_BYTES - 1) & ~(L1_CACHE_BYTES - 1);
+}
+
+/* mergeable_min_buf_len */
+static uint32_t mergeable_min_buf_len(const struct vns_virtnet *vi, uint32_t rq_size)
+{
+    const uint32_t hdr_len = VNS_VIRTIO_NET_HDR_MRG_LEN;
+    uint32_t packet_len = vi->big_packets ? IP_MAX_MTU : vi->dev->max_mtu;
+    uint32_t buf_len = hdr_len + VNS_ETH_HLEN + VNS_VLAN_HLEN + packet_len;
+    uint32_t min_buf_len = (buf_len + rq_size - 1) / rq_size;
+
+    if (min_buf_len < hdr_len)
+        min_buf_len = hdr_len;
+    return VNS_MAX(min_buf_len - hdr_len, (uint32_t)VNS_VIRTNET_GOOD_PACKET_LEN);
+}
+
+static int add_recvbuf(struct receive_queue *rq, struct vns_ctx *ctx)
+{
+    struct vns_virtnet *vi = rq->vi;
+    struct rxbuf *b;
+    int err;
+
+    vns_fn_enter(ctx, vi->mergeable ? VNS_FN_add_recvbuf_mergeable : VNS_FN_add_recvbuf_small);
+    b = rxbuf_get(rq);
+    if (!b) {
+        vns_fn_exit(ctx);
+        return -VNS_ENOMEM;
+    }
+    b->len = vi->mergeable ? get_mergeable_buf_len(rq) : vi->hdr_len + VNS_VIRTNET_GOOD_PACKET_LEN;
+    err = vns_virtq_add_inbuf(rq->vq, &(struct vns_sg){b->gpa, b->len}, 1, b, ctx);
+    if (err) {
+        rxbuf_put(rq, b);
+    } else {
+        rq->stats.posted++;
+    }
+    vns_fn_exit(ctx);
+    return err;
+}
+
+/* try_fill_recv: fill the ring, then kick. False only when out of buffers. */
+static bool try_fill_recv(struct receive_queue *rq, struct vns_ctx *ctx)
+{
+    bool oom = false;
+    int err;
+
+    vns_fn_enter(ctx, VNS_FN_try_fill_recv);
+    do {
+        err = add_recvbuf(rq, ctx);
+        oom = err == -VNS_ENOMEM;
+        if (err)
+            break;
+    } while (vns_virtq_num_free(rq->vq));
+    rq->vi->cur_ctx = ctx;
+    if (vns_virtq_kick_prepare(rq->vq, ctx) && vns_virtq_notify(rq->vq, ctx))
+        rq->stats.kicks++;
+    vns_fn_exit(ctx);
+    return !oom;
+}
+
+static void refill_work(struct vns_sim *sim, struct vns_timer *t)
+{
+    struct receive_queue *rq = t->data;
+    bool still_empty;
+
+    (void)sim;
+    rq->refill_pending = false;
+    rq->stats.refill_work++;
+    still_empty = !try_fill_recv(rq, NULL);
+    /* In theory, this can happen: if we don't get any buffers in we will
+     * *never* try to fill again: retry in HZ/2. */
+    if (still_empty) {
+        rq->refill_pending = true;
+        vns_timer_arm(rq->vi->sim, &rq->refill, vns_sim_now(rq->vi->sim) + VNS_MSEC(500));
+    }
+}
+
+static void schedule_refill(struct receive_queue *rq, struct vns_ctx *ctx)
+{
+    rq->stats.refill_fail++;
+    if (rq->refill_pending)
+        return;
+    rq->refill_pending = true;
+    vns_timer_arm(rq->vi->sim, &rq->refill, ctx ? vns_ctx_now(ctx) : vns_sim_now(rq->vi->sim));
+}
+
+/* Copy @len bytes of a guest buffer into @skb's tail. */
+static int guest_to_skb(struct vns_virtnet *vi, uint64_t gpa, uint32_t len, struct vns_skb *skb)
+{
+    return vns_gmem_copy_out(vi->mem, gpa, vns_skb_put(skb, len), len);
+}
+
+/* receive_mergeable: the first buffer is @b (@len bytes incl. header);
+ * num_buffers - 1 more come from the ring. NULL when dropped. */
+static struct vns_skb *receive_mergeable(struct receive_queue *rq, struct rxbuf *b, uint32_t len,
+                                         const struct vns_virtio_net_hdr *h, struct vns_ctx *ctx)
+{
+    struct vns_virtnet *vi = rq->vi;
+    struct rxbuf *parts[MRG_MAX_BUFS];
+    uint32_t lens[MRG_MAX_BUFS];
+    int num_buf = h->num_buffers, n = 0;
+    uint32_t total;
+    struct vns_skb *skb = NULL;
+
+    vns_fn_enter(ctx, VNS_FN_receive_mergeable);
+    if (num_buf < 1 || num_buf > MRG_MAX_BUFS) {
+        /* "rx error: %d buffers out of %d missing" is what a bad count
+         * leads to in the kernel; too many for this model: drop. */
+        rq->stats.length_errors++;
+        vi->dev->stats.rx_errors++;
+        vi->dev->stats.rx_dropped++;
+        rxbuf_put(rq, b);
+        vns_fn_exit(ctx);
+        return NULL;
+    }
+    if (len > b->len) {
+        /* "rx error: len %u exceeds truesize %lu" */
+        rq->stats.length_errors++;
+        goto err_skb;
+    }
+    parts[n] = b;
+    lens[n++] = len - vi->hdr_len;
+    total = len - vi->hdr_len;
+    while (--num_buf) {
+        uint32_t l;
+        struct rxbuf *nb = vns_virtq_get_buf(rq->vq, &l, ctx);
+
+        if (!nb) {
+            /* "rx error: %d buffers out of %d missing" */
+            rq->stats.length_errors++;
+            vi->dev->stats.rx_errors++;
+            goto err_buf;
+        }
+        rq->stats.buffers++;
+        if (l > nb->len) {
+            rxbuf_put(rq, nb);
+            rq->stats.length_errors++;
+            goto err_skb;
+        }
+        parts[n] = nb;
+        lens[n++] = l;
+        total += l;
+    }
+    vns_fn_enter(ctx, VNS_FN_page_to_skb);
+    skb = total + VNS_NET_SKB_PAD <= VNS_SKB_LARGE_BUF ? vns_netdev_alloc_skb(vi->k, total) : NULL;
+    if (skb) {
+        for (int i = 0; i < n; i++)
+            guest_to_skb(vi, parts[i]->gpa + (i ? 0 : vi->hdr_len), lens[i], skb);
+    }
+    vns_fn_exit(ctx);
+    for (int i = 0; i < n; i++)
+        rxbuf_put(rq, parts[i]);
+    if (!skb) {
+        vi->dev->stats.rx_dropped++;
+        vns_fn_exit(ctx);
+        return NULL;
+    }
+    ewma_pkt_len_add(rq, skb->len);
+    vns_fn_exit(ctx);
+    return skb;
+
+err_skb:
+    /* the remaining buffers of the packet go too */
+    while (num_buf-- > 1) {
+        uint32_t l;
+        struct rxbuf *nb = vns_virtq_get_buf(rq->vq, &l, ctx);
+
+        if (!nb) {
+            rq->stats.length_errors++;   /* "rx error: %d buffers missing" */
+            break;
+        }
+        rxbuf_put(rq, nb);
+    }
+    vi->dev->stats.rx_errors++;
+err_buf:
+    vi->dev->stats.rx_dropped++;
+    for (int i = 0; i < n; i++)
+        rxbuf_put(rq, parts[i]);
+    if (!n)
+        rxbuf_put(rq, b);
+    vns_fn_exit(ctx);
+    return NULL;
+}
+
+static struct vns_skb *receive_small(struct receive_queue *rq, struct rxbuf *b, uint32_t len,
+                                     struct vns_ctx *ctx)
+{
+    struct vns_virtnet *vi = rq->vi;
+    struct vns_skb *skb = NULL;
+
+    vns_fn_enter(ctx, VNS_FN_receive_small);
+    len -= vi->hdr_len;
+    if (len > VNS_VIRTNET_GOOD_PACKET_LEN || len + vi->hdr_len > b->len) {
+        /* "rx error: len %u exceeds max size %d" */
+        rq->stats.length_errors++;
+        vi->dev->stats.rx_errors++;
+        vi->dev->stats.rx_dropped++;
+    } else {
+        skb = vns_netdev_alloc_skb(vi->k, len);
+        if (skb)
+            guest_to_skb(vi, b->gpa + vi->hdr_len, len, skb);
+        else
+            vi->dev->stats.rx_dropped++;
+    }
+    rxbuf_put(rq, b);
+    vns_fn_exit(ctx);
+    return skb;
+}
+
+static void receive_buf(struct receive_queue *rq, struct rxbuf *b, uint32_t len, struct vns_ctx *ctx)
+{
+    struct vns_virtnet *vi = rq->vi;
+    struct vns_virtio_net_hdr h;
+    uint8_t hb[VNS_VIRTIO_NET_HDR_MRG_LEN];
+    struct vns_skb *skb;
+
+    vns_fn_enter(ctx, VNS_FN_receive_buf);
+    if (len < vi->hdr_len + VNS_ETH_HLEN) {
+        /* "%s: short packet %i" */
+        rq->stats.length_errors++;
+        vi->dev->stats.rx_errors++;
+        rxbuf_put(rq, b);
+        vns_fn_exit(ctx);
+        return;
+    }
+    vns_gmem_copy_out(vi->mem, b->gpa, hb, vi->hdr_len);
+    vns_virtio_net_hdr_decode(hb, vi->hdr_len, &h);
+    if (vi->mergeable)
+        skb = receive_mergeable(rq, b, len, &h, ctx);
+    else
+        skb = receive_small(rq, b, len, ctx);
+    if (!skb) {
+        vns_fn_exit(ctx);
+        return;
+    }
+    if (h.flags & VNS_VIRTIO_NET_HDR_F_DATA_VALID)
+        skb->ip_summed = VNS_CHECKSUM_UNNECESSARY;
+    if (vns_virtio_net_hdr_to_skb(skb, &h)) {
+        /* "%s: bad gso: type: %u, size: %u" */
+        rq->stats.frame_errors++;
+        vi->dev->stats.rx_errors++;
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_DEV_HDR);
+        vns_fn_exit(ctx);
+        return;
+    }
+    skb->queue_mapping = (uint16_t)rq->qp;      /* skb_record_rx_queue */
+    skb->protocol = vns_eth_type_trans(skb, vi->dev);
+    rq->stats.packets++;
+    rq->stats.bytes += skb->len + VNS_ETH_HLEN;
+    vi->dev->stats.rx_packets++;
+    vi->dev->stats.rx_bytes += skb->len + VNS_ETH_HLEN;
+    vns_napi_gro_receive(ctx, &rq->napi, skb);
+    vns_fn_exit(ctx);
+}
+
+/* skb_recv_done: the RX interrupt. */
+static int virtnet_rx_irq(struct vns_ctx *ctx, void *arg)
+{
+    struct receive_queue *rq = arg;
+
+    if (!vns_virtq_interrupt(rq->vq, NULL))   /* vring_interrupt (the irq's frame) */
+        return VNS_STEP_DONE;
+    vns_fn_enter(ctx, VNS_FN_skb_recv_done);
+    rq->stats.interrupts++;
+    virtqueue_napi_schedule(&rq->napi, rq->vq, ctx);
+    vns_fn_exit(ctx);
+    return VNS_STEP_DONE;
+}
+
+/* virtnet_poll_cleantx: reclaim the paired TX queue from the RX poll. */
+static void virtnet_poll_cleantx(struct receive_queue *rq, struct vns_ctx *ctx)
+{
+    struct send_queue *sq = &rq->vi->sq[rq->qp];
+
+    vns_fn_enter(ctx, VNS_FN_virtnet_poll_cleantx);
+    /* __netif_tx_trylock always succeeds here: one step runs at a time */
+    if (free_old_xmit_skbs(sq, ctx))
+        sq->stats.cleantx++;
+    virtnet_tx_wake(sq, ctx);
+    vns_fn_exit(ctx);
+}
+
+/* virtnet_poll: one received packet per step (virtnet_receive's loop);
+ * then refill and complete. */
+static int virtnet_poll(struct vns_ctx *ctx, struct vns_napi_struct *napi, int budget)
+{
+    struct receive_queue *rq = napi->priv;
+    struct rxbuf *b;
+    uint32_t len;
+
+    if (!rq->in_poll) {
+        rq->in_poll = true;
+        rq->stats.polls++;
+        virtnet_poll_cleantx(rq, ctx);
+        vns_fn_enter(ctx, VNS_FN_virtnet_receive);
+    }
+    if (napi->work < budget && (b = vns_virtq_get_buf(rq->vq, &len, ctx)) != NULL) {
+        rq->stats.buffers++;
+        receive_buf(rq, b, len, ctx);
+        napi->work++;
+        if (napi->work < budget)
+            return VNS_STEP_AGAIN;
+    }
+    if (vns_virtq_num_free(rq->vq) > vns_virtq_get_vring_size(rq->vq) / 2) {
+        if (!try_fill_recv(rq, ctx))
+            schedule_refill(rq, ctx);
+    }
+    vns_fn_exit(ctx);   /* virtnet_receive */
+    rq->in_poll = false;
+    /* Out of packets? */
+    if (napi->work < budget) {
+        rq->stats.napi_complete++;
+        if (virtqueue_napi_complete(napi, rq->vq, napi->work, ctx))
+            rq->stats.napi_resched++;
+    }
+    return VNS_STEP_DONE;
+}
+
+/* --- device --------------------------------------------------------------------------- */
+
+static int virtnet_open(struct vns_net_device *dev)
+{
+    struct vns_virtnet *vi = ((struct virtnet_priv *)vns_netdev_priv(dev))->vi;
+
+    for (unsigned i = 0; i < vi->qps; i++) {
+        /* Make sure we have some buffers: if oom use wq. */
+        if (!try_fill_recv(&vi->rq[i], NULL))
+            schedule_refill(&vi->rq[i], NULL);
+        /* virtnet_napi_enable: LINUX: also schedules the NAPI once, which
+         * finds nothing and re-enables callbacks; they are on already. */
+        vns_napi_enable(&vi->rq[i].napi);
+        vns_napi_enable(&vi->sq[i].napi);
+    }
+    return 0;
+}
+
+static void virtnet_close(struct vns_net_device *dev)
+{
+    struct vns_virtnet *vi = ((struct virtnet_priv *)vns_netdev_priv(dev))->vi;
+
+    for (unsigned i = 0; i < vi->qps; i++) {
+        vns_timer_cancel(vi->sim, &vi->rq[i].refill);
+        vi->rq[i].refill_pending = false;
+        vns_napi_disable(&vi->rq[i].napi);
+        vns_napi_disable(&vi->sq[i].napi);
+    }
+}
+
+static const struct vns_net_device_ops virtnet_netdev = {
+    .kind = "virtio_net",
+    .priv_size = sizeof(struct virtnet_priv),
+    .ndo_open = virtnet_open,
+    .ndo_stop = virtnet_close,
+    .ndo_start_xmit = start_xmit,
+};
+
+static int place_ring(struct vns_virtnet *vi, unsigned index, struct vns_virtq **vq,
+                      struct vq_notify *nt, uint64_t *ring_gpa, uint64_t *ring_size,
+                      uint64_t *ind_gpa, uint64_t *ind_size)
+{
+    struct vns_virtq_addr addr;
+    bool indirect = virtnet_has(vi, VNS_VIRTIO_RING_F_INDIRECT_DESC);
+    int err;
+
+    *ring_size = vns_virtq_layout_size(vi->layout, vi->num, 4096);
+    if (!*ring_size)
+        return -VNS_EINVAL;
+    err = vns_galloc_alloc(vi->ga, *ring_size, 4096, ring_gpa);
+    if (err)
+        return err;
+    err = vns_virtq_layout(vi->layout, vi->num, 4096, *ring_gpa, &addr);
+    if (err)
+        return err;
+    if (indirect) {
+        *ind_size = vns_virtq_indirect_size(vi->num, 0);
+        err = vns_galloc_alloc(vi->ga, *ind_size, 16, ind_gpa);
+        if (err)
+            return err;
+    }
+    nt->vi = vi;
+    nt->index = index;
+    return vns_virtq_create(vi->mem, &(struct vns_virtq_config){
+                                         .layout = vi->layout, .num = vi->num, .addr = addr,
+                                         .event_idx = virtnet_has(vi, VNS_VIRTIO_RING_F_EVENT_IDX),
+                                         .indirect = indirect, .indirect_gpa = *ind_gpa,
+                                         .notify = virtnet_vq_notify, .notify_arg = nt},
+                            vq);
+}
+
+static void virtnet_free_queues(struct vns_virtnet *vi)
+{
+    for (unsigned i = 0; i < vi->qps; i++) {
+        struct send_queue *sq = &vi->sq[i];
+        struct receive_queue *rq = &vi->rq[i];
+        struct txbuf *t;
+
+        if (sq->vq) {
+            while ((t = vns_virtq_detach_unused_buf(sq->vq)) != NULL)
+                if (t->skb)
+                    vns_kfree_skb(t->skb);
+            vns_virtq_destroy(sq->vq);
+        }
+        vns_netif_napi_del(&sq->napi);
+        vns_netif_napi_del(&rq->napi);
+        vns_virtq_destroy(rq->vq);
+        if (vi->sim)
+            vns_timer_cancel(vi->sim, &rq->refill);
+        if (sq->ring_size)
+            vns_galloc_free(vi->ga, sq->ring_gpa, sq->ring_size);
+        if (sq->ind_size)
+            vns_galloc_free(vi->ga, sq->ind_gpa, sq->ind_size);
+        if (rq->ring_size)
+            vns_galloc_free(vi->ga, rq->ring_gpa, rq->ring_size);
+        if (rq->ind_size)
+            vns_galloc_free(vi->ga, rq->ind_gpa, rq->ind_size);
+        if (sq->tok)
+            vns_galloc_free(vi->ga, sq->stage_gpa, (uint64_t)vi->num * TX_STAGE_SIZE);
+        if (rq->bufs)
+            vns_galloc_free(vi->ga, rq->buf_gpa, (uint64_t)rq->nbufs * RX_BUF_SIZE);
+        vns_free(sq->tok);
+        vns_free(sq->free_slots);
+        vns_free(rq->bufs);
+    }
+}
+
+static int virtnet_init_queue(struct vns_virtnet *vi, unsigned i, struct vns_cpu *cpu)
+{
+    struct send_queue *sq = &vi->sq[i];
+    struct receive_queue *rq = &vi->rq[i];
+    int err;
+
+    sq->vi = rq->vi = vi;
+    sq->qp = rq->qp = i;
+    err = place_ring(vi, 2 * i, &rq->vq, &rq->nt, &rq->ring_gpa, &rq->ring_size, &rq->ind_gpa,
+                     &rq->ind_size);
+    if (err)
+        return err;
+    err = place_ring(vi, 2 * i + 1, &sq->vq, &sq->nt, &sq->ring_gpa, &sq->ring_size, &sq->ind_gpa,
+                     &sq->ind_size);
+    if (err)
+        return err;
+    sq->tok = vns_calloc(vi->num, sizeof(*sq->tok));
+    sq->free_slots = vns_calloc(vi->num, sizeof(*sq->free_slots));
+    rq->nbufs = vi->num;
+    rq->bufs = vns_calloc(rq->nbufs, sizeof(*rq->bufs));
+    if (!sq->tok || !sq->free_slots || !rq->bufs) {
+        vns_free(sq->tok);
+        sq->tok = NULL;
+        vns_free(rq->bufs);
+        rq->bufs = NULL;
+        return -VNS_ENOMEM;
+    }
+    err = vns_galloc_alloc(vi->ga, (uint64_t)vi->num * TX_STAGE_SIZE, 4096, &sq->stage_gpa);
+    if (err) {
+        vns_free(sq->tok);
+        sq->tok = NULL;
+        vns_free(rq->bufs);
+        rq->bufs = NULL;
+        return err;
+    }
+    err = vns_galloc_alloc(vi->ga, (uint64_t)rq->nbufs * RX_BUF_SIZE, 4096, &rq->buf_gpa);
+    if (err) {
+        vns_free(rq->bufs);
+        rq->bufs = NULL;
+        return err;
+    }
+    for (uint32_t s = 0; s < vi->num; s++)
+        sq->free_slots[sq->nfree++] = vi->num - 1 - s;
+    rq->free_head = UINT32_MAX;
+    for (uint32_t b = rq->nbufs; b-- > 0;) {
+        rq->bufs[b].gpa = rq->buf_gpa + (uint64_t)b * RX_BUF_SIZE;
+        rxbuf_put(rq, &rq->bufs[b]);
+    }
+    rq->min_buf_len = mergeable_min_buf_len(vi, vi->num);
+    vns_timer_init(&rq->refill, refill_work, rq, vns_sim_new_id(vi->sim));
+    vns_irq_init(&rq->irq, "virtio-input", cpu, VNS_FN_vring_interrupt, virtnet_rx_irq, rq);
+    vns_irq_init(&sq->irq, "virtio-output", cpu, VNS_FN_vring_interrupt, virtnet_tx_irq, sq);
+    vns_netif_napi_add(vi->dev, &rq->napi, virtnet_poll, VNS_FN_virtnet_poll, VNS_NAPI_POLL_WEIGHT);
+    rq->napi.priv = rq;
+    vns_netif_napi_add(vi->dev, &sq->napi, virtnet_poll_tx, VNS_FN_virtnet_poll_tx, VNS_NAPI_POLL_WEIGHT);
+    sq->napi.priv = sq;
+    return 0;
+}
+
+int vns_virtnet_create(const struct vns_virtnet_config *cfg, struct vns_virtnet **out)
+{
+    struct vns_virtnet *vi;
+    unsigned qps;
+    int err;
+
+    if (!cfg || !cfg->k || !cfg->mem || !cfg->galloc)
+        return -VNS_EINVAL;
+    qps = cfg->queue_pairs ? cfg->queue_pairs : 1;
+    if (qps > MAX_QP || (qps > 1 && !vns_virtio_has(cfg->features, VNS_VIRTIO_NET_F_MQ)))
+        return -VNS_EINVAL;
+    vi = vns_calloc(1, sizeof(*vi));
+    if (!vi)
+        return -VNS_ENOMEM;
+    vi->k = cfg->k;
+    vi->sim = vns_kernel_sim(cfg->k);
+    vi->mem = cfg->mem;
+    vi->ga = cfg->galloc;
+    vi->features = cfg->features;
+    vi->layout = cfg->layout;
+    vi->num = cfg->ring_size ? cfg->ring_size : 256;
+    vi->qps = qps;
+    vi->notify = cfg->notify;
+    vi->notify_arg = cfg->notify_arg;
+    /* virtnet_probe: big_packets with any guest GSO feature; mergeable with
+     * MRG_RXBUF; header 12 bytes with MRG_RXBUF or VERSION_1, else 10;
+     * any_header_sg with ANY_LAYOUT or VERSION_1. */
+    vi->big_packets = virtnet_has(vi, VNS_VIRTIO_NET_F_GUEST_TSO4) ||
+                      virtnet_has(vi, VNS_VIRTIO_NET_F_GUEST_TSO6) ||
+                      virtnet_has(vi, VNS_VIRTIO_NET_F_GUEST_ECN) ||
+                      virtnet_has(vi, VNS_VIRTIO_NET_F_GUEST_UFO);
+    vi->mergeable = virtnet_has(vi, VNS_VIRTIO_NET_F_MRG_RXBUF);
+    if (vi->big_packets && !vi->mergeable) {
+        vns_free(vi);
+        return -VNS_ENOTSUP;
+    }
+    vi->hdr_len = (vi->mergeable || virtnet_has(vi, VNS_VIRTIO_F_VERSION_1)) ? VNS_VIRTIO_NET_HDR_MRG_LEN
+                                                                              : VNS_VIRTIO_NET_HDR_LEN;
+    vi->any_header_sg = virtnet_has(vi, VNS_VIRTIO_F_ANY_LAYOUT) || virtnet_has(vi, VNS_VIRTIO_F_VERSION_1);
+    err = vns_alloc_netdev(cfg->k, cfg->name ? cfg->name : "eth%d", &virtnet_netdev, &vi->dev);
+    if (err) {
+        vns_free(vi);
+        return err;
+    }
+    ((struct virtnet_priv *)vns_netdev_priv(vi->dev))->vi = vi;
+    /* Do we support "hardware" checksums? */
+    vi->dev->features = 0;
+    if (virtnet_has(vi, VNS_VIRTIO_NET_F_CSUM)) {
+        vi->dev->features |= VNS_NETIF_F_HW_CSUM | VNS_NETIF_F_SG;
+        if (virtnet_has(vi, VNS_VIRTIO_NET_F_HOST_TSO4))
+            vi->dev->features |= VNS_NETIF_F_TSO;
+        if (virtnet_has(vi, VNS_VIRTIO_NET_F_HOST_TSO6))
+            vi->dev->features |= VNS_NETIF_F_TSO6;
+        if (virtnet_has(vi, VNS_VIRTIO_NET_F_HOST_ECN))
+            vi->dev->features |= VNS_NETIF_F_TSO_ECN;
+    }
+    vi->dev->features |= VNS_NETIF_F_GRO;
+    vi->dev->hw_features = vi->dev->features;
+    vi->dev->max_mtu = VNS_ETH_MAX_MTU;
+    for (unsigned i = 0; i < qps; i++) {
+        struct vns_cpu *cpu = cfg->irq_cpus && cfg->irq_cpus[i]
+                                  ? cfg->irq_cpus[i]
+                                  : vns_kernel_cpu(cfg->k, i % vns_kernel_ncpus(cfg->k));
+
+        err = virtnet_init_queue(vi, i, cpu);
+        if (err)
+            goto fail;
+    }
+    err = vns_register_netdev(vi->dev);
+    if (err)
+        goto fail;
+    *out = vi;
+    return 0;
+
+fail:
+    virtnet_free_queues(vi);
+    vns_free_netdev(vi->dev);
+    vns_free(vi);
+    return err;
+}
+
+void vns_virtnet_destroy(struct vns_virtnet *vi)
+{
+    if (!vi)
+        return;
+    vns_dev_close(vi->dev);
+    virtnet_free_queues(vi);
+    vns_unregister_netdev(vi->dev);
+    vns_free(vi);
+}
+
+struct vns_net_device *vns_virtnet_dev(const struct vns_virtnet *vi) { return vi->dev; }
+unsigned vns_virtnet_nvqs(const struct vns_virtnet *vi) { return 2 * vi->qps; }
+
+struct vns_virtq *vns_virtnet_vq(const struct vns_virtnet *vi, unsigned index)
+{
+    if (index >= 2 * vi->qps)
+        return NULL;
+    return index & 1 ? vi->sq[index / 2].vq : vi->rq[index / 2].vq;
+}
+
+struct vns_irq *vns_virtnet_irq(const struct vns_virtnet *vi, unsigned index)
+{
+    if (index >= 2 * vi->qps)
+        return NULL;
+    return index & 1 ? (struct vns_irq *)&vi->sq[index / 2].irq : (struct vns_irq *)&vi->rq[index / 2].irq;
+}
+
+uint64_t vns_virtnet_features(const struct vns_virtnet *vi) { return vi->features; }
+unsigned vns_virtnet_hdr_len(const struct vns_virtnet *vi) { return vi->hdr_len; }
+
+const struct vns_virtnet_sq_stats *vns_virtnet_sq_stats(const struct vns_virtnet *vi, unsigned qp)
+{
+    return qp < vi->qps ? &vi->sq[qp].stats : NULL;
+}
+
+const struct vns_virtnet_rq_stats *vns_virtnet_rq_stats(const struct vns_virtnet *vi, unsigned qp)
+{
+    return qp < vi->qps ? &vi->rq[qp].stats : NULL;
+}
+
+void vns_virtnet_corrupt_tx(struct vns_virtnet *vi, unsigned qp, unsigned n)
+{
+    if (qp < vi->qps)
+        vi->sq[qp].corrupt += n;
+}
