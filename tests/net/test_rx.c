@@ -446,6 +446,60 @@ static void test_rx_backlog_per_cpu(void **state)
     netfix_fini(&f);
 }
 
+/* dev_forward_skb: a frame longer than MTU + header + VLAN_HLEN (and not
+ * GSO) or a device that is down is dropped and counted on the target;
+ * otherwise it is received as if it arrived on the device. netif_rx_ni in
+ * process context runs the softirq at once. */
+struct fwd {
+    struct vns_kernel *k;
+    struct vns_net_device *dev;
+    int rc[3];
+};
+
+static int fwd_step(struct vns_ctx *ctx, void *arg)
+{
+    struct fwd *w = arg;
+    struct frame_spec s = frame_default(w->dev->dev_addr, mac_a, 1500);
+    struct vns_skb *skb;
+
+    s.synthetic = true;
+    w->rc[0] = vns_dev_forward_skb(ctx, w->dev, frame_build(w->k, &s));      /* 1554 > 1518 */
+    s.payload = 1400;
+    w->rc[1] = vns_dev_forward_skb(ctx, w->dev, frame_build(w->k, &s));
+    skb = frame_build(w->k, &s);
+    skb->protocol = vns_eth_type_trans(skb, w->dev);
+    w->rc[2] = vns_netif_rx_ni(ctx, skb);
+    return VNS_STEP_DONE;
+}
+
+static void test_rx_dev_forward_skb_and_netif_rx_ni(void **state)
+{
+    struct netfix f;
+    struct ipsink sink;
+    struct fwd w;
+
+    (void)state;
+    netfix_init(&f, 1, NULL);
+    ipsink_init(&sink, f.k, false);
+    w = (struct fwd){.k = f.k, .dev = capdev_new(f.k, "veth0", false)};
+    vns_ctx_start(netfix_ctx(&f, 0, VNS_CTX_USER, "app", fwd_step, &w), 0);
+    vns_sim_run(f.sim, VNS_MSEC(1));
+    assert_int_equal(w.rc[0], VNS_NET_RX_DROP);
+    assert_int_equal(w.rc[1], VNS_NET_RX_SUCCESS);
+    assert_int_equal(w.rc[2], VNS_NET_RX_SUCCESS);
+    assert_int_equal(vns_kernel_drops(f.k, VNS_SKB_DROP_REASON_PKT_TOO_BIG), 1);
+    assert_int_equal(w.dev->stats.rx_dropped, 1);
+    /* both queued frames ran in netif_rx_ni's softirq, in the step */
+    assert_int_equal(sink.count, 2);
+    assert_int_equal(vns_cpu_stats(f.cpu[0])->softirq_runs[VNS_SOFTIRQ_AT_BH_ENABLE], 1);
+    vns_dev_close(w.dev);
+    assert_int_equal(vns_dev_forward_skb(NULL, w.dev, frame_build(f.k, &(struct frame_spec){
+                                                                      .dst = mac_b, .src = mac_a, .payload = 10})),
+                     VNS_NET_RX_DROP);
+    assert_int_equal(vns_kernel_drops(f.k, VNS_SKB_DROP_REASON_DEV_READY), 1);
+    netfix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +512,7 @@ int main(void)
         cmocka_unit_test_teardown(test_rx_handler_results, teardown),
         cmocka_unit_test_teardown(test_rx_eth_type_trans, teardown),
         cmocka_unit_test_teardown(test_rx_backlog_per_cpu, teardown),
+        cmocka_unit_test_teardown(test_rx_dev_forward_skb_and_netif_rx_ni, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
