@@ -105,5 +105,7 @@ VNS_EXTERN struct vns_vhost_vq *vns_vhost_net_vq(struct vns_vhost_net *net, unsi
 VNS_EXTERN struct vns_vhost_dev *vns_vhost_net_dev(const struct vns_vhost_net *net);
 VNS_EXTERN const struct vns_vhost_net_tx_stats *vns_vhost_net_tx_stats(const struct vns_vhost_net *net);
 VNS_EXTERN const struct vns_vhost_net_rx_stats *vns_vhost_net_rx_stats(const struct vns_vhost_net *net);
+/* Packets vhost took from the backend's ring and holds (vhost_net_buf). */
+VNS_EXTERN unsigned vns_vhost_net_rx_held(const struct vns_vhost_net *net);
 
 #endif

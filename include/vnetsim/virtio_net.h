@@ -128,6 +128,9 @@ struct vns_virtnet_config {
     uint32_t ring_size;            /* 0 = 256 */
     unsigned queue_pairs;          /* 0 = 1; more needs VIRTIO_NET_F_MQ */
     struct vns_cpu **irq_cpus;     /* per queue pair: the vCPU its interrupts go to (NULL: kernel CPU i % n) */
+    uint32_t rx_buffers;           /* pages for receive buffers per queue; 0 = ring size. Fewer
+                                    * model a guest short of memory: try_fill_recv fails, the
+                                    * delayed refill work retries */
     vns_virtnet_notify_fn notify;
     void *notify_arg;
 };

@@ -109,6 +109,7 @@ struct vns_virtnet {
     uint64_t features;
     enum vns_virtq_layout layout;
     uint32_t num;
+    uint32_t rx_buffers;
     unsigned hdr_len;
     bool mergeable, any_header_sg, big_packets;
     unsigned qps;
@@ -864,7 +865,7 @@ static int virtnet_init_queue(struct vns_virtnet *vi, unsigned i, struct vns_cpu
         return err;
     sq->tok = vns_calloc(vi->num, sizeof(*sq->tok));
     sq->free_slots = vns_calloc(vi->num, sizeof(*sq->free_slots));
-    rq->nbufs = vi->num;
+    rq->nbufs = vi->rx_buffers ? vi->rx_buffers : vi->num;
     rq->bufs = vns_calloc(rq->nbufs, sizeof(*rq->bufs));
     if (!sq->tok || !sq->free_slots || !rq->bufs) {
         vns_free(sq->tok);
@@ -926,6 +927,7 @@ int vns_virtnet_create(const struct vns_virtnet_config *cfg, struct vns_virtnet 
     vi->features = cfg->features;
     vi->layout = cfg->layout;
     vi->num = cfg->ring_size ? cfg->ring_size : 256;
+    vi->rx_buffers = cfg->rx_buffers;
     vi->qps = qps;
     vi->notify = cfg->notify;
     vi->notify_arg = cfg->notify_arg;

@@ -753,3 +753,10 @@ const struct vns_vhost_net_rx_stats *vns_vhost_net_rx_stats(const struct vns_vho
 {
     return &net->rx;
 }
+
+unsigned vns_vhost_net_rx_held(const struct vns_vhost_net *net)
+{
+    const struct vhost_net_virtqueue *nvq = &net->vqs[VNS_VHOST_NET_VQ_RX];
+
+    return (unsigned)(nvq->rxq_tail - nvq->rxq_head);
+}
