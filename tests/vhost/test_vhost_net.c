@@ -631,16 +631,61 @@ static void test_vhost_net_rx_no_buffers_stop_resume(void **state)
     world_fini(&w);
 }
 
+/* --- hostile guest ------------------------------------------------------------------------ */
+
+/* A guest that writes a corrupt descriptor (a next index past the ring)
+ * breaks its own TX queue only: vhost refuses the chain (DESC_INDEX,
+ * counted), TX stops, and the host and the guest's RX queue keep working. */
+static void test_vhost_net_hostile_tx_breaks_only_its_queue(void **state)
+{
+    struct world w;
+    struct vns_ctx *gapp, *happ;
+    struct vns_devq *dq;
+
+    (void)state;
+    world_init(&w, NULL);
+    vns_virtnet_corrupt_tx(w.vi, 0, 1);
+    w.to_send = 10;
+    w.payload = 1448;
+    w.gap = 2000;
+    w.h_to_send = 20;
+    w.h_payload = 1000;
+    w.h_gap = 20000;
+    gapp = vns_test_ctx(w.sim, VNS_CTX_USER, "iperf", w.g0, guest_app, &w);
+    happ = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver", w.h[2], host_app, &w);
+    vns_ctx_start(gapp, 0);
+    vns_ctx_start(happ, 0);
+    vns_sim_run(w.sim, VNS_MSEC(10));
+    dq = vns_vhost_net_vq(w.net, VNS_VHOST_NET_VQ_TX)->dq;
+    assert_true(vns_devq_is_broken(dq));
+    assert_int_equal(vns_devq_last_err(dq), VNS_DEVQ_ERR_DESC_INDEX);
+    assert_int_equal(vns_devq_stats(dq)->errors[VNS_DEVQ_ERR_DESC_INDEX], 1);
+    assert_true(vns_vhost_net_tx_stats(w.net)->ring_errors >= 1);
+    assert_int_equal(w.hsink.count, 0);                 /* nothing got through */
+    assert_int_equal(vns_virtnet_rq_stats(w.vi, 0)->packets, 20);   /* RX unaffected */
+    assert_false(vns_devq_is_broken(vns_vhost_net_vq(w.net, VNS_VHOST_NET_VQ_RX)->dq));
+    assert_int_equal(vns_gmem_stats(w.mem)->faults, 0);
+    world_fini(&w);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    assert_no_leaks();
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vhost_net_tx_tso_seed_stacks),
-        cmocka_unit_test(test_vhost_net_tx_small_frames_batched),
-        cmocka_unit_test(test_vhost_net_tx_kicks_event_idx_and_load),
-        cmocka_unit_test(test_vhost_net_rx_seed_stack_and_bytes),
-        cmocka_unit_test(test_vhost_net_macvtap_seed_stacks),
-        cmocka_unit_test(test_vhost_net_macvtap_ring_full_drops),
-        cmocka_unit_test(test_vhost_net_rx_no_buffers_stop_resume),
+        cmocka_unit_test_teardown(test_vhost_net_tx_tso_seed_stacks, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_tx_small_frames_batched, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_tx_kicks_event_idx_and_load, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_rx_seed_stack_and_bytes, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_macvtap_seed_stacks, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_macvtap_ring_full_drops, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_rx_no_buffers_stop_resume, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_hostile_tx_breaks_only_its_queue, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
