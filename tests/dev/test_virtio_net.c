@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "net/net_fixture.h"
+#include "vnetsim/backend_sock.h"
 #include "vnetsim/devq.h"
 #include "vnetsim/gmem.h"
 #include "vnetsim/virtio_net.h"
