@@ -37,7 +37,10 @@ struct world {
     struct vns_net_device *lower, *mvl;
     struct vns_net_device *host_dev;  /* where the host app sends */
     struct vns_virtnet *vi;
-    struct vns_vhost_net *net;
+    struct vns_vhost_net *net;       /* queue pair 0 */
+    struct vns_vhost_net *nets[2];   /* one vhost-net (and worker) per queue pair */
+    unsigned qps;
+    uint32_t flows;                  /* guest app: flow hashes cycle over this many */
     struct ipsink hsink, gsink;
     /* guest app */
     int to_send, sent;
@@ -57,6 +60,7 @@ struct world_opts {
     unsigned tun_txqlen;
     bool macvtap;                /* guest on macvtap (bridge mode) beside a host macvlan */
     uint32_t rx_buffers;
+    unsigned qps;                /* queue pairs (MQ) */
 };
 
 #define DEFAULT_FEATURES                                                                              \
@@ -69,7 +73,7 @@ static bool world_notify(void *arg, unsigned vq_index, struct vns_ctx *ctx)
 {
     struct world *w = arg;
 
-    vns_vhost_net_kick(w->net, vq_index & 1 ? VNS_VHOST_NET_VQ_TX : VNS_VHOST_NET_VQ_RX, ctx);
+    vns_vhost_net_kick(w->nets[vq_index / 2], vq_index & 1 ? VNS_VHOST_NET_VQ_TX : VNS_VHOST_NET_VQ_RX, ctx);
     return true;
 }
 
@@ -80,6 +84,9 @@ static void world_init(struct world *w, const struct world_opts *o)
     struct vns_kernel_config kc = {0};
 
     memset(w, 0, sizeof(*w));
+    w->qps = o && o->qps ? o->qps : 1;
+    if (w->qps > 1)
+        features |= VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_MQ);
     w->sim = vns_test_sim(11);
     w->h[0] = vns_test_cpu(w->sim, "host/cpu0", NULL);
     w->h[1] = vns_test_cpu(w->sim, "host/cpu1", NULL);
@@ -117,6 +124,7 @@ static void world_init(struct world *w, const struct world_opts *o)
         w->host_dev = w->mvl;
     } else {
         assert_int_equal(vns_tun_create(w->host, &(struct vns_tun_config){.name = "tap0", .vnet_hdr_sz = 12,
+                                                                          .queues = w->qps,
                                                                           .tx_queue_len = o ? o->tun_txqlen : 0},
                                         &w->tun),
                          0);
@@ -128,26 +136,34 @@ static void world_init(struct world *w, const struct world_opts *o)
                                                                      .galloc = w->ga, .features = features,
                                                                      .ring_size = o && o->ring ? o->ring : 256,
                                                                      .rx_buffers = o ? o->rx_buffers : 0,
+                                                                     .queue_pairs = w->qps,
                                                                      .notify = world_notify, .notify_arg = w},
                                         &w->vi),
                      0);
     vns_dev_set_addr(vns_virtnet_dev(w->vi), guest_mac);
-    assert_int_equal(vns_vhost_net_create(w->sim, &(struct vns_vhost_net_config){
-                                                      .name = "vhost-4242",
-                                                      .cpu = o && o->shared_worker_cpu ? w->h[0] : w->h[1],
-                                                      .table = w->table, .features = features},
-                                          &w->net),
-                     0);
-    for (unsigned i = 0; i < 2; i++) {
-        struct vns_virtq *vq = vns_virtnet_vq(w->vi, i);
+    for (unsigned q = 0; q < w->qps; q++) {
+        char name[32];
 
-        assert_int_equal(vns_vhost_net_set_vring(w->net, i, vns_virtq_layout_of(vq), vns_virtq_get_vring_size(vq),
-                                                 vns_virtq_addr(vq), vns_virtnet_irq(w->vi, i)),
+        snprintf(name, sizeof(name), "vhost-4242-%u", q);
+        assert_int_equal(vns_vhost_net_create(w->sim, &(struct vns_vhost_net_config){
+                                                          .name = name,
+                                                          .cpu = o && o->shared_worker_cpu ? w->h[0] : w->h[1 + q % 2],
+                                                          .table = w->table, .features = features},
+                                              &w->nets[q]),
                          0);
-        assert_int_equal(vns_vhost_net_set_backend(w->net, i, w->tap ? vns_tap_socket(w->tap, 0)
-                                                                        : vns_tun_socket(w->tun, 0)),
-                         0);
+        for (unsigned i = 0; i < 2; i++) {
+            struct vns_virtq *vq = vns_virtnet_vq(w->vi, 2 * q + i);
+
+            assert_int_equal(vns_vhost_net_set_vring(w->nets[q], i, vns_virtq_layout_of(vq),
+                                                     vns_virtq_get_vring_size(vq), vns_virtq_addr(vq),
+                                                     vns_virtnet_irq(w->vi, 2 * q + i)),
+                             0);
+            assert_int_equal(vns_vhost_net_set_backend(w->nets[q], i, w->tap ? vns_tap_socket(w->tap, q)
+                                                                              : vns_tun_socket(w->tun, q)),
+                             0);
+        }
     }
+    w->net = w->nets[0];
     assert_int_equal(vns_dev_open(vns_virtnet_dev(w->vi)), 0);
     ipsink_init(&w->hsink, w->host, false);
     ipsink_init(&w->gsink, w->guest, true);
@@ -156,7 +172,8 @@ static void world_init(struct world *w, const struct world_opts *o)
 static void world_fini(struct world *w)
 {
     vns_skb_queue_purge_reason(&w->gsink.q, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
-    vns_vhost_net_destroy(w->net);
+    for (unsigned q = 0; q < w->qps; q++)
+        vns_vhost_net_destroy(w->nets[q]);
     vns_virtnet_destroy(w->vi);
     vns_tun_destroy(w->tun);
     vns_tap_destroy(w->tap);
@@ -225,6 +242,8 @@ static int guest_app(struct vns_ctx *ctx, void *arg)
         vns_fn_enter(ctx, tcp_write_frames[i]);
     skb = tcp_skb(w->guest, host_mac, guest_mac, w->payload, w->flow_off, true);
     w->flow_off += w->payload;
+    if (w->flows)
+        skb->hash = 0x1000u + (uint32_t)w->sent % w->flows;
     skb->dev = dev;
     vns_dev_queue_xmit(ctx, skb);
     for (size_t i = 0; i < VNS_ARRAY_SIZE(tcp_write_frames); i++)
@@ -675,6 +694,44 @@ static int teardown(void **state)
     return 0;
 }
 
+/* --- multiqueue ---------------------------------------------------------------------------- */
+
+/* Two queue pairs, each with its own vhost-net and worker: the guest
+ * spreads flows over its TX queues by hash; each worker sends its share;
+ * the host's answers come back through the tap queue of their hash. */
+static void test_vhost_net_multiqueue(void **state)
+{
+    struct world w;
+    struct vns_ctx *gapp, *happ;
+    const struct vns_vhost_net_tx_stats *t0, *t1;
+
+    (void)state;
+    world_init(&w, &(struct world_opts){.qps = 2});
+    w.to_send = 100;
+    w.payload = 1448;
+    w.gap = 500;
+    w.flows = 4;
+    w.h_to_send = 10;
+    w.h_payload = 500;
+    w.h_gap = 10000;
+    gapp = vns_test_ctx(w.sim, VNS_CTX_USER, "iperf", w.g0, guest_app, &w);
+    happ = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver", w.h[2], host_app, &w);
+    vns_ctx_start(gapp, 0);
+    vns_ctx_start(happ, 0);
+    vns_sim_run(w.sim, VNS_MSEC(10));
+    t0 = vns_vhost_net_tx_stats(w.nets[0]);
+    t1 = vns_vhost_net_tx_stats(w.nets[1]);
+    assert_int_equal(w.hsink.count, 100);
+    assert_int_equal(t0->packets, 50);
+    assert_int_equal(t1->packets, 50);
+    assert_int_equal(vns_virtnet_sq_stats(w.vi, 0)->packets + vns_virtnet_sq_stats(w.vi, 1)->packets, 100);
+    /* the host's frames carry hash 0x1234: tap queue 0x1234 % 2 = 0 */
+    assert_int_equal(vns_vhost_net_rx_stats(w.nets[0])->packets, 10);
+    assert_int_equal(vns_vhost_net_rx_stats(w.nets[1])->packets, 0);
+    assert_true(vns_ctx_stats(vns_vhost_dev_worker(vns_vhost_net_dev(w.nets[1])))->busy_ns > 0);
+    world_fini(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -686,6 +743,7 @@ int main(void)
         cmocka_unit_test_teardown(test_vhost_net_macvtap_ring_full_drops, teardown),
         cmocka_unit_test_teardown(test_vhost_net_rx_no_buffers_stop_resume, teardown),
         cmocka_unit_test_teardown(test_vhost_net_hostile_tx_breaks_only_its_queue, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_multiqueue, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
