@@ -168,6 +168,8 @@ static void test_wire_tx_ring_flow_control(void **state)
 
 /* Impairments under a fixed seed: counts add up exactly, the same seed
  * gives the same outcome, another seed another one. */
+static uint64_t last_fingerprint;
+
 static void impaired(uint64_t seed, const struct vns_wire_config *cfg, struct vns_wire_stats *out,
                      unsigned *rx, unsigned *inversions, uint64_t *crc)
 {
@@ -189,6 +191,7 @@ static void impaired(uint64_t seed, const struct vns_wire_config *cfg, struct vn
         vns_consume_skb(skb);
     }
     *crc = x.eth[1]->stats.rx_crc_errors;
+    last_fingerprint = vns_sim_fingerprint(x.sim);
     wfix_fini(&x);
 }
 
@@ -201,7 +204,10 @@ static void test_wire_impairments_seeded(void **state)
     uint64_t crc1, crc2, crc3;
 
     (void)state;
+    uint64_t fp1;
+
     impaired(42, &cfg, &s1, &rx1, &inv1, &crc1);
+    fp1 = last_fingerprint;
     assert_int_equal(s1.frames, 400);
     assert_true(s1.lost > 10 && s1.lost < 80);
     assert_true(s1.duplicated > 2);
@@ -214,9 +220,11 @@ static void test_wire_impairments_seeded(void **state)
     assert_true(inv1 > 0);
     impaired(42, &cfg, &s2, &rx2, &inv2, &crc2);
     assert_memory_equal(&s1, &s2, sizeof(s1));
+    assert_true(last_fingerprint == fp1);     /* the same event stream */
     assert_int_equal(rx1, rx2);
     assert_int_equal(inv1, inv2);
     impaired(43, &cfg, &s3, &rx3, &inv3, &crc3);
+    assert_true(last_fingerprint != fp1);
     assert_true(s3.lost != s1.lost || s3.reordered != s1.reordered || s3.corrupted != s1.corrupted);
     /* without the FCS check corrupted frames reach the stack, unverified */
     cfg.no_fcs_check = true;
