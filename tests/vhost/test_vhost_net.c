@@ -11,6 +11,7 @@
 
 #include "net/net_fixture.h"
 #include "vnetsim/backend_sock.h"
+#include "vnetsim/bridge.h"
 #include "vnetsim/devq.h"
 #include "vnetsim/gmem.h"
 #include "vnetsim/macvlan.h"
@@ -34,7 +35,7 @@ struct world {
     struct vns_galloc *ga;
     struct vns_tun *tun;
     struct vns_tap *tap;              /* macvtap backend instead of tun */
-    struct vns_net_device *lower, *mvl;
+    struct vns_net_device *lower, *mvl, *br;
     struct vns_net_device *host_dev;  /* where the host app sends */
     struct vns_virtnet *vi;
     struct vns_vhost_net *net;       /* queue pair 0 */
@@ -61,6 +62,7 @@ struct world_opts {
     bool macvtap;                /* guest on macvtap (bridge mode) beside a host macvlan */
     uint32_t rx_buffers;
     unsigned qps;                /* queue pairs (MQ) */
+    bool bridge;                 /* tap0 is a port of br0, which holds the host's address */
 };
 
 #define DEFAULT_FEATURES                                                                              \
@@ -128,9 +130,20 @@ static void world_init(struct world *w, const struct world_opts *o)
                                                                           .tx_queue_len = o ? o->tun_txqlen : 0},
                                         &w->tun),
                          0);
-        vns_dev_set_addr(vns_tun_dev(w->tun), host_mac);
         assert_int_equal(vns_dev_open(vns_tun_dev(w->tun)), 0);
         w->host_dev = vns_tun_dev(w->tun);
+        if (o && o->bridge) {
+            assert_int_equal(vns_br_add_bridge(w->host, "br0", &w->br), 0);
+            vns_dev_set_addr(w->br, host_mac);
+            assert_int_equal(vns_br_add_if(w->br, w->host_dev), 0);
+            assert_int_equal(vns_dev_open(w->br), 0);
+            assert_int_equal(vns_br_fdb_add(w->br, w->host_dev, guest_mac, true), 0);
+            /* the bridge's new address as a local entry (br_fdb_change_mac_address) */
+            vns_br_fdb_add(w->br, NULL, host_mac, true);
+            w->host_dev = w->br;
+        } else {
+            vns_dev_set_addr(vns_tun_dev(w->tun), host_mac);
+        }
     }
     assert_int_equal(vns_virtnet_create(&(struct vns_virtnet_config){.k = w->guest, .mem = w->mem,
                                                                      .galloc = w->ga, .features = features,
@@ -175,6 +188,8 @@ static void world_fini(struct world *w)
     for (unsigned q = 0; q < w->qps; q++)
         vns_vhost_net_destroy(w->nets[q]);
     vns_virtnet_destroy(w->vi);
+    if (w->br)
+        vns_unregister_netdev(w->br);
     vns_tun_destroy(w->tun);
     vns_tap_destroy(w->tap);
     if (w->mvl)
@@ -547,6 +562,41 @@ static void test_vhost_net_rx_seed_stack_and_bytes(void **state)
     world_fini(&w);
 }
 
+/* Guest and host through a tap on a bridge: the host's writes go
+ * br_dev_xmit -> br_forward -> ... -> dev_queue_xmit(tap0) -> tun_net_xmit
+ * (the seed's "tun recv path"), the guest's frames come up through the
+ * bridge to the host stack. */
+static void test_vhost_net_bridge_tun_recv_seed_stack(void **state)
+{
+    struct world w;
+    struct vns_ctx *gapp, *happ;
+    char *stacks;
+
+    (void)state;
+    world_init(&w, &(struct world_opts){.bridge = true});
+    vns_probe_add(w.sim, "tun_net_xmit");
+    vns_probe_add(w.sim, "tun_sendmsg");
+    vns_probe_add(w.sim, "napi_gro_receive");
+    w.to_send = 20;
+    w.payload = 65160;
+    w.gap = 20000;
+    w.h_to_send = 20;
+    w.h_payload = 1000;
+    w.h_gap = 20000;
+    gapp = vns_test_ctx(w.sim, VNS_CTX_USER, "iperf", w.g0, guest_app, &w);
+    happ = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver", w.h[2], host_app, &w);
+    vns_ctx_start(gapp, 0);
+    vns_ctx_start(happ, VNS_USEC(7));
+    vns_sim_run(w.sim, VNS_MSEC(20));
+    assert_int_equal(w.hsink.count, 20);
+    assert_int_equal(vns_virtnet_rq_stats(w.vi, 0)->packets, 20);
+    stacks = vns_test_stacks_string(w.sim, false);
+    assert_block_seen(stacks, "tun recv path");
+    assert_block_seen(stacks, "tun xmit path");
+    vns_free(stacks);
+    world_fini(&w);
+}
+
 /* --- macvtap ------------------------------------------------------------------------------ */
 
 /* A guest on macvtap in bridge mode beside a host macvlan on the same
@@ -744,6 +794,7 @@ int main(void)
         cmocka_unit_test_teardown(test_vhost_net_rx_no_buffers_stop_resume, teardown),
         cmocka_unit_test_teardown(test_vhost_net_hostile_tx_breaks_only_its_queue, teardown),
         cmocka_unit_test_teardown(test_vhost_net_multiqueue, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_bridge_tun_recv_seed_stack, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
