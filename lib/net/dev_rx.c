@@ -75,13 +75,15 @@ drop:
 
 int vns_netif_rx(struct vns_ctx *ctx, struct vns_skb *skb)
 {
-    struct vns_softnet_data *sd = vns_kernel_softnet(skb->k, ctx);
+    /* the receiving device's kernel (the skb's pool may be another's) */
+    struct vns_kernel *k = skb->dev ? skb->dev->k : skb->k;
+    struct vns_softnet_data *sd = vns_kernel_softnet(k, ctx);
     int ret;
 
     vns_fn_enter(ctx, VNS_FN_netif_rx);
     vns_fn_enter(ctx, VNS_FN_netif_rx_internal);
     if (!skb->tstamp)
-        skb->tstamp = vns__now(ctx, skb->k);    /* net_timestamp_check */
+        skb->tstamp = vns__now(ctx, k);    /* net_timestamp_check */
     ret = enqueue_to_backlog(ctx, skb, sd);
     vns_fn_exit(ctx);
     vns_fn_exit(ctx);
@@ -107,7 +109,7 @@ int vns_netif_rx_ni(struct vns_ctx *ctx, struct vns_skb *skb)
 static int deliver_ptype(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *orig_dev,
                          bool exact)
 {
-    struct vns_kernel *k = skb->k;
+    struct vns_kernel *k = skb->dev->k;
 
     (void)orig_dev;
     for (unsigned i = 0; !exact && i < k->nptype; i++)
@@ -126,7 +128,7 @@ static int deliver_ptype(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_ne
 static int netif_receive_skb_one_core(struct vns_ctx *ctx, struct vns_skb *skb)
 {
     struct vns_net_device *orig_dev = skb->dev;
-    struct vns_kernel *k = skb->k;
+    struct vns_kernel *k = orig_dev->k;
     struct vns_softnet_data *sd = vns_kernel_softnet(k, ctx);
     bool deliver_exact = false;
     int ret;
@@ -188,7 +190,7 @@ int vns__netif_receive_skb_internal(struct vns_ctx *ctx, struct vns_skb *skb)
 
     vns_fn_enter(ctx, VNS_FN_netif_receive_skb_internal);
     if (!skb->tstamp)
-        skb->tstamp = vns__now(ctx, skb->k);
+        skb->tstamp = vns__now(ctx, skb->dev->k);
     ret = netif_receive_skb_frame(ctx, skb);
     vns_fn_exit(ctx);
     return ret;
