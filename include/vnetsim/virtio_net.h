@@ -103,6 +103,15 @@ VNS_EXTERN int vns_virtio_net_hdr_to_skb(struct vns_skb *skb, const struct vns_v
 VNS_EXTERN int vns_virtio_net_hdr_from_skb(const struct vns_skb *skb, struct vns_virtio_net_hdr *h,
                                            bool has_data_valid, int vlan_hlen);
 
+struct vns_iov_iter;
+/* The reader side of tun and tap (tun_put_user / tap_put_user): the
+ * virtio_net_hdr of @skb in @vnet_hdr_sz bytes (0: none; DATA_VALID for a
+ * checked skb), then the frame, copied into @iter (short if it is short).
+ * Returns the bytes the packet takes, -VNS_EINVAL (no room for the header,
+ * or a GSO type with no virtio equivalent) or -VNS_EFAULT. */
+VNS_EXTERN int vns_virtio_net_put_user(struct vns_ctx *ctx, const struct vns_skb *skb,
+                                       unsigned vnet_hdr_sz, struct vns_iov_iter *iter);
+
 /* --- the guest driver ------------------------------------------------------------ */
 
 /* drivers/net/virtio_net.c constants */

@@ -272,34 +272,10 @@ static int tap_sendmsg(struct vns_ctx *ctx, struct vns_socket *sock, struct vns_
 static int tap_put_user(struct vns_ctx *ctx, struct tap_queue *q, const struct vns_skb *skb,
                         struct vns_iov_iter *iter)
 {
-    unsigned vnet_hdr_len = 0;
-    int ret = 0;
+    int ret;
 
     vns_fn_enter(ctx, VNS_FN_tap_put_user);
-    if (q->flags & IFF_VNET_HDR) {
-        struct vns_virtio_net_hdr vnet_hdr;
-        uint8_t hb[VNS_VIRTIO_NET_HDR_LEN];
-
-        vnet_hdr_len = q->tap->vnet_hdr_sz;
-        if (vns_iov_iter_count(iter) < vnet_hdr_len) {
-            ret = -VNS_EINVAL;
-            goto out;
-        }
-        if (vns_virtio_net_hdr_from_skb(skb, &vnet_hdr, true, 0)) {
-            ret = -VNS_EINVAL;   /* the kernel BUG()s */
-            goto out;
-        }
-        vns_virtio_net_hdr_encode(&vnet_hdr, hb, sizeof(hb));
-        if (vns_copy_to_iter(ctx, iter, hb, sizeof(hb)) != sizeof(hb)) {
-            ret = -VNS_EFAULT;
-            goto out;
-        }
-        vns_iov_iter_advance(iter, vnet_hdr_len - sizeof(hb));
-    }
-    vns_skb_copy_datagram_iter(ctx, skb, 0, iter,
-                               skb->len < vns_iov_iter_count(iter) ? skb->len : (uint32_t)vns_iov_iter_count(iter));
-    ret = (int)(vnet_hdr_len + skb->len);
-out:
+    ret = vns_virtio_net_put_user(ctx, skb, (q->flags & IFF_VNET_HDR) ? q->tap->vnet_hdr_sz : 0, iter);
     vns_fn_exit(ctx);
     return ret;
 }

@@ -304,40 +304,14 @@ static int tun_sendmsg(struct vns_ctx *ctx, struct vns_socket *sock, struct vns_
 static int tun_put_user(struct vns_ctx *ctx, struct vns_tun *tun, const struct vns_skb *skb,
                         struct vns_iov_iter *iter)
 {
-    int total = (int)skb->len;
-    int ret = 0;
+    int ret;
 
     vns_fn_enter(ctx, VNS_FN_tun_put_user);
-    if (tun->vnet_hdr) {
-        struct vns_virtio_net_hdr gso;
-        uint8_t hb[VNS_VIRTIO_NET_HDR_LEN];
-
-        if (vns_iov_iter_count(iter) < tun->vnet_hdr_sz) {
-            ret = -VNS_EINVAL;
-            goto out;
-        }
-        if (vns_virtio_net_hdr_from_skb(skb, &gso, true, 0)) {
-            /* "unexpected GSO type: 0x%x, gso_size %d, hdr_len %d" */
-            ret = -VNS_EINVAL;
-            goto out;
-        }
-        vns_virtio_net_hdr_encode(&gso, hb, sizeof(hb));
-        if (vns_copy_to_iter(ctx, iter, hb, sizeof(hb)) != sizeof(hb)) {
-            ret = -VNS_EFAULT;
-            goto out;
-        }
-        vns_iov_iter_advance(iter, tun->vnet_hdr_sz - sizeof(hb));
-        total += (int)tun->vnet_hdr_sz;
+    ret = vns_virtio_net_put_user(ctx, skb, tun->vnet_hdr ? tun->vnet_hdr_sz : 0, iter);
+    if (ret >= 0) {
+        tun->dev->stats.tx_packets++;
+        tun->dev->stats.tx_bytes += skb->len;
     }
-    {
-        uint32_t n = skb->len < vns_iov_iter_count(iter) ? skb->len : (uint32_t)vns_iov_iter_count(iter);
-
-        vns_skb_copy_datagram_iter(ctx, skb, 0, iter, n);
-    }
-    tun->dev->stats.tx_packets++;
-    tun->dev->stats.tx_bytes += skb->len;
-    ret = total;
-out:
     vns_fn_exit(ctx);
     return ret;
 }

@@ -11,6 +11,7 @@
  * a 5.4 host accepts those packets and lets GSO or the stack drop them. */
 #include <string.h>
 
+#include "vnetsim/backend_sock.h"
 #include "vnetsim/gmem.h"
 #include "vnetsim/error.h"
 #include "vnetsim/skb.h"
@@ -160,4 +161,28 @@ int vns_virtio_net_hdr_from_skb(const struct vns_skb *skb, struct vns_virtio_net
         h->flags = VNS_VIRTIO_NET_HDR_F_DATA_VALID;
     }
     return 0;
+}
+
+int vns_virtio_net_put_user(struct vns_ctx *ctx, const struct vns_skb *skb, unsigned vnet_hdr_sz,
+                            struct vns_iov_iter *iter)
+{
+    uint32_t n;
+
+    if (vnet_hdr_sz) {
+        struct vns_virtio_net_hdr gso;
+        uint8_t hb[VNS_VIRTIO_NET_HDR_LEN];
+
+        if (vns_iov_iter_count(iter) < vnet_hdr_sz)
+            return -VNS_EINVAL;
+        /* tun: "unexpected GSO type" -EINVAL; tap: BUG() */
+        if (vns_virtio_net_hdr_from_skb(skb, &gso, true, 0))
+            return -VNS_EINVAL;
+        vns_virtio_net_hdr_encode(&gso, hb, sizeof(hb));
+        if (vns_copy_to_iter(ctx, iter, hb, sizeof(hb)) != sizeof(hb))
+            return -VNS_EFAULT;
+        vns_iov_iter_advance(iter, vnet_hdr_sz - sizeof(hb));
+    }
+    n = skb->len < vns_iov_iter_count(iter) ? skb->len : (uint32_t)vns_iov_iter_count(iter);
+    vns_skb_copy_datagram_iter(ctx, skb, 0, iter, n);
+    return (int)(vnet_hdr_sz + skb->len);
 }
