@@ -57,6 +57,7 @@ struct vns_softnet_stats {
     uint64_t time_squeeze;        /* net_rx_action ran out of budget/time */
     uint64_t rx_actions;          /* net_rx_action invocations */
     uint64_t tx_actions;
+    uint64_t completions;         /* skbs freed from the completion_queue */
 };
 
 struct vns_softnet_data {
@@ -68,6 +69,7 @@ struct vns_softnet_data {
     struct vns_skb_head process_queue;
     struct vns_napi_struct backlog;   /* process_backlog */
     struct vns_Qdisc *output_head, *output_tail;     /* NET_TX output_queue */
+    struct vns_skb_head completion_queue;            /* freed by NET_TX */
     struct vns_net_rx_run rx;
     unsigned xmit_recursion;      /* softnet_data.xmit.recursion */
     struct vns_softnet_stats stats;

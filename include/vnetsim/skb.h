@@ -163,6 +163,14 @@ static inline void vns_kfree_skb(struct vns_skb *skb)
 }
 /* Drop one reference of a packet that was used (consume_skb: not a drop). */
 VNS_EXTERN void vns_consume_skb(struct vns_skb *skb);
+/* Free from any context (dev_consume_skb_any / dev_kfree_skb_any): in
+ * hard interrupt context the skb goes on this CPU's completion_queue and
+ * NET_TX_SOFTIRQ frees it (__dev_kfree_skb_irq); elsewhere it is freed at
+ * once. @consumed: consume (true) or drop with NOT_SPECIFIED. */
+VNS_EXTERN void vns_dev_kfree_skb_any(struct vns_ctx *ctx, struct vns_skb *skb, bool consumed);
+/* napi_consume_skb: budget 0 means "not from a NAPI poll" (netpoll):
+ * dev_consume_skb_any; else a consume into the per-CPU cache. */
+VNS_EXTERN void vns_napi_consume_skb(struct vns_ctx *ctx, struct vns_skb *skb, int budget);
 /* Free a ->next-linked list with one reason. */
 VNS_EXTERN void vns_kfree_skb_list_reason(struct vns_skb *segs, enum vns_skb_drop_reason reason);
 /* skb_clone / skb_copy: a new skb with the same bytes and metadata (model:

@@ -231,12 +231,64 @@ int vns_dev_queue_xmit(struct vns_ctx *ctx, struct vns_skb *skb)
     return rc;
 }
 
-/* net_tx_action: run the qdiscs on this CPU's output_queue, one per step. */
+/* __dev_kfree_skb_irq / dev_kfree_skb_any: a hard interrupt cannot free
+ * (5.4: in_irq() || irqs_disabled()), so the skb waits on the
+ * completion_queue for NET_TX. The skb's drop/consume is decided now and
+ * counted when it is really freed: consumed ones as consume_skb. */
+void vns_dev_kfree_skb_any(struct vns_ctx *ctx, struct vns_skb *skb, bool consumed)
+{
+    struct vns_softnet_data *sd;
+
+    if (!skb)
+        return;
+    if (!ctx || vns_ctx_kind(ctx) != VNS_CTX_HARDIRQ) {
+        if (consumed)
+            vns_consume_skb(skb);
+        else
+            vns_kfree_skb(skb);
+        return;
+    }
+    vns_fn_enter(ctx, VNS_FN___dev_kfree_skb_irq);
+    sd = vns_kernel_softnet(skb->dev ? skb->dev->k : skb->k, ctx);
+    if (!consumed)
+        skb->k->stats.drops[VNS_SKB_DROP_REASON_NOT_SPECIFIED]++;
+    else
+        skb->k->stats.consumed++;
+    vns_skb_queue_tail(&sd->completion_queue, skb);
+    vns_raise_softirq_irqoff(sd->cpu, VNS_NET_TX_SOFTIRQ);
+    vns_fn_exit(ctx);
+}
+
+void vns_napi_consume_skb(struct vns_ctx *ctx, struct vns_skb *skb, int budget)
+{
+    if (!skb)
+        return;
+    if (!budget) {
+        vns_dev_kfree_skb_any(ctx, skb, true);
+        return;
+    }
+    vns_charge(ctx, VNS_FN_napi_consume_skb, 0);
+    vns_consume_skb(skb);
+}
+
+/* net_tx_action: free the completion_queue, then run the qdiscs on this
+ * CPU's output_queue, one per step. */
 int vns__net_tx_action(struct vns_ctx *ctx, void *arg)
 {
     struct vns_softnet_data *sd = arg;
-    struct vns_Qdisc *q = sd->output_head;
+    struct vns_Qdisc *q;
 
+    if (sd->completion_queue.head) {
+        struct vns_skb *skb;
+
+        while ((skb = vns_skb_dequeue(&sd->completion_queue)) != NULL) {
+            /* already counted at __dev_kfree_skb_irq: a plain release */
+            vns__skb_free_hw(skb);
+            vns_charge(ctx, VNS_FN_consume_skb, 0);
+            sd->stats.completions++;
+        }
+    }
+    q = sd->output_head;
     if (!q)
         return VNS_STEP_DONE;
     sd->stats.tx_actions++;

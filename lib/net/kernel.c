@@ -68,6 +68,7 @@ int vns_kernel_create(struct vns_sim *sim, const struct vns_kernel_config *cfg,
         sd->index = i;
         vns_skb_queue_head_init(&sd->input_pkt_queue);
         vns_skb_queue_head_init(&sd->process_queue);
+        vns_skb_queue_head_init(&sd->completion_queue);
         /* net_dev_init: sd->backlog.poll = process_backlog; weight set at
          * each poll from dev_rx_weight. */
         sd->backlog.poll = vns__process_backlog;
@@ -98,6 +99,8 @@ void vns_kernel_destroy(struct vns_kernel *k)
 
         vns_skb_queue_purge_reason(&sd->input_pkt_queue, VNS_SKB_DROP_REASON_DEV_READY);
         vns_skb_queue_purge_reason(&sd->process_queue, VNS_SKB_DROP_REASON_DEV_READY);
+        while (sd->completion_queue.head)
+            vns_consume_skb(vns_skb_dequeue(&sd->completion_queue));
         vns_softirq_open(sd->cpu, VNS_NET_TX_SOFTIRQ, -1, NULL, NULL);
         vns_softirq_open(sd->cpu, VNS_NET_RX_SOFTIRQ, -1, NULL, NULL);
     }

@@ -359,6 +359,51 @@ static void test_xmit_locked_qdisc_bypass(void **state)
     netfix_fini(&f);
 }
 
+/* dev_kfree_skb_any from a hard interrupt defers the free to NET_TX's
+ * completion_queue (run at that irq_exit); elsewhere it frees at once. */
+struct irqfree {
+    struct vns_kernel *k;
+    struct vns_skb *skb[2];
+    uint64_t live_in_irq;
+};
+
+static int irq_free(struct vns_ctx *ctx, void *arg)
+{
+    struct irqfree *r = arg;
+
+    vns_dev_kfree_skb_any(ctx, r->skb[0], true);
+    vns_napi_consume_skb(ctx, r->skb[1], 0);
+    r->live_in_irq = vns_kernel_stats(r->k)->skb_live;
+    return VNS_STEP_DONE;
+}
+
+static void test_xmit_free_from_irq_uses_completion_queue(void **state)
+{
+    struct netfix f;
+    struct irqfree r;
+    struct vns_irq irq;
+    struct vns_skb *skb;
+
+    (void)state;
+    netfix_init(&f, 1, NULL);
+    r = (struct irqfree){.k = f.k};
+    r.skb[0] = vns_netdev_alloc_skb(f.k, 10);
+    r.skb[1] = vns_netdev_alloc_skb(f.k, 10);
+    vns_irq_init(&irq, "txdone", f.cpu[0], -1, irq_free, &r);
+    vns_irq_raise(f.sim, &irq, 0);
+    vns_sim_run(f.sim, VNS_MSEC(1));
+    assert_int_equal(r.live_in_irq, 2);
+    assert_int_equal(vns_kernel_stats(f.k)->skb_live, 0);
+    assert_int_equal(vns_kernel_softnet_of(f.k, 0)->stats.completions, 2);
+    assert_int_equal(vns_kernel_stats(f.k)->consumed, 2);
+    assert_int_equal(vns_kernel_drops_total(f.k), 0);
+    skb = vns_netdev_alloc_skb(f.k, 10);
+    vns_dev_kfree_skb_any(NULL, skb, false);
+    assert_int_equal(vns_kernel_stats(f.k)->skb_live, 0);
+    assert_int_equal(vns_kernel_drops(f.k, VNS_SKB_DROP_REASON_NOT_SPECIFIED), 1);
+    netfix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +415,7 @@ int main(void)
         cmocka_unit_test_teardown(test_xmit_noqueue_paths, teardown),
         cmocka_unit_test_teardown(test_xmit_recursion_limit, teardown),
         cmocka_unit_test_teardown(test_xmit_locked_qdisc_bypass, teardown),
+        cmocka_unit_test_teardown(test_xmit_free_from_irq_uses_completion_queue, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
