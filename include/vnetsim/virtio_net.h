@@ -22,6 +22,7 @@
 
 #include "vnetsim/common.h"
 #include "vnetsim/cpu.h"
+#include "vnetsim/devq.h"
 #include "vnetsim/gmem.h"
 #include "vnetsim/virtq.h"
 
@@ -195,9 +196,15 @@ VNS_EXTERN uint64_t vns_virtnet_features(const struct vns_virtnet *vi);
 VNS_EXTERN unsigned vns_virtnet_hdr_len(const struct vns_virtnet *vi);
 VNS_EXTERN const struct vns_virtnet_sq_stats *vns_virtnet_sq_stats(const struct vns_virtnet *vi, unsigned qp);
 VNS_EXTERN const struct vns_virtnet_rq_stats *vns_virtnet_rq_stats(const struct vns_virtnet *vi, unsigned qp);
-/* Hostile-guest mode: the next @n buffers added to TX queue @qp get a
- * corrupt descriptor (a next index out of range), which the device must
- * catch (vhost's "Desc index is %u > %u"). */
-VNS_EXTERN void vns_virtnet_corrupt_tx(struct vns_virtnet *vi, unsigned qp, unsigned n);
+/* Hostile-guest mode (split rings): the next @n buffers added to TX queue
+ * @qp are corrupted so that the device's check @kind fails: HEAD (avail
+ * entry past the ring), AVAIL_IDX (avail idx moved by more than num),
+ * DESC_INDEX (next past the ring), LOOP (a chain pointing at itself),
+ * TRANSLATE (an address outside guest RAM), OUT_AFTER_IN (a writable
+ * descriptor before a readable one), INDIRECT_LEN and INDIRECT_NESTED
+ * (with INDIRECT_DESC, on a multi-sg packet). -VNS_ENOTSUP for another
+ * kind or a packed ring. */
+VNS_EXTERN int vns_virtnet_corrupt_tx(struct vns_virtnet *vi, unsigned qp, enum vns_devq_err kind,
+                                      unsigned n);
 
 #endif

@@ -76,6 +76,7 @@ struct send_queue {
     uint32_t *free_slots;           /* stack */
     uint32_t nfree;
     unsigned corrupt;               /* hostile mode: buffers left to corrupt */
+    enum vns_devq_err corrupt_kind;
     bool stopped;
     struct vns_virtnet_sq_stats stats;
 };
@@ -185,19 +186,58 @@ static int skb_to_guest(struct vns_gmem *mem, const struct vns_skb *skb, uint32_
     return 0;
 }
 
-/* Hostile-guest mode: make the chain just added point past the ring
- * (split only): vhost's "Desc index is %u > %u, head = %u". */
+/* Hostile-guest mode: corrupt the chain just added (split) so that the
+ * device's check sq->corrupt_kind fails. */
 static void corrupt_last_add(struct send_queue *sq)
 {
+    struct vns_gmem *m = sq->vi->mem;
     const struct vns_virtq_addr *a = vns_virtq_addr(sq->vq);
     uint32_t num = vns_virtq_get_vring_size(sq->vq);
-    uint16_t idx = vns_gmem_read_le16(sq->vi->mem, a->avail + 2);
-    uint16_t head = vns_gmem_read_le16(sq->vi->mem, a->avail + 4 + 2u * ((uint16_t)(idx - 1) & (num - 1)));
+    uint16_t idx = vns_gmem_read_le16(m, a->avail + 2);
+    uint64_t slot = a->avail + 4 + 2u * ((uint16_t)(idx - 1) & (num - 1));
+    uint16_t head = vns_gmem_read_le16(m, slot);
     uint64_t d = a->desc + 16u * (head % num);
-    uint16_t flags = vns_gmem_read_le16(sq->vi->mem, d + 12);
+    uint16_t flags = vns_gmem_read_le16(m, d + 12);
+    uint16_t next = vns_gmem_read_le16(m, d + 14);
 
-    vns_gmem_write_le16(sq->vi->mem, d + 12, (uint16_t)(flags | 1u));   /* VRING_DESC_F_NEXT */
-    vns_gmem_write_le16(sq->vi->mem, d + 14, (uint16_t)(num + 7));
+    switch (sq->corrupt_kind) {
+    case VNS_DEVQ_ERR_HEAD:
+        vns_gmem_write_le16(m, slot, (uint16_t)(num + head));
+        break;
+    case VNS_DEVQ_ERR_AVAIL_IDX:
+        vns_gmem_write_le16(m, a->avail + 2, (uint16_t)(idx + num + 1));
+        break;
+    case VNS_DEVQ_ERR_DESC_INDEX:
+        vns_gmem_write_le16(m, d + 12, (uint16_t)(flags | VNS_VRING_DESC_F_NEXT));
+        vns_gmem_write_le16(m, d + 14, (uint16_t)(num + 7));
+        break;
+    case VNS_DEVQ_ERR_LOOP:
+        vns_gmem_write_le16(m, d + 12, (uint16_t)(flags | VNS_VRING_DESC_F_NEXT));
+        vns_gmem_write_le16(m, d + 14, head);
+        break;
+    case VNS_DEVQ_ERR_TRANSLATE:
+        vns_gmem_write_le64(m, d, 1ull << 60);
+        break;
+    case VNS_DEVQ_ERR_OUT_AFTER_IN:
+        /* the head writable, the next one readable */
+        if (flags & VNS_VRING_DESC_F_NEXT)
+            vns_gmem_write_le16(m, d + 12, (uint16_t)(flags | VNS_VRING_DESC_F_WRITE));
+        (void)next;
+        break;
+    case VNS_DEVQ_ERR_INDIRECT_LEN:
+        if (flags & VNS_VRING_DESC_F_INDIRECT)
+            vns_gmem_write_le32(m, d + 8, vns_gmem_read_le32(m, d + 8) + 1);
+        break;
+    case VNS_DEVQ_ERR_INDIRECT_NESTED:
+        if (flags & VNS_VRING_DESC_F_INDIRECT) {
+            uint64_t t = vns_gmem_read_le64(m, d);
+
+            vns_gmem_write_le16(m, t + 12, (uint16_t)(vns_gmem_read_le16(m, t + 12) | VNS_VRING_DESC_F_INDIRECT));
+        }
+        break;
+    default:
+        break;
+    }
 }
 
 static int xmit_skb(struct send_queue *sq, struct vns_skb *skb, struct vns_ctx *ctx)
@@ -1028,8 +1068,24 @@ const struct vns_virtnet_rq_stats *vns_virtnet_rq_stats(const struct vns_virtnet
     return qp < vi->qps ? &vi->rq[qp].stats : NULL;
 }
 
-void vns_virtnet_corrupt_tx(struct vns_virtnet *vi, unsigned qp, unsigned n)
+int vns_virtnet_corrupt_tx(struct vns_virtnet *vi, unsigned qp, enum vns_devq_err kind, unsigned n)
 {
-    if (qp < vi->qps)
-        vi->sq[qp].corrupt += n;
+    switch (kind) {
+    case VNS_DEVQ_ERR_HEAD:
+    case VNS_DEVQ_ERR_AVAIL_IDX:
+    case VNS_DEVQ_ERR_DESC_INDEX:
+    case VNS_DEVQ_ERR_LOOP:
+    case VNS_DEVQ_ERR_TRANSLATE:
+    case VNS_DEVQ_ERR_OUT_AFTER_IN:
+    case VNS_DEVQ_ERR_INDIRECT_LEN:
+    case VNS_DEVQ_ERR_INDIRECT_NESTED:
+        break;
+    default:
+        return -VNS_ENOTSUP;
+    }
+    if (qp >= vi->qps || vi->layout != VNS_VIRTQ_SPLIT)
+        return -VNS_ENOTSUP;
+    vi->sq[qp].corrupt = n;
+    vi->sq[qp].corrupt_kind = kind;
+    return 0;
 }

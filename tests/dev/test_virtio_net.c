@@ -376,6 +376,44 @@ static void test_virtio_net_packed_ring(void **state)
     fix_fini(&f);
 }
 
+/* Hostile guest: each corruption the driver can make is caught by the
+ * device's check of that kind; the queue is broken, nothing outside guest
+ * memory is touched, and the guest's RX queue still works. */
+static void test_virtio_net_hostile_tx_each_kind(void **state)
+{
+    static const enum vns_devq_err kinds[] = {
+        VNS_DEVQ_ERR_HEAD, VNS_DEVQ_ERR_AVAIL_IDX, VNS_DEVQ_ERR_DESC_INDEX, VNS_DEVQ_ERR_LOOP,
+        VNS_DEVQ_ERR_TRANSLATE, VNS_DEVQ_ERR_OUT_AFTER_IN, VNS_DEVQ_ERR_INDIRECT_LEN,
+        VNS_DEVQ_ERR_INDIRECT_NESTED,
+    };
+
+    (void)state;
+    for (size_t i = 0; i < VNS_ARRAY_SIZE(kinds); i++) {
+        bool ind = kinds[i] == VNS_DEVQ_ERR_INDIRECT_LEN || kinds[i] == VNS_DEVQ_ERR_INDIRECT_NESTED;
+        struct fix f;
+        struct vns_ctx *c;
+        struct vns_iov iov[128];     /* more than the ring: a loop is found before the iovs run out */
+        unsigned out, in;
+
+        fix_init(&f, FEATURES | (ind ? VNS_VIRTIO_BIT(VNS_VIRTIO_RING_F_INDIRECT_DESC) : 0), 64, VNS_VIRTQ_SPLIT);
+        assert_int_equal(vns_virtnet_corrupt_tx(f.vi, 0, kinds[i], 1), 0);
+        f.to_send = 1;
+        f.payload = 5000;
+        c = vns_test_ctx(f.sim, VNS_CTX_USER, "app", f.cpu, app, &f);
+        vns_ctx_start(c, 0);
+        vns_sim_run(f.sim, VNS_USEC(100));
+        assert_true(vns_devq_get_vq_desc(f.dq[1], iov, 128, &out, &in, NULL) < 0);
+        assert_true(vns_devq_is_broken(f.dq[1]));
+        assert_int_equal(vns_devq_last_err(f.dq[1]), kinds[i]);
+        assert_int_equal(vns_devq_stats(f.dq[1])->errors[kinds[i]], 1);
+        assert_int_equal(vns_gmem_stats(f.mem)->faults, 0);
+        dev_receive(&f, 1, 1, 100, 0);
+        vns_sim_run(f.sim, vns_sim_now(f.sim) + VNS_USEC(100));
+        assert_int_equal(f.sink.count, 1);
+        fix_fini(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +423,7 @@ int main(void)
         cmocka_unit_test_teardown(test_virtio_net_receive_mergeable, teardown),
         cmocka_unit_test_teardown(test_virtio_net_receive_small, teardown),
         cmocka_unit_test_teardown(test_virtio_net_packed_ring, teardown),
+        cmocka_unit_test_teardown(test_virtio_net_hostile_tx_each_kind, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -713,7 +713,7 @@ static void test_vhost_net_hostile_tx_breaks_only_its_queue(void **state)
 
     (void)state;
     world_init(&w, NULL);
-    vns_virtnet_corrupt_tx(w.vi, 0, 1);
+    assert_int_equal(vns_virtnet_corrupt_tx(w.vi, 0, VNS_DEVQ_ERR_DESC_INDEX, 1), 0);
     w.to_send = 10;
     w.payload = 1448;
     w.gap = 2000;
