@@ -172,6 +172,9 @@ struct vns_tcp {
     struct cubic_state cubic;
     bool is_cwnd_limited;
     uint32_t max_packets_out;
+    /* RACK (tcp_recovery.c): the most recently sent delivered segment */
+    struct { vns_time_t mstamp; uint32_t end_seq; vns_time_t rtt; bool reord; } rack;
+    vns_time_t min_rtt;                 /* windowed min in Linux; all-time min here */
     /* RTT / RTO (RFC 6298, tcp_rtt_estimator) in us */
     uint32_t srtt_us;                   /* << 3 */
     uint32_t mdev_us, mdev_max_us, rttvar_us;
@@ -318,6 +321,7 @@ struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t s
                                 uint32_t daddr, uint16_t dport);
 void vns__lock_sock(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__tcp_backlog_rcv(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
 bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint32_t off, uint32_t len,
                          uint64_t flow, uint64_t stream_off);
 uint32_t vns__skb_truesize(const struct vns_skb *skb);
@@ -330,5 +334,112 @@ static inline vns_time_t inet_now(const struct vns_ctx *ctx, const struct vns_in
 /* Sequence number arithmetic (include/net/tcp.h before(), after()). */
 static inline bool tcp_before(uint32_t s1, uint32_t s2) { return (int32_t)(s1 - s2) < 0; }
 #define tcp_after(s2, s1) tcp_before(s1, s2)
+
+#endif
+
+/* --- TCP internals shared by tcp.c, tcp_output.c, tcp_input.c, tcp_timer.c,
+ * tcp_cong.c --------------------------------------------------------------- */
+#ifndef VNETSIM_TCP_INTERNALS
+#define VNETSIM_TCP_INTERNALS
+
+/* Parsed options of a received segment (tcp_parse_options). */
+struct tcp_rx_opts {
+    bool saw_tstamp, sack_ok, wscale_ok;
+    uint16_t mss;
+    uint8_t snd_wscale;
+    uint32_t rcv_tsval, rcv_tsecr;
+    unsigned num_sacks;
+    struct { uint32_t start, end; } sacks[4];
+};
+
+/* FLAG_* of tcp_input.c */
+#define FLAG_DATA 0x01
+#define FLAG_WIN_UPDATE 0x02
+#define FLAG_DATA_ACKED 0x04
+#define FLAG_RETRANS_DATA_ACKED 0x08
+#define FLAG_SYN_ACKED 0x10
+#define FLAG_DATA_SACKED 0x20
+#define FLAG_ECE 0x40
+#define FLAG_LOST_RETRANS 0x80
+#define FLAG_SLOWPATH 0x100
+#define FLAG_ORIG_SACK_ACKED 0x200
+#define FLAG_SND_UNA_ADVANCED 0x400
+#define FLAG_DSACKING_ACK 0x800
+#define FLAG_SET_XMIT_TIMER 0x1000
+#define FLAG_ACKED (FLAG_DATA_ACKED | FLAG_SYN_ACKED)
+#define FLAG_NOT_DUP (FLAG_DATA | FLAG_WIN_UPDATE | FLAG_ACKED)
+#define FLAG_CA_ALERT (FLAG_DATA_SACKED | FLAG_ECE | FLAG_DSACKING_ACK)
+#define FLAG_FORWARD_PROGRESS (FLAG_ACKED | FLAG_DATA_SACKED)
+
+static inline uint32_t tcp_jiffies32(const struct vns_ctx *ctx, const struct vns_sock *sk)
+{
+    return (uint32_t)(inet_now(ctx, sk->inet) / VNS_MSEC(1));   /* HZ = 1000 */
+}
+static inline uint32_t tcp_packets_in_flight(const struct vns_tcp *tp)
+{
+    return tp->packets_out - (tp->sacked_out + tp->lost_out) + tp->retrans_out;
+}
+static inline bool tcp_in_slow_start(const struct vns_tcp *tp) { return tp->snd_cwnd < tp->snd_ssthresh; }
+static inline uint32_t tcp_wnd_end(const struct vns_tcp *tp) { return tp->snd_una + tp->snd_wnd; }
+static inline uint32_t tcp_receive_window(const struct vns_tcp *tp)
+{
+    int32_t win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+
+    return win < 0 ? 0 : (uint32_t)win;
+}
+static inline unsigned tcp_skb_pcount(struct vns_skb *skb) { return TCP_SKB_CB(skb)->pcount; }
+/* tcp_win_from_space with tcp_adv_win_scale = 1 */
+static inline int tcp_win_from_space(int space) { return space - (space >> 1); }
+#define TCP_INFINITE_SSTHRESH 0x7fffffffu
+
+/* tcp.c */
+void vns__tcp_set_state(struct vns_ctx *ctx, struct vns_sock *sk, int state);
+void vns__tcp_done(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__tcp_init_buffer_space(struct vns_sock *sk);
+void vns__tcp_rcv_space_adjust(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__tcp_trim_head(struct vns_skb *skb, uint32_t len);
+void vns__tcp_sync_mss(struct vns_sock *sk, unsigned pmtu);
+void vns__tcp_connect_init(struct vns_sock *sk, unsigned mtu);
+void vns__tcp_new_space(struct vns_ctx *ctx, struct vns_sock *sk);
+/* tcp_output.c */
+unsigned vns__tcp_current_mss(struct vns_sock *sk);
+unsigned vns__tcp_send_mss(struct vns_sock *sk, unsigned *size_goal, int flags);
+void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned mss_now, int nonagle,
+                   unsigned size_goal);
+void vns__tcp_push_one(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_now);
+void vns__tcp_push_pending_frames(struct vns_ctx *ctx, struct vns_sock *sk, unsigned cur_mss, int nonagle);
+bool vns__tcp_write_xmit(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_now, int nonagle, int push_one);
+int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, bool clone_it,
+                          uint32_t rcv_nxt);
+void vns__tcp_send_ack(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__tcp_send_delayed_ack(struct vns_ctx *ctx, struct vns_sock *sk);
+int vns__tcp_send_syn(struct vns_ctx *ctx, struct vns_sock *sk, bool synack);
+void vns__tcp_send_fin(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__tcp_send_active_reset(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__tcp_v4_send_reset(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
+int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs);
+void vns__tcp_xmit_retransmit_queue(struct vns_ctx *ctx, struct vns_sock *sk);
+int vns__tcp_fragment(struct vns_sock *sk, struct vns_skb *skb, uint32_t len, unsigned mss_now);
+void vns__tcp_set_skb_tso_segs(struct vns_skb *skb, unsigned mss_now);
+unsigned vns__tcp_select_window(struct vns_sock *sk);
+unsigned vns__tcp_select_window_raw(struct vns_sock *sk);
+void vns__tcp_check_probe_timer(struct vns_sock *sk, struct vns_ctx *ctx);
+/* tcp_input.c */
+int vns__tcp_v4_do_rcv(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
+void vns__tcp_parse_options(const struct vns_skb *skb, struct tcp_rx_opts *opt);
+void vns__tcp_enter_loss(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__tcp_incr_quickack(struct vns_sock *sk, unsigned max_quickacks);
+/* tcp_timer.c */
+void vns__tcp_init_xmit_timers(struct vns_sock *sk);
+void vns__tcp_clear_xmit_timers(struct vns_sock *sk);
+void vns__tcp_reset_xmit_timer(struct vns_ctx *ctx, struct vns_sock *sk, int what, vns_time_t when);
+void vns__tcp_rearm_rto(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__tcp_time_wait(struct vns_ctx *ctx, struct vns_sock *sk, vns_time_t timeo);
+/* tcp_cong.c */
+const struct tcp_cong_ops *vns__tcp_cong_find(const char *name);
+void vns__tcp_set_ca_state(struct vns_sock *sk, uint8_t ca_state);
+uint32_t vns__tcp_slow_start(struct vns_tcp *tp, uint32_t acked);
+void vns__tcp_cong_avoid_ai(struct vns_tcp *tp, uint32_t w, uint32_t acked);
+bool vns__tcp_is_cwnd_limited(const struct vns_tcp *tp);
 
 #endif

@@ -163,8 +163,6 @@ void vns__lock_sock(struct vns_ctx *ctx, struct vns_sock *sk)
     vns_fn_exit(ctx);
 }
 
-void vns__tcp_backlog_rcv(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
-
 /* release_sock: process what softirqs queued on the backlog meanwhile. */
 void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk)
 {

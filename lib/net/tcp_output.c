@@ -1,0 +1,906 @@
+/* lib/net/tcp_output.c -- TCP output. LINUX: net/ipv4/tcp_output.c (5.4):
+ * tcp_current_mss, tcp_xmit_size_goal (in tcp.c), tcp_push and
+ * __tcp_push_pending_frames, tcp_write_xmit with tcp_cwnd_test,
+ * tcp_snd_wnd_test, tcp_nagle_test, tcp_tso_should_defer,
+ * tcp_mss_split_point, tso_fragment/tcp_fragment, __tcp_transmit_skb
+ * (header, options, window, checksum setup, clone), tcp_event_new_data_sent,
+ * tcp_send_ack, tcp_send_delayed_ack, tcp_send_fin, tcp_send_active_reset,
+ * tcp_v4_send_reset (tcp_ipv4.c), __tcp_retransmit_skb,
+ * tcp_xmit_retransmit_queue, __tcp_select_window / tcp_select_window.
+ *
+ * Segments are skbs on the write queue with an empty linear part and a
+ * synthetic payload range (flow = the 4-tuple's id, offset = seq - ISN - 1).
+ * __tcp_transmit_skb clones one, pushes the header and hands it to
+ * ip_queue_xmit; a GSO skb (gso_size = mss) is segmented by
+ * validate_xmit_skb when the device lacks TSO.
+ *
+ * Not modelled (XXX(inet): needs an skb destructor, see docs/tcp-ip.md):
+ * TCP small queues (tcp_small_queue_check / tcp_wfree) and autocorking
+ * (tcp_should_autocork), which both need sk_wmem_alloc, the bytes of
+ * transmitted clones not yet freed by the device. Also not modelled:
+ * pacing (sk_pacing_rate only sizes TSO autosizing), MTU probing, TLP
+ * (tcp_schedule_loss_probe), urgent data, ECN. */
+#include <string.h>
+
+#include "inet_int.h"
+
+#define TCPOLEN_MSS 4
+#define TCPOLEN_WINDOW 3
+#define TCPOLEN_SACK_PERM 2
+#define TCPOLEN_TIMESTAMP 10
+#define TCPOLEN_TSTAMP_ALIGNED 12
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_WINDOW 3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_SACK 5
+#define TCPOPT_TIMESTAMP 8
+
+unsigned vns__tcp_current_mss(struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+
+    return tp->mss_cache;
+}
+
+/* tcp_xmit_size_goal + tcp_send_mss (net/ipv4/tcp.c). */
+unsigned vns__tcp_send_mss(struct vns_sock *sk, unsigned *size_goal, int flags)
+{
+    struct vns_tcp *tp = sk->tp;
+    unsigned mss_now = vns__tcp_current_mss(sk), new_size_goal, goal, segs;
+    struct vns_rtable rt;
+    bool large_allowed = false;
+    unsigned gso_max_size = VNS_GSO_MAX_SIZE;
+
+    (void)flags;
+    /* sk_can_gso: the route's device does SG and checksum offload (GSO is
+     * then done in software if it lacks TSO) */
+    if (vns_ip_route_output(sk->inet, sk->daddr, &rt) == 0 && rt.dev) {
+        large_allowed = (rt.dev->features & VNS_NETIF_F_SG) && (rt.dev->features & VNS_NETIF_F_CSUM_MASK);
+        gso_max_size = rt.dev->gso_max_size;
+    }
+    if (!large_allowed) {
+        *size_goal = mss_now;
+        tp->size_goal = mss_now;
+        return mss_now;
+    }
+    new_size_goal = gso_max_size - 1 - VNS_MAX_TCP_HEADER;
+    /* tcp_bound_to_half_wnd */
+    {
+        unsigned cutoff = tp->max_window > VNS_TCP_MSS_DEFAULT ? tp->max_window >> 1 : tp->max_window;
+
+        if (cutoff && new_size_goal > cutoff)
+            new_size_goal = VNS_MAX(cutoff, 68u - 20u - (tp->tstamp_ok ? 12u : 0u));
+    }
+    segs = new_size_goal / mss_now;
+    if (segs > 65535)
+        segs = 65535;   /* sk_gso_max_segs */
+    goal = segs * mss_now;
+    *size_goal = VNS_MAX(goal, mss_now);
+    tp->size_goal = *size_goal;
+    return mss_now;
+}
+
+void vns__tcp_set_skb_tso_segs(struct vns_skb *skb, unsigned mss_now)
+{
+    struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+    if (skb->len <= mss_now) {
+        cb->pcount = 1;
+    } else {
+        cb->pcount = (uint16_t)((skb->len + mss_now - 1) / mss_now);
+    }
+}
+
+/* __tcp_select_window (tcp_output.c, 5.4). */
+unsigned vns__tcp_select_window_raw(struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    int mss = (int)tp->rcv_mss;
+    int free_space = tcp_win_from_space((int)sk->rcvbuf - (int)sk->backlog_len - (int)sk->rmem_alloc);
+    int allowed_space = tcp_win_from_space((int)sk->rcvbuf);
+    int full_space = VNS_MIN((int)tp->window_clamp, allowed_space);
+    int window;
+
+    if (free_space < 0)
+        free_space = 0;
+    if (mss > full_space) {
+        mss = full_space;
+        if (mss <= 0)
+            return 0;
+    }
+    if (free_space < (full_space >> 1)) {
+        tp->quick = 0;
+        free_space = free_space & ~((1 << tp->rcv_wscale) - 1);
+        if (free_space < (allowed_space >> 4) || free_space < mss)
+            return 0;
+    }
+    if (free_space > (int)tp->rcv_ssthresh)
+        free_space = (int)tp->rcv_ssthresh;
+    window = (int)tp->rcv_wnd;
+    if (tp->rcv_wscale) {
+        window = free_space;
+        if (((window >> tp->rcv_wscale) << tp->rcv_wscale) != window)
+            window = ((window >> tp->rcv_wscale) + 1) << tp->rcv_wscale;
+    } else {
+        if (window <= free_space - mss || window > free_space)
+            window = mss ? (free_space / mss) * mss : free_space;
+        else if (mss == full_space && free_space > window + (full_space >> 1))
+            window = free_space;
+    }
+    return (unsigned)window;
+}
+
+/* tcp_select_window: never shrink the offered window; returns the field
+ * value (scaled). */
+unsigned vns__tcp_select_window(struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    uint32_t cur_win = tcp_receive_window(tp);
+    uint32_t new_win = vns__tcp_select_window_raw(sk);
+
+    if (new_win < cur_win) {
+        uint32_t a = 1u << tp->rcv_wscale;
+
+        new_win = (cur_win + a - 1) & ~(a - 1);
+    }
+    tp->rcv_wnd = new_win;
+    tp->rcv_wup = tp->rcv_nxt;
+    new_win = VNS_MIN(new_win, 65535u << tp->rcv_wscale);
+    new_win >>= tp->rcv_wscale;
+    tp->info.rcv_wnd = tp->rcv_wnd;
+    return new_win;
+}
+
+/* Write the options of a segment at @p; returns their length (a multiple
+ * of 4). tcp_syn_options / tcp_synack_options / tcp_established_options. */
+static unsigned tcp_write_options(struct vns_sock *sk, uint8_t *p, uint8_t flags, uint32_t tsval)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct vns_inet *inet = sk->inet;
+    uint8_t *start = p;
+    bool syn = flags & VNS_TCP_FLAG_SYN;
+    bool ts = syn ? inet->cfg.tcp_timestamps >= 0 && (!(flags & VNS_TCP_FLAG_ACK) || tp->tstamp_ok)
+                  : tp->tstamp_ok;
+
+    if (syn) {
+        p[0] = TCPOPT_MSS;
+        p[1] = TCPOLEN_MSS;
+        vns_put_be16(p + 2, (uint16_t)tp->advmss);
+        p += 4;
+    }
+    if (ts) {
+        bool sackperm = syn && (flags & VNS_TCP_FLAG_ACK ? tp->sack_ok : inet->cfg.tcp_sack >= 0);
+
+        if (sackperm) {
+            p[0] = TCPOPT_SACK_PERM;
+            p[1] = TCPOLEN_SACK_PERM;
+        } else {
+            p[0] = TCPOPT_NOP;
+            p[1] = TCPOPT_NOP;
+        }
+        p[2] = TCPOPT_TIMESTAMP;
+        p[3] = TCPOLEN_TIMESTAMP;
+        vns_put_be32(p + 4, tsval);
+        vns_put_be32(p + 8, tp->ts_recent);
+        p += 12;
+    } else if (syn && (flags & VNS_TCP_FLAG_ACK ? tp->sack_ok : inet->cfg.tcp_sack >= 0)) {
+        p[0] = TCPOPT_NOP;
+        p[1] = TCPOPT_NOP;
+        p[2] = TCPOPT_SACK_PERM;
+        p[3] = TCPOLEN_SACK_PERM;
+        p += 4;
+    }
+    if (syn && (flags & VNS_TCP_FLAG_ACK ? tp->wscale_ok : inet->cfg.tcp_window_scaling >= 0)) {
+        p[0] = TCPOPT_NOP;
+        p[1] = TCPOPT_WINDOW;
+        p[2] = TCPOLEN_WINDOW;
+        p[3] = tp->rcv_wscale;
+        p += 4;
+    }
+    if (!syn && tp->sack_ok && (tp->num_sacks || tp->dsack_pending)) {
+        unsigned max_blocks = (40u - (unsigned)(p - start) - 4u) / 8u;
+        unsigned n = 0;
+        uint8_t *hdr = p;
+
+        p += 4;
+        if (tp->dsack_pending && n < max_blocks) {
+            vns_put_be32(p, tp->dsack.start);
+            vns_put_be32(p + 4, tp->dsack.end);
+            p += 8;
+            n++;
+        }
+        for (unsigned i = 0; i < tp->num_sacks && n < max_blocks; i++, n++) {
+            vns_put_be32(p, tp->selective_acks[i].start);
+            vns_put_be32(p + 4, tp->selective_acks[i].end);
+            p += 8;
+        }
+        hdr[0] = TCPOPT_NOP;
+        hdr[1] = TCPOPT_NOP;
+        hdr[2] = TCPOPT_SACK;
+        hdr[3] = (uint8_t)(2 + 8 * n);
+        tp->dsack_pending = false;
+    }
+    return (unsigned)(p - start);
+}
+
+/* tcp_event_ack_sent / tcp_dec_quickack_mode */
+static void tcp_event_ack_sent(struct vns_sock *sk, unsigned pkts, uint32_t rcv_nxt)
+{
+    struct vns_tcp *tp = sk->tp;
+
+    if (tp->quick) {
+        if (pkts >= tp->quick) {
+            tp->quick = 0;
+            tp->ato = VNS_TCP_ATO_MIN;
+        } else {
+            tp->quick = (uint8_t)(tp->quick - pkts);
+        }
+    }
+    if (rcv_nxt != tp->rcv_nxt)
+        return;   /* an ACK of older data: more to ACK */
+    tp->ack_pending = 0;
+    vns_del_timer(&tp->delack_timer);
+}
+
+/* __tcp_transmit_skb: consumes nothing when @clone_it (the original stays
+ * on the write queue); otherwise consumes @skb. */
+int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, bool clone_it,
+                          uint32_t rcv_nxt)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct vns_inet *inet = sk->inet;
+    struct tcp_skb_cb *tcb = TCP_SKB_CB(skb);
+    struct vns_skb *oskb = skb;
+    uint8_t opts[40];
+    unsigned optlen, hlen, pcount = tcb->pcount ? tcb->pcount : 1;
+    uint8_t *th;
+    uint32_t tsval = tcp_jiffies32(ctx, sk) + tp->tsoffset;
+    int err;
+
+    vns_fn_enter(ctx, VNS_FN___tcp_transmit_skb);
+    tcb->tx_time = inet_now(ctx, inet);
+    if (clone_it) {
+        skb = vns_skb_clone(oskb);
+        if (!skb) {
+            vns_fn_exit(ctx);
+            return -VNS_ENOBUFS;
+        }
+    }
+    optlen = tcp_write_options(sk, opts, tcb->tcp_flags, tsval);
+    hlen = 20 + optlen;
+    th = vns_skb_push(skb, hlen);
+    vns_skb_reset_transport_header(skb);
+    vns_put_be16(th, sk->sport);
+    vns_put_be16(th + 2, sk->dport);
+    vns_put_be32(th + 4, tcb->seq);
+    vns_put_be32(th + 8, rcv_nxt);
+    th[12] = (uint8_t)((hlen / 4) << 4);
+    th[13] = tcb->tcp_flags;
+    if (tcb->tcp_flags & VNS_TCP_FLAG_SYN) {
+        /* RFC 1323: the window in SYN segments is never scaled */
+        vns_put_be16(th + 14, (uint16_t)VNS_MIN(tp->rcv_wnd, 65535u));
+    } else {
+        vns_put_be16(th + 14, (uint16_t)vns__tcp_select_window(sk));
+    }
+    vns_put_be16(th + 16, 0);
+    vns_put_be16(th + 18, 0);
+    memcpy(th + 20, opts, optlen);
+    /* tcp_v4_send_check: CHECKSUM_PARTIAL with the pseudo-header sum */
+    {
+        uint8_t s[4], d[4];
+
+        vns_put_be32(s, sk->saddr);
+        vns_put_be32(d, sk->daddr);
+        vns_put_be16(th + 16, (uint16_t)~vns_csum_fold(vns_csum_tcpudp_nofold(s, d, skb->len, VNS_IPPROTO_TCP, 0)));
+        skb->ip_summed = VNS_CHECKSUM_PARTIAL;
+        skb->csum_start = skb->transport_header;
+        skb->csum_offset = 16;
+    }
+    if (tcb->tcp_flags & VNS_TCP_FLAG_ACK)
+        tcp_event_ack_sent(sk, pcount, rcv_nxt);
+    if (skb->len != hlen) {
+        /* tcp_event_data_sent: an interactive exchange enters pingpong */
+        vns_time_t now = inet_now(ctx, inet);
+
+        if (tp->lrcvtime && now - tp->lrcvtime < tp->ato)
+            tp->pingpong = true;
+        tp->lsndtime = now;
+        tp->info.data_segs_out += pcount;
+    }
+    tp->info.segs_out += pcount;
+    inet->stats.tcp_out_segs += pcount;
+    if (pcount > 1) {
+        skb->gso_size = (uint16_t)tp->mss_cache;
+        skb->gso_segs = (uint16_t)pcount;
+        skb->gso_type = VNS_SKB_GSO_TCPV4;
+    } else {
+        skb->gso_size = 0;
+        skb->gso_segs = 0;
+        skb->gso_type = 0;
+    }
+    skb->sk = sk;
+    err = vns__ip_queue_xmit(ctx, sk, skb);
+    if (err > 0)
+        err = -VNS_ENOBUFS;   /* NET_XMIT_DROP: tcp_enter_cwr in Linux */
+    vns_fn_exit(ctx);
+    return err;
+}
+
+/* tcp_fragment / tso_fragment: split @skb at @len; the tail becomes a new
+ * skb right after it in the write queue. */
+int vns__tcp_fragment(struct vns_sock *sk, struct vns_skb *skb, uint32_t len, unsigned mss_now)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct tcp_skb_cb *cb = TCP_SKB_CB(skb), *ncb;
+    struct vns_skb *buff;
+    uint32_t rest = skb->len - len;
+
+    if (len >= skb->len)
+        return 0;
+    buff = vns_alloc_skb(sk->inet->k, VNS_MAX_TCP_HEADER);
+    if (!buff)
+        return -VNS_ENOMEM;
+    vns_skb_reserve(buff, VNS_MAX_TCP_HEADER);
+    if (vns_skb_add_synthetic(buff, skb->pay_flow, skb->pay_off + (len - vns_skb_headlen(skb)), rest) < 0) {
+        vns_kfree_skb(buff);
+        return -VNS_EINVAL;
+    }
+    vns_skb_trim(skb, len);
+    ncb = TCP_SKB_CB(buff);
+    memset(ncb, 0, sizeof(*ncb));
+    ncb->seq = cb->seq + len;
+    ncb->end_seq = cb->end_seq;
+    cb->end_seq = ncb->seq;
+    /* PSH and FIN go to the second part */
+    ncb->tcp_flags = cb->tcp_flags;
+    cb->tcp_flags &= (uint8_t)~(VNS_TCP_FLAG_FIN | VNS_TCP_FLAG_PSH);
+    ncb->sacked = cb->sacked;
+    ncb->tx_time = cb->tx_time;
+    ncb->truesize = rest;
+    cb->truesize = cb->truesize > rest ? cb->truesize - rest : 0;
+    {
+        unsigned old = cb->pcount;
+
+        vns__tcp_set_skb_tso_segs(skb, mss_now);
+        vns__tcp_set_skb_tso_segs(buff, mss_now);
+        if (cb->seq != tp->snd_nxt && tcp_before(cb->seq, tp->snd_nxt)) {
+            /* already sent: fix the counters */
+            int diff = (int)old - (int)cb->pcount - (int)ncb->pcount;
+
+            tp->packets_out = (uint32_t)((int)tp->packets_out - diff);
+            if (cb->sacked & TCPCB_SACKED_ACKED)
+                tp->sacked_out = (uint32_t)((int)tp->sacked_out - diff);
+            if (cb->sacked & TCPCB_SACKED_RETRANS)
+                tp->retrans_out = (uint32_t)((int)tp->retrans_out - diff);
+            if (cb->sacked & TCPCB_LOST)
+                tp->lost_out = (uint32_t)((int)tp->lost_out - diff);
+        }
+    }
+    /* insert after skb */
+    buff->next = skb->next;
+    buff->prev = skb;
+    if (skb->next)
+        skb->next->prev = buff;
+    else
+        tp->write_queue.tail = buff;
+    skb->next = buff;
+    tp->write_queue.qlen++;
+    return 0;
+}
+
+/* tcp_cwnd_test */
+static unsigned tcp_cwnd_test(const struct vns_tcp *tp, struct vns_skb *skb)
+{
+    uint32_t in_flight, cwnd, halfcwnd;
+
+    if ((TCP_SKB_CB(skb)->tcp_flags & VNS_TCP_FLAG_FIN) && tcp_skb_pcount(skb) == 1)
+        return 1;
+    in_flight = tcp_packets_in_flight(tp);
+    cwnd = tp->snd_cwnd;
+    if (in_flight >= cwnd)
+        return 0;
+    halfcwnd = VNS_MAX(cwnd >> 1, 1u);
+    return VNS_MIN(halfcwnd, cwnd - in_flight);
+}
+
+static bool tcp_snd_wnd_test(const struct vns_tcp *tp, struct vns_skb *skb, unsigned cur_mss)
+{
+    uint32_t end_seq = TCP_SKB_CB(skb)->end_seq;
+
+    if (skb->len > cur_mss)
+        end_seq = TCP_SKB_CB(skb)->seq + cur_mss;
+    return !tcp_after(end_seq, tcp_wnd_end(tp));
+}
+
+static bool tcp_minshall_check(const struct vns_tcp *tp)
+{
+    return tcp_after(tp->snd_sml, tp->snd_una) && !tcp_after(tp->snd_sml, tp->snd_nxt);
+}
+
+static bool tcp_nagle_check(bool partial, const struct vns_tcp *tp, int nonagle)
+{
+    return partial && ((nonagle & VNS_TCP_NAGLE_CORK) || (!nonagle && tp->packets_out && tcp_minshall_check(tp)));
+}
+
+static bool tcp_nagle_test(const struct vns_tcp *tp, struct vns_skb *skb, unsigned cur_mss, int nonagle)
+{
+    if (nonagle & VNS_TCP_NAGLE_PUSH)
+        return true;
+    if (TCP_SKB_CB(skb)->tcp_flags & VNS_TCP_FLAG_FIN)
+        return true;
+    if (!tcp_nagle_check(skb->len < cur_mss, tp, nonagle))
+        return true;
+    return false;
+}
+
+static unsigned tcp_mss_split_point(struct vns_sock *sk, struct vns_skb *skb, unsigned mss_now,
+                                    unsigned max_segs, int nonagle)
+{
+    struct vns_tcp *tp = sk->tp;
+    uint32_t partial, needed, window, max_len;
+
+    window = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
+    max_len = mss_now * max_segs;
+    if (max_len <= window && skb != tp->write_queue.tail)
+        return max_len;
+    needed = VNS_MIN(skb->len, window);
+    if (max_len <= needed)
+        return max_len;
+    partial = needed % mss_now;
+    if (tcp_nagle_check(partial != 0, tp, nonagle))
+        return needed - partial;
+    return needed;
+}
+
+/* tcp_tso_should_defer (5.4). */
+static bool tcp_tso_should_defer(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb,
+                                 bool *is_cwnd_limited, unsigned max_segs)
+{
+    struct vns_tcp *tp = sk->tp;
+    uint32_t send_win, cong_win, limit, in_flight;
+    vns_time_t now = inet_now(ctx, sk->inet);
+    struct vns_skb *head;
+    bool defer = false;
+
+    vns_fn_enter(ctx, VNS_FN_tcp_tso_should_defer);
+    if (tp->ca_state >= VNS_TCP_CA_Recovery)
+        goto send_now;
+    /* defer only if the last write was within the current jiffy */
+    if ((int32_t)(tcp_jiffies32(ctx, sk) - (uint32_t)(tp->lsndtime / VNS_MSEC(1))) > 0)
+        goto send_now;
+    in_flight = tcp_packets_in_flight(tp);
+    send_win = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
+    cong_win = (tp->snd_cwnd - in_flight) * tp->mss_cache;
+    limit = VNS_MIN(send_win, cong_win);
+    if (limit >= max_segs * tp->mss_cache)
+        goto send_now;
+    if (skb != tp->write_queue.tail && limit >= skb->len)
+        goto send_now;
+    {
+        uint32_t chunk = VNS_MIN(tp->snd_wnd, tp->snd_cwnd * tp->mss_cache);
+
+        chunk /= sk->inet->cfg.tcp_tso_win_divisor;
+        if (limit >= chunk)
+            goto send_now;
+    }
+    head = tp->write_queue.head;
+    if (!head || head == tp->send_head)
+        goto send_now;
+    /* if the next ACK is likely to come too late (half srtt), do not defer */
+    if ((int64_t)(now - TCP_SKB_CB(head)->tx_time) - (int64_t)(tp->srtt_us >> 4) * 1000 < 0)
+        goto send_now;
+    if (cong_win < send_win && cong_win <= skb->len)
+        *is_cwnd_limited = true;
+    defer = true;
+    sk->inet->stats.tcp_tso_deferred++;
+send_now:
+    vns_fn_exit(ctx);
+    return defer;
+}
+
+/* tcp_tso_segs / tcp_tso_autosize: ~1 ms of data at the pacing rate,
+ * at least tcp_min_tso_segs. */
+static unsigned tcp_tso_segs(struct vns_sock *sk, unsigned mss_now)
+{
+    struct vns_tcp *tp = sk->tp;
+    uint64_t rate, bytes;
+    unsigned segs;
+
+    if (!tp->srtt_us)
+        return 65535 / mss_now ? 65535 / mss_now : 1;   /* sk_pacing_rate ~0U before an RTT sample */
+    /* tcp_update_pacing_rate: mss * cwnd / srtt, 200% in slow start, 120% after */
+    rate = (uint64_t)tp->mss_cache * VNS_MAX(tp->snd_cwnd, tp->packets_out) * 1000000ull * 8u / tp->srtt_us;
+    rate = rate * (tcp_in_slow_start(tp) ? 200u : 120u) / 100u;
+    bytes = rate >> 10;   /* sk_pacing_shift 10 */
+    segs = (unsigned)VNS_MIN(bytes / mss_now, 65535ull);
+    segs = VNS_MAX(segs, sk->inet->cfg.tcp_min_tso_segs);
+    return VNS_MIN(segs, 65535u / mss_now ? 65535u / mss_now : 1u);
+}
+
+static void tcp_event_new_data_sent(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb)
+{
+    struct vns_tcp *tp = sk->tp;
+    unsigned prior_packets = tp->packets_out;
+
+    vns_fn_enter(ctx, VNS_FN_tcp_event_new_data_sent);
+    tp->send_head = skb->next;
+    tp->snd_nxt = TCP_SKB_CB(skb)->end_seq;
+    tp->packets_out += tcp_skb_pcount(skb);
+    if (!prior_packets || tp->pending == ICSK_TIME_PROBE0)
+        vns__tcp_rearm_rto(ctx, sk);
+    vns_fn_exit(ctx);
+}
+
+bool vns__tcp_write_xmit(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_now, int nonagle, int push_one)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct vns_skb *skb;
+    unsigned sent_pkts = 0, max_segs;
+    bool is_cwnd_limited = false, is_rwnd_limited = false;
+
+    vns_fn_enter(ctx, VNS_FN_tcp_write_xmit);
+    max_segs = tcp_tso_segs(sk, mss_now);
+    while ((skb = tp->send_head) != NULL) {
+        unsigned tso_segs, cwnd_quota, limit;
+
+        vns__tcp_set_skb_tso_segs(skb, mss_now);
+        tso_segs = tcp_skb_pcount(skb);
+        cwnd_quota = tcp_cwnd_test(tp, skb);
+        if (!cwnd_quota) {
+            if (push_one == 2)
+                cwnd_quota = 1;   /* force a loss probe */
+            else
+                break;
+        }
+        if (!tcp_snd_wnd_test(tp, skb, mss_now)) {
+            is_rwnd_limited = true;
+            break;
+        }
+        if (tso_segs == 1) {
+            if (!tcp_nagle_test(tp, skb, mss_now, skb == tp->write_queue.tail ? nonagle : VNS_TCP_NAGLE_PUSH)) {
+                sk->inet->stats.tcp_nagle_deferred++;
+                break;
+            }
+        } else if (!push_one && tcp_tso_should_defer(ctx, sk, skb, &is_cwnd_limited, max_segs)) {
+            break;
+        }
+        limit = mss_now;
+        if (tso_segs > 1)
+            limit = tcp_mss_split_point(sk, skb, mss_now, VNS_MIN(cwnd_quota, max_segs), nonagle);
+        if (skb->len > limit) {
+            vns_fn_enter(ctx, VNS_FN_tso_fragment);
+            if (vns__tcp_fragment(sk, skb, limit, mss_now) < 0) {
+                vns_fn_exit(ctx);
+                break;
+            }
+            vns_fn_exit(ctx);
+        }
+        /* tcp_small_queue_check: not modelled (see the file comment) */
+        if (vns__tcp_transmit_skb(ctx, sk, skb, true, tp->rcv_nxt))
+            break;
+        if (tp->ca_state == VNS_TCP_CA_Recovery)
+            tp->prr_out += tcp_skb_pcount(skb);
+        tcp_event_new_data_sent(ctx, sk, skb);
+        /* tcp_minshall_update */
+        if (skb->len < tcp_skb_pcount(skb) * mss_now)
+            tp->snd_sml = TCP_SKB_CB(skb)->end_seq;
+        sent_pkts += tcp_skb_pcount(skb);
+        if (push_one)
+            break;
+    }
+    if (is_rwnd_limited)
+        sk->inet->stats.tcp_rwnd_limited++;
+    vns_fn_exit(ctx);
+    if (sent_pkts) {
+        /* tcp_cwnd_validate */
+        if (tp->packets_out > tp->max_packets_out || is_cwnd_limited) {
+            tp->max_packets_out = tp->packets_out;
+        }
+        tp->is_cwnd_limited = is_cwnd_limited || tcp_packets_in_flight(tp) >= tp->snd_cwnd;
+        if (tp->is_cwnd_limited)
+            sk->inet->stats.tcp_cwnd_limited++;
+        return false;
+    }
+    return !tp->packets_out && tp->send_head;
+}
+
+void vns__tcp_check_probe_timer(struct vns_sock *sk, struct vns_ctx *ctx)
+{
+    struct vns_tcp *tp = sk->tp;
+
+    if (!tp->packets_out && !tp->pending)
+        vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_PROBE0, inet_now(ctx, sk->inet) + tp->rto);
+}
+
+void vns__tcp_push_pending_frames(struct vns_ctx *ctx, struct vns_sock *sk, unsigned cur_mss, int nonagle)
+{
+    vns_fn_enter(ctx, VNS_FN___tcp_push_pending_frames);
+    if (sk->tp->state == VNS_TCP_CLOSE) {
+        vns_fn_exit(ctx);
+        return;
+    }
+    if (vns__tcp_write_xmit(ctx, sk, cur_mss, nonagle, 0))
+        vns__tcp_check_probe_timer(sk, ctx);
+    vns_fn_exit(ctx);
+}
+
+void vns__tcp_push_one(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_now)
+{
+    vns_fn_enter(ctx, VNS_FN_tcp_push_one);
+    vns__tcp_write_xmit(ctx, sk, mss_now, VNS_TCP_NAGLE_PUSH, 1);
+    vns_fn_exit(ctx);
+}
+
+/* tcp_push (net/ipv4/tcp.c). Autocorking is not modelled (it needs
+ * sk_wmem_alloc; see the file comment): the check is skipped. */
+void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned mss_now, int nonagle,
+                   unsigned size_goal)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct vns_skb *skb = tp->write_queue.tail;
+
+    (void)size_goal;
+    vns_fn_enter(ctx, VNS_FN_tcp_push);
+    if (!skb || !tp->send_head) {
+        vns_fn_exit(ctx);
+        return;
+    }
+    if (!(flags & VNS_MSG_MORE)) {
+        /* tcp_mark_push */
+        TCP_SKB_CB(skb)->tcp_flags |= VNS_TCP_FLAG_PSH;
+        tp->pushed_seq = tp->write_seq;
+    }
+    if (flags & VNS_MSG_MORE)
+        nonagle = VNS_TCP_NAGLE_CORK;
+    vns__tcp_push_pending_frames(ctx, sk, mss_now, nonagle);
+    vns_fn_exit(ctx);
+}
+
+/* A control segment (no data) in a fresh skb. */
+static struct vns_skb *tcp_ctl_skb(struct vns_sock *sk, uint32_t seq, uint8_t flags)
+{
+    struct vns_skb *skb = vns_alloc_skb(sk->inet->k, VNS_MAX_TCP_HEADER);
+    struct tcp_skb_cb *cb;
+
+    if (!skb)
+        return NULL;
+    vns_skb_reserve(skb, VNS_MAX_TCP_HEADER);
+    cb = TCP_SKB_CB(skb);
+    memset(cb, 0, sizeof(*cb));
+    cb->seq = seq;
+    cb->end_seq = seq + ((flags & (VNS_TCP_FLAG_SYN | VNS_TCP_FLAG_FIN)) ? 1 : 0);
+    cb->tcp_flags = flags;
+    cb->pcount = 1;
+    return skb;
+}
+
+/* tcp_send_ack -> __tcp_send_ack */
+void vns__tcp_send_ack(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct vns_skb *skb;
+
+    if (tp->state == VNS_TCP_CLOSE)
+        return;
+    vns_fn_enter(ctx, VNS_FN_tcp_send_ack);
+    vns_fn_enter(ctx, VNS_FN___tcp_send_ack);
+    skb = tcp_ctl_skb(sk, tp->snd_nxt, VNS_TCP_FLAG_ACK);
+    if (!skb) {
+        /* inet_csk_schedule_ack + retry via the delack timer */
+        tp->ack_pending |= ICSK_ACK_SCHED;
+        vns_fn_exit(ctx);
+        vns_fn_exit(ctx);
+        return;
+    }
+    vns__tcp_transmit_skb(ctx, sk, skb, false, tp->rcv_nxt);
+    vns_fn_exit(ctx);
+    vns_fn_exit(ctx);
+}
+
+/* tcp_send_delayed_ack (5.4) */
+void vns__tcp_send_delayed_ack(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    vns_time_t ato = tp->ato, now = inet_now(ctx, sk->inet), timeout;
+
+    vns_fn_enter(ctx, VNS_FN_tcp_send_delayed_ack);
+    if (ato > VNS_TCP_DELACK_MIN) {
+        vns_time_t max_ato = VNS_MSEC(500);   /* HZ / 2 */
+
+        if (tp->pingpong || (tp->ack_pending & ICSK_ACK_PUSHED))
+            max_ato = VNS_TCP_DELACK_MAX;
+        if (tp->srtt_us) {
+            vns_time_t rtt = VNS_MAX((vns_time_t)(tp->srtt_us >> 3) * 1000u, VNS_TCP_DELACK_MIN);
+
+            if (rtt < max_ato)
+                max_ato = rtt;
+        }
+        ato = VNS_MIN(ato, max_ato);
+    }
+    timeout = now + ato;
+    if (tp->ack_pending & ICSK_ACK_TIMER) {
+        /* about to expire anyway: send now */
+        if (tp->delack_timer.expires <= now + (ato >> 2)) {
+            vns__tcp_send_ack(ctx, sk);
+            vns_fn_exit(ctx);
+            return;
+        }
+        if (timeout >= tp->delack_timer.expires)
+            timeout = tp->delack_timer.expires;
+    }
+    tp->ack_pending |= ICSK_ACK_SCHED | ICSK_ACK_TIMER;
+    vns_mod_timer(&tp->delack_timer, timeout);
+    vns_fn_exit(ctx);
+}
+
+/* SYN (tcp_connect) or SYN-ACK (tcp_v4_send_synack). */
+int vns__tcp_send_syn(struct vns_ctx *ctx, struct vns_sock *sk, bool synack)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct vns_skb *skb = tcp_ctl_skb(sk, tp->iss, (uint8_t)(VNS_TCP_FLAG_SYN | (synack ? VNS_TCP_FLAG_ACK : 0)));
+
+    if (!skb)
+        return -VNS_ENOBUFS;
+    if (synack)
+        vns_fn_enter(ctx, VNS_FN_tcp_v4_send_synack);
+    vns__tcp_transmit_skb(ctx, sk, skb, false, tp->rcv_nxt);
+    if (synack)
+        vns_fn_exit(ctx);
+    return 0;
+}
+
+/* tcp_send_fin: FIN on the last unsent skb, or a new empty one. */
+void vns__tcp_send_fin(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct vns_skb *tail = tp->write_queue.tail;
+
+    vns_fn_enter(ctx, VNS_FN_tcp_send_fin);
+    if (tail && tp->send_head) {
+        TCP_SKB_CB(tail)->tcp_flags |= VNS_TCP_FLAG_FIN;
+        TCP_SKB_CB(tail)->end_seq++;
+        tp->write_seq++;
+    } else {
+        struct vns_skb *skb = tcp_ctl_skb(sk, tp->write_seq, VNS_TCP_FLAG_FIN | VNS_TCP_FLAG_ACK);
+
+        if (!skb) {
+            vns_fn_exit(ctx);
+            return;
+        }
+        tp->write_seq++;
+        vns_skb_queue_tail(&tp->write_queue, skb);
+        if (!tp->send_head)
+            tp->send_head = skb;
+    }
+    vns__tcp_push_pending_frames(ctx, sk, vns__tcp_current_mss(sk), VNS_TCP_NAGLE_OFF);
+    vns_fn_exit(ctx);
+}
+
+void vns__tcp_send_active_reset(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct vns_skb *skb;
+
+    vns_fn_enter(ctx, VNS_FN_tcp_send_active_reset);
+    skb = tcp_ctl_skb(sk, tp->snd_nxt, VNS_TCP_FLAG_ACK | VNS_TCP_FLAG_RST);
+    if (skb) {
+        sk->inet->stats.tcp_out_rsts++;
+        vns__tcp_transmit_skb(ctx, sk, skb, false, tp->rcv_nxt);
+    }
+    vns_fn_exit(ctx);
+}
+
+/* tcp_v4_send_reset: answer a segment that has no socket. @skb is
+ * borrowed; its data is past the TCP header, transport header set. */
+void vns__tcp_v4_send_reset(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb)
+{
+    const uint8_t *th = vns_skb_transport_header(skb);
+    const uint8_t *iph = vns_skb_network_header(skb);
+    struct tcp_skb_cb *icb = TCP_SKB_CB(skb);
+    struct vns_skb *r;
+    uint8_t *rh;
+    uint8_t flags = th[13];
+
+    if (flags & VNS_TCP_FLAG_RST)
+        return;
+    vns_fn_enter(ctx, VNS_FN_tcp_v4_send_reset);
+    r = vns_alloc_skb(inet->k, VNS_MAX_TCP_HEADER + 20);
+    if (!r) {
+        vns_fn_exit(ctx);
+        return;
+    }
+    vns_skb_reserve(r, VNS_MAX_TCP_HEADER);
+    rh = vns_skb_put(r, 20);
+    memset(rh, 0, 20);
+    vns_put_be16(rh, vns_get_be16(th + 2));
+    vns_put_be16(rh + 2, vns_get_be16(th));
+    if (flags & VNS_TCP_FLAG_ACK) {
+        vns_put_be32(rh + 4, vns_get_be32(th + 8));
+        rh[13] = VNS_TCP_FLAG_RST;
+    } else {
+        vns_put_be32(rh + 8, icb->end_seq);
+        rh[13] = VNS_TCP_FLAG_RST | VNS_TCP_FLAG_ACK;
+    }
+    rh[12] = 5 << 4;
+    vns_put_be16(rh + 16, vns_csum_fold(vns_csum_partial(rh, 20, vns_csum_tcpudp_nofold(iph + 16, iph + 12, 20,
+                                                                                       VNS_IPPROTO_TCP, 0))));
+    vns_skb_reset_transport_header(r);
+    inet->stats.tcp_out_rsts++;
+    inet->stats.tcp_out_segs++;
+    vns_ip_send_raw(ctx, inet, r, vns_get_be32(iph + 16), vns_get_be32(iph + 12), VNS_IPPROTO_TCP, true);
+    vns_fn_exit(ctx);
+}
+
+/* __tcp_retransmit_skb */
+int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+    unsigned cur_mss = vns__tcp_current_mss(sk), len;
+    int err;
+
+    vns_fn_enter(ctx, VNS_FN_tcp_retransmit_skb);
+    vns_fn_enter(ctx, VNS_FN___tcp_retransmit_skb);
+    /* partially acked: trim what the peer already has */
+    if (tcp_before(cb->seq, tp->snd_una)) {
+        vns__tcp_trim_head(skb, tp->snd_una - cb->seq);
+        cb->seq = tp->snd_una;
+        vns__tcp_set_skb_tso_segs(skb, cur_mss);
+    }
+    len = cur_mss * VNS_MAX(segs, 1u);
+    if (skb->len > len) {
+        if (vns__tcp_fragment(sk, skb, len, cur_mss) < 0) {
+            vns_fn_exit(ctx);
+            vns_fn_exit(ctx);
+            return -VNS_ENOMEM;
+        }
+    }
+    vns__tcp_set_skb_tso_segs(skb, cur_mss);
+    err = vns__tcp_transmit_skb(ctx, sk, skb, true, tp->rcv_nxt);
+    if (!err) {
+        unsigned pc = tcp_skb_pcount(skb);
+
+        cb->sacked |= TCPCB_SACKED_RETRANS | TCPCB_EVER_RETRANS;
+        tp->retrans_out += pc;
+        tp->info.total_retrans += pc;
+        sk->inet->stats.tcp_retrans_segs += pc;
+        if (tp->ca_state == VNS_TCP_CA_Recovery)
+            tp->prr_out += pc;
+    }
+    vns_fn_exit(ctx);
+    vns_fn_exit(ctx);
+    return err;
+}
+
+/* tcp_xmit_retransmit_queue: retransmit the segments marked lost while
+ * the congestion window allows. */
+void vns__tcp_xmit_retransmit_queue(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct vns_skb *skb;
+
+    if (!tp->packets_out)
+        return;
+    vns_fn_enter(ctx, VNS_FN_tcp_xmit_retransmit_queue);
+    for (skb = tp->write_queue.head; skb && skb != tp->send_head; skb = skb->next) {
+        struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+        int segs = (int)tp->snd_cwnd - (int)tcp_packets_in_flight(tp);
+
+        if (segs <= 0)
+            break;
+        if (tp->retrans_out >= tp->lost_out)
+            break;
+        if (!(cb->sacked & TCPCB_LOST))
+            continue;
+        if (cb->sacked & (TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS))
+            continue;
+        if (vns__tcp_retransmit_skb(ctx, sk, skb, (unsigned)segs))
+            break;
+        if (tp->ca_state != VNS_TCP_CA_Loss)
+            sk->inet->stats.tcp_fast_retrans++;
+        if (skb == tp->write_queue.head)
+            vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_RETRANS, inet_now(ctx, sk->inet) + tp->rto);
+    }
+    vns_fn_exit(ctx);
+}

@@ -1,0 +1,135 @@
+/* tests/net/test_tcp_basic.c -- the TCP state machine: three-way handshake
+ * with options (MSS, SACK, timestamps, window scale), a transfer whose
+ * every byte is verified at the receiver, orderly close through
+ * FIN_WAIT/TIME_WAIT/LAST_ACK, connection refused (RST), and the seed
+ * stack of the write path. */
+#include <string.h>
+
+#include "support/inet_tcp.h"
+#include "vnetsim/error.h"
+#include "vnetsim/sim.h"
+#include "vnetsim/cpu.h"
+#include "vnetsim/trace.h"
+
+static int teardown(void **state)
+{
+    (void)state;
+    assert_no_leaks();
+    return 0;
+}
+
+/* Handshake, 1 MB transfer, close: both ends agree on options, every
+ * byte arrives once and verified, the close ends in TIME_WAIT on the
+ * active side and the sockets are freed after 60 s. */
+static void test_tcp_handshake_transfer_close(void **state)
+{
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct vns_tcp_info ci, si;
+    const uint64_t total = 1000000;
+
+    (void)state;
+    inet_pair_init(&p, 21, NULL, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, total, 65536);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(1));
+    assert_int_equal(c.error, 0);
+    assert_true(c.phase >= 1);
+    assert_non_null(s.conn);
+    assert_int_equal(vns_tcp_get_info(c.sk, &ci), 0);
+    assert_int_equal(vns_tcp_get_info(s.conn, &si), 0);
+    assert_int_equal(ci.state, VNS_TCP_ESTABLISHED);
+    assert_int_equal(si.state, VNS_TCP_ESTABLISHED);
+    assert_true(ci.sack_ok && ci.tstamp_ok && si.sack_ok && si.tstamp_ok);
+    assert_int_equal(ci.mss_cache, 1448);    /* 1500 - 40 - 12 (timestamps) */
+    assert_int_equal(ci.rcv_wscale, 7);      /* tcp_rmem[2] 6 MiB */
+    assert_int_equal(si.snd_wscale, 7);
+    assert_int_equal(vns_sock_peer(s.conn).addr, INET_ADDR_A);
+    vns_sim_run(p.sim, VNS_MSEC(200));
+    assert_int_equal(c.sent, total);
+    assert_int_equal(s.received, total);
+    assert_int_equal(vns_inet_stats(p.b.inet)->payload_bytes_verified, total);
+    assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);
+    assert_int_equal(vns_tcp_get_info(c.sk, &ci), 0);
+    assert_int_equal(ci.total_retrans, 0);
+    assert_true(ci.srtt > 0);
+    /* close: client FIN -> server EOF, server closes -> LAST_ACK -> CLOSE */
+    vns_sys_close(NULL, c.sk);
+    {
+        struct vns_sock *csk = c.sk;
+
+        c.sk = NULL;
+        vns_sim_run(p.sim, VNS_MSEC(400));
+        assert_true(s.eof);
+        assert_true(s.conn_closed);
+        (void)csk;
+    }
+    vns_sim_run(p.sim, VNS_SEC(70));   /* TIME_WAIT ends */
+    tcp_client_fini(&c);
+    s.conn = NULL;
+    tcp_server_fini(&s);
+    assert_int_equal(vns_inet_stats(p.a.inet)->tcp_active_opens, 1);
+    assert_int_equal(vns_inet_stats(p.b.inet)->tcp_passive_opens, 1);
+    inet_pair_fini(&p);
+}
+
+/* connect to a closed port: RST, ECONNREFUSED. */
+static void test_tcp_connect_refused(void **state)
+{
+    struct inet_pair p;
+    struct tcp_client c = {0};
+
+    (void)state;
+    inet_pair_init(&p, 22, NULL, NULL);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5999, 10, 10);
+    vns_sim_run(p.sim, VNS_MSEC(5));
+    assert_int_equal(c.error, -VNS_SOCK_ECONNREFUSED);
+    assert_int_equal(vns_inet_stats(p.b.inet)->tcp_out_rsts, 1);
+    tcp_client_fini(&c);
+    inet_pair_fini(&p);
+}
+
+/* The user write path, as in the seed stacks, ends in dev_queue_xmit. */
+static void test_tcp_write_stack(void **state)
+{
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    char *stacks, *blk;
+
+    (void)state;
+    inet_pair_init(&p, 23, NULL, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 20000, 20000);
+    assert_int_equal(vns_probe_add(p.sim, "dev_queue_xmit"), 0);
+    vns_sim_run(p.sim, VNS_MSEC(50));
+    assert_int_equal(s.received, 20000);
+    stacks = vns_test_stacks_string(p.sim, false);
+    blk = strstr(stacks, "[0] dev_queue_xmit\n[0] ip_finish_output2\n[0] __ip_finish_output\n[0] ip_finish_output\n"
+                         "[0] ip_output\n[0] ip_local_out\n[0] __ip_queue_xmit\n[0] ip_queue_xmit\n"
+                         "[0] __tcp_transmit_skb\n[0] tcp_write_xmit\n[0] __tcp_push_pending_frames\n"
+                         "[0] tcp_push\n[0] tcp_sendmsg_locked\n[0] tcp_sendmsg\n[0] inet_sendmsg\n"
+                         "[0] sock_sendmsg\n[0] sock_write_iter\n[0] new_sync_write\n[0] __vfs_write\n"
+                         "[0] vfs_write\n[0] ksys_write\n[0] __x64_sys_write\n[0] do_syscall_64\n"
+                         "[0] entry_SYSCALL_64_after_hwframe\n\n");
+    if (!blk)
+        fprintf(stderr, "%s", stacks);
+    assert_non_null(blk);
+    vns_free(stacks);
+    vns_sim_run(p.sim, VNS_SEC(70));
+    tcp_client_fini(&c);
+    tcp_server_fini(&s);
+    inet_pair_fini(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_tcp_handshake_transfer_close, teardown),
+        cmocka_unit_test_teardown(test_tcp_connect_refused, teardown),
+        cmocka_unit_test_teardown(test_tcp_write_stack, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
