@@ -65,6 +65,10 @@ VNS_EXTERN void vns_vhost_dev_destroy(struct vns_vhost_dev *dev);
 VNS_EXTERN struct vns_ctx *vns_vhost_dev_worker(const struct vns_vhost_dev *dev);
 VNS_EXTERN const struct vns_vhost_dev_stats *vns_vhost_dev_stats(const struct vns_vhost_dev *dev);
 
+/* vhost_has_work: work is queued on @dev's worker (vhost-net's busy
+ * polling stops for it). */
+VNS_EXTERN bool vns_vhost_has_work(const struct vns_vhost_dev *dev);
+
 VNS_EXTERN void vns_vhost_work_init(struct vns_vhost_work *work, struct vns_vhost_dev *dev,
                                     vns_vhost_work_fn fn, int frame, void *arg);
 /* vhost_work_queue: queue @work unless already queued, waking the worker

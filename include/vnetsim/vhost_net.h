@@ -19,6 +19,11 @@
  * used heads are flushed every VHOST_NET_BATCH. No guest buffers: enable
  * notification and wait for the guest's kick (counted).
  *
+ * Busy polling (busyloop_timeout): when its ring is empty a loop spins,
+ * in steps of about 1 us of worker CPU time, until the guest adds buffers,
+ * the socket has data for a guest with buffers, other work is queued, or
+ * the timeout passes (vhost_net_busy_poll).
+ *
  * Each loop handles one packet per engine step (DESIGN.md section 3). */
 #ifndef VNETSIM_VHOST_NET_H
 #define VNETSIM_VHOST_NET_H
@@ -47,6 +52,7 @@ struct vns_vhost_net_config {
     const struct vns_gmem_table *table;  /* VHOST_SET_MEM_TABLE (outlives the device) */
     uint64_t features;                   /* VHOST_SET_FEATURES: acked VIRTIO_* bits,
                                           * VHOST_NET_F_VIRTIO_NET_HDR (27) */
+    uint32_t busyloop_timeout_us;        /* VHOST_SET_VRING_BUSYLOOP_TIMEOUT (both vqs); 0 = off */
 };
 
 struct vns_vhost_net_tx_stats {
@@ -63,6 +69,8 @@ struct vns_vhost_net_tx_stats {
     uint64_t format_errors;              /* "Unexpected descriptor format for TX" and friends */
     uint64_t ring_errors;                /* get_vq_desc failed (queue broken) */
     uint64_t used_flushes;               /* add_used_n + signal calls */
+    uint64_t busy_polls;                 /* vhost_net_busy_poll entered (ring empty) */
+    uint64_t busy_poll_ns;               /* worker CPU time spent spinning in them */
 };
 
 struct vns_vhost_net_rx_stats {
@@ -78,6 +86,8 @@ struct vns_vhost_net_rx_stats {
     uint64_t format_errors;              /* "unexpected descriptor format for RX" */
     uint64_t ring_errors;
     uint64_t used_flushes;
+    uint64_t busy_polls;
+    uint64_t busy_poll_ns;
 };
 
 VNS_EXTERN int vns_vhost_net_create(struct vns_sim *sim, const struct vns_vhost_net_config *cfg,

@@ -22,6 +22,8 @@ struct vns_vhost_dev {
     struct vns_sim *sim;
     struct vns_ctx *worker;
     struct vns_vhost_work *head, *tail;   /* work_list, FIFO */
+    unsigned nqueued;                     /* works on the list */
+    unsigned batch_left;                  /* of them, taken by the current llist_del_all */
     struct vns_vhost_dev_stats stats;
 };
 
@@ -42,6 +44,12 @@ static int vhost_worker(struct vns_ctx *ctx, void *arg)
 
     if (!work)
         return VNS_STEP_SLEEP;
+    /* llist_del_all takes every queued work as one batch: vhost_has_work
+     * sees only what is queued after it */
+    if (!dev->batch_left)
+        dev->batch_left = dev->nqueued;
+    dev->batch_left--;
+    dev->nqueued--;
     dev->head = work->next;
     if (!dev->head)
         dev->tail = NULL;
@@ -98,6 +106,8 @@ const struct vns_vhost_dev_stats *vns_vhost_dev_stats(const struct vns_vhost_dev
     return &dev->stats;
 }
 
+bool vns_vhost_has_work(const struct vns_vhost_dev *dev) { return dev->nqueued > dev->batch_left; }
+
 void vns_vhost_work_init(struct vns_vhost_work *work, struct vns_vhost_dev *dev, vns_vhost_work_fn fn,
                          int frame, void *arg)
 {
@@ -114,6 +124,7 @@ bool vns_vhost_work_queue(struct vns_vhost_work *work, struct vns_ctx *waker)
         return false;
     }
     work->queued = true;
+    dev->nqueued++;
     work->queued_count++;
     dev->stats.works_queued++;
     if (dev->tail)

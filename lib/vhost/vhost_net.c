@@ -11,7 +11,9 @@
  * access goes through lib/virtio's device side with vhost's checks.
  *
  * Simplified: no zerocopy TX (experimental_zcopytx is 0 by default), no
- * busy polling (busyloop_timeout 0, the default), no dirty log, no IOTLB.
+ * dirty log, no IOTLB. Busy polling spins in steps of 20 cpu_relax laps
+ * (VNS_PARAM vhost_busy_poll_spin each) and does not stop for need_resched
+ * (the engine has no "someone waits for this CPU" test).
  * LINUX: vhost_poll_start of the TX socket poll would find tun writable
  * and requeue handle_tx at once after a sendmsg error (in 5.4 a frame the
  * backend keeps refusing makes the worker spin); here that poll only
@@ -43,6 +45,10 @@ struct net_poll {
 /* Loop state kept across steps. */
 struct vhost_net_run {
     bool active;
+    bool busy;                   /* in vhost_net_busy_poll */
+    bool busy_rx;                /* entered from handle_rx (poll_rx) */
+    bool after_busy;             /* the fetch after a busy poll: no second poll */
+    vns_time_t busy_end;
     int pkts;                    /* sent_pkts / recv_pkts */
     size_t total_len;
     bool sock_can_batch;
@@ -73,6 +79,7 @@ struct vns_vhost_net {
     const struct vns_gmem_table *table;
     struct vns_gmem *mem;
     uint64_t features;
+    vns_time_t busyloop_ns;
     struct vhost_net_virtqueue vqs[VNS_VHOST_NET_VQ_MAX];
     struct net_poll poll[VNS_VHOST_NET_VQ_MAX];
     uint8_t *xdp_pages;          /* VHOST_NET_BATCH page-frag buffers */
@@ -267,7 +274,95 @@ out:
     return ret;
 }
 
-enum { LOOP_NEXT, LOOP_BREAK };
+enum { LOOP_NEXT, LOOP_BREAK, LOOP_BUSY };
+
+/* --- busy polling (vhost_net_busy_poll) --------------------------------------------- */
+
+static bool sock_has_rx_data(struct vhost_net_virtqueue *rnvq)
+{
+    struct vns_socket *sock = rnvq->sock;
+
+    if (!sock)
+        return false;
+    if (rnvq->rxq_head != rnvq->rxq_tail)
+        return true;
+    return sock->ops->peek_len ? sock->ops->peek_len(sock) > 0 : false;
+}
+
+static bool vq_avail_empty(struct vhost_net_virtqueue *nvq, struct vns_ctx *ctx)
+{
+    return !nvq->dq || vns_devq_avail_empty(nvq->dq, ctx);
+}
+
+/* Enter vhost_net_busy_poll for the loop of @r (poll_rx: from handle_rx):
+ * the paired vq's notifications go off while we spin. */
+static bool busy_poll_start(struct vns_vhost_net *net, struct vhost_net_run *r, bool poll_rx,
+                            struct vns_ctx *ctx)
+{
+    struct vhost_net_virtqueue *vq = &net->vqs[poll_rx ? VNS_VHOST_NET_VQ_TX : VNS_VHOST_NET_VQ_RX];
+
+    if (!net->busyloop_ns || !ctx || r->after_busy)
+        return false;
+    vns_fn_enter(ctx, VNS_FN_vhost_net_busy_poll);
+    vns_fn_exit(ctx);
+    if (vq->dq)
+        vns_devq_disable_notify(vq->dq, ctx);
+    r->busy = true;
+    r->busy_rx = poll_rx;
+    r->busy_end = vns_ctx_now(ctx) + net->busyloop_ns;
+    if (poll_rx)
+        net->rx.busy_polls++;
+    else
+        net->tx.busy_polls++;
+    return true;
+}
+
+/* vhost_net_busy_poll_try_queue */
+static void busy_poll_try_queue(struct vhost_net_virtqueue *vq, struct vns_ctx *ctx)
+{
+    if (!vq->dq)
+        return;
+    if (!vns_devq_avail_empty(vq->dq, ctx)) {
+        vns_vhost_poll_queue(&vq->vq.poll, ctx);
+    } else if (vns_devq_enable_notify(vq->dq, ctx)) {
+        vns_devq_disable_notify(vq->dq, ctx);
+        vns_vhost_poll_queue(&vq->vq.poll, ctx);
+    }
+}
+
+/* One step of the spin. Returns true while it goes on. */
+static bool busy_poll_step(struct vns_vhost_net *net, struct vhost_net_run *r, struct vns_ctx *ctx)
+{
+    struct vhost_net_virtqueue *rnvq = &net->vqs[VNS_VHOST_NET_VQ_RX];
+    struct vhost_net_virtqueue *tnvq = &net->vqs[VNS_VHOST_NET_VQ_TX];
+    bool stop = false;
+
+    if (vns_vhost_has_work(net->dev)) {
+        r->busyloop_intr = true;
+        stop = true;
+    } else if ((sock_has_rx_data(rnvq) && !vq_avail_empty(rnvq, ctx)) || !vq_avail_empty(tnvq, ctx)) {
+        stop = true;
+    } else if (vns_ctx_now(ctx) >= r->busy_end) {
+        stop = true;
+    }
+    if (!stop) {
+        uint64_t ns = 20 * vns_cost_of(vns_sim_costs(net->sim), VNS_FN_vhost_busy_poll_spin, 0);
+
+        vns_charge_ns(ctx, ns);
+        if (r->busy_rx)
+            net->rx.busy_poll_ns += ns;
+        else
+            net->tx.busy_poll_ns += ns;
+        return true;
+    }
+    if (r->busy_rx || sock_has_rx_data(rnvq))
+        busy_poll_try_queue(r->busy_rx ? tnvq : rnvq, ctx);
+    else if (rnvq->dq)   /* On tx here, sock has no rx data. */
+        vns_devq_enable_notify(rnvq->dq, ctx);
+    r->busy = false;
+    r->after_busy = true;
+    return false;
+}
 
 /* One iteration of handle_tx_copy's do { } while loop. */
 static int handle_tx_copy_one(struct vns_vhost_net *net, struct vhost_net_virtqueue *nvq,
@@ -278,10 +373,24 @@ static int handle_tx_copy_one(struct vns_vhost_net *net, struct vhost_net_virtqu
     size_t len = 0;
     int head, err;
 
-    if (nvq->done_idx == VNS_VHOST_NET_BATCH)
+    if (nvq->done_idx == VNS_VHOST_NET_BATCH && !r->after_busy)
         vhost_tx_batch(net, nvq, ctx);
+    if (!r->after_busy)
+        r->busyloop_intr = false;
     head = get_tx_bufs(net, nvq, &msg, &len, ctx);
+    if (head == -VNS_EAGAIN && net->busyloop_ns && !r->after_busy && ctx) {
+        /* vhost_net_tx_get_vq_desc: flush batched packets first, then spin */
+        vhost_tx_batch(net, nvq, ctx);
+        if (busy_poll_start(net, r, false, ctx))
+            return LOOP_BUSY;
+    }
+    r->after_busy = false;
     if (head == -VNS_EAGAIN) {
+        if (r->busyloop_intr) {
+            vns_vhost_poll_queue(&nvq->vq.poll, ctx);
+            net->tx.empty++;
+            return LOOP_BREAK;
+        }
         /* Nothing new? Wait for eventfd to tell us they refilled. */
         if (vns_devq_enable_notify(nvq->dq, ctx)) {
             net->tx.notify_races++;
@@ -342,6 +451,7 @@ static int handle_tx(struct vns_vhost_net *net, struct vns_ctx *ctx)
 {
     struct vhost_net_virtqueue *nvq = &net->vqs[VNS_VHOST_NET_VQ_TX];
     struct vhost_net_run *r = &nvq->run;
+    int res;
 
     if (!r->active) {
         net->tx.runs++;
@@ -354,7 +464,12 @@ static int handle_tx(struct vns_vhost_net *net, struct vns_ctx *ctx)
         *r = (struct vhost_net_run){.active = true,
                                     .sock_can_batch = nvq->sock->sk_sndbuf == INT_MAX};
     }
-    if (handle_tx_copy_one(net, nvq, ctx) == LOOP_NEXT) {
+    if (r->busy && busy_poll_step(net, r, ctx))
+        return VNS_STEP_AGAIN;
+    res = handle_tx_copy_one(net, nvq, ctx);
+    if (res == LOOP_BUSY)
+        return VNS_STEP_AGAIN;
+    if (res == LOOP_NEXT) {
         if (!vhost_exceeds_weight(nvq, ++r->pkts, r->total_len, ctx))
             return VNS_STEP_AGAIN;
         net->tx.weight_exits++;
@@ -489,6 +604,13 @@ static int handle_rx_one(struct vns_vhost_net *net, struct vhost_net_virtqueue *
     int headcount, err;
 
     r->sock_len = vhost_net_rx_peek_head_len(net, nvq, ctx);
+    if (!r->sock_len && net->busyloop_ns && !r->after_busy && ctx) {
+        /* Flush batched heads first; both tx vq and rx socket are polled */
+        vhost_net_signal_used(nvq, &net->rx.used_flushes, ctx);
+        if (busy_poll_start(net, r, true, ctx))
+            return LOOP_BUSY;
+    }
+    r->after_busy = false;
     if (!r->sock_len)
         return LOOP_BREAK;
     r->sock_len += nvq->sock_hlen;
@@ -500,6 +622,11 @@ static int handle_rx_one(struct vns_vhost_net *net, struct vhost_net_virtqueue *
         return -1;
     /* OK, now we need to know about added descriptors. */
     if (!headcount) {
+        if (r->busyloop_intr) {
+            vns_vhost_poll_queue(&nvq->vq.poll, ctx);
+            net->rx.no_buffers++;
+            return -1;
+        }
         if (vns_devq_enable_notify(nvq->dq, ctx)) {
             /* They have slipped one in as we were doing that: check again. */
             net->rx.notify_races++;
@@ -581,13 +708,19 @@ static int handle_rx(struct vns_vhost_net *net, struct vns_ctx *ctx)
         vhost_net_disable_vq(net, VNS_VHOST_NET_VQ_RX);
         *r = (struct vhost_net_run){.active = true};
     }
+    if (r->busy && busy_poll_step(net, r, ctx))
+        return VNS_STEP_AGAIN;
     res = handle_rx_one(net, nvq, ctx);
+    if (res == LOOP_BUSY)
+        return VNS_STEP_AGAIN;
     if (res == LOOP_NEXT) {
         if (!vhost_exceeds_weight(nvq, ++r->pkts, r->total_len, ctx))
             return VNS_STEP_AGAIN;
         net->rx.weight_exits++;
     }
-    if (res != -1 && !r->sock_len)
+    if (res != -1 && r->busyloop_intr)
+        vns_vhost_poll_queue(&nvq->vq.poll, ctx);
+    else if (res != -1 && !r->sock_len)
         vhost_net_enable_vq(net, VNS_VHOST_NET_VQ_RX, ctx);
     /* out: */
     vhost_net_signal_used(nvq, &net->rx.used_flushes, ctx);
@@ -623,6 +756,7 @@ int vns_vhost_net_create(struct vns_sim *sim, const struct vns_vhost_net_config 
     net->table = cfg->table;
     net->mem = vns_gmem_table_mem(cfg->table);
     net->features = cfg->features;
+    net->busyloop_ns = VNS_USEC(cfg->busyloop_timeout_us);
     net->xdp_pages = vns_malloc((size_t)VNS_VHOST_NET_BATCH * VNS_XDP_BUF_SIZE);
     if (!net->xdp_pages) {
         err = -VNS_ENOMEM;
