@@ -64,6 +64,7 @@ struct world_opts {
     unsigned qps;                /* queue pairs (MQ) */
     bool bridge;                 /* tap0 is a port of br0, which holds the host's address */
     uint32_t busyloop_us;        /* vhost busy polling */
+    enum vns_virtq_layout layout;
 };
 
 #define DEFAULT_FEATURES                                                                              \
@@ -85,6 +86,9 @@ static void world_init(struct world *w, const struct world_opts *o)
     uint64_t features = o && o->features ? o->features : DEFAULT_FEATURES;
     struct vns_cpu *hc[3];
     struct vns_kernel_config kc = {0};
+    /* QEMU's TUNSETVNETHDRSZ: the guest's header length */
+    unsigned hdr_sz = vns_virtio_has(features, VNS_VIRTIO_NET_F_MRG_RXBUF) ||
+                              vns_virtio_has(features, VNS_VIRTIO_F_VERSION_1) ? 12 : 10;
 
     memset(w, 0, sizeof(*w));
     w->qps = o && o->qps ? o->qps : 1;
@@ -119,14 +123,15 @@ static void world_init(struct world *w, const struct world_opts *o)
         assert_int_equal(vns_dev_open(w->mvl), 0);
         assert_int_equal(vns_macvtap_create(w->lower, "macvtap0",
                                             &(struct vns_tap_config){.mode = VNS_MACVLAN_MODE_BRIDGE,
-                                                                     .addr = guest_mac, .vnet_hdr_sz = 12,
+                                                                     .addr = guest_mac, .vnet_hdr_sz = hdr_sz,
                                                                      .tx_queue_len = o->tun_txqlen},
                                             &w->tap),
                          0);
         assert_int_equal(vns_dev_open(vns_tap_dev(w->tap)), 0);
         w->host_dev = w->mvl;
     } else {
-        assert_int_equal(vns_tun_create(w->host, &(struct vns_tun_config){.name = "tap0", .vnet_hdr_sz = 12,
+        assert_int_equal(vns_tun_create(w->host, &(struct vns_tun_config){.name = "tap0", .vnet_hdr_sz = hdr_sz,
+                                                                          .no_offloads = !vns_virtio_has(features, VNS_VIRTIO_NET_F_GUEST_TSO4),
                                                                           .queues = w->qps,
                                                                           .tx_queue_len = o ? o->tun_txqlen : 0},
                                         &w->tun),
@@ -151,6 +156,7 @@ static void world_init(struct world *w, const struct world_opts *o)
                                                                      .ring_size = o && o->ring ? o->ring : 256,
                                                                      .rx_buffers = o ? o->rx_buffers : 0,
                                                                      .queue_pairs = w->qps,
+                                                                     .layout = o ? o->layout : VNS_VIRTQ_SPLIT,
                                                                      .notify = world_notify, .notify_arg = w},
                                         &w->vi),
                      0);
@@ -784,6 +790,53 @@ static void test_vhost_net_busy_poll(void **state)
     assert_true(busy1 > busy0);
 }
 
+/* The same paths over other negotiations: the legacy 10-byte header with
+ * small receive buffers (no MRG_RXBUF, no VERSION_1, no guest GSO: the
+ * host segments for the tap), and packed rings (a what-if: vhost has none). */
+static void run_both_ways(const struct world_opts *o, uint32_t guest_payload, uint32_t host_payload)
+{
+    struct world w;
+    struct vns_ctx *gapp, *happ;
+
+    world_init(&w, o);
+    w.to_send = 50;
+    w.payload = guest_payload;
+    w.gap = 3000;
+    w.h_to_send = 20;
+    w.h_payload = host_payload;
+    w.h_gap = 20000;
+    gapp = vns_test_ctx(w.sim, VNS_CTX_USER, "iperf", w.g0, guest_app, &w);
+    happ = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver", w.h[2], host_app, &w);
+    vns_ctx_start(gapp, 0);
+    vns_ctx_start(happ, VNS_USEC(3));
+    vns_sim_run(w.sim, VNS_MSEC(20));
+    assert_int_equal(w.hsink.count, 50);
+    assert_true(vns_virtnet_rq_stats(w.vi, 0)->packets >= 20);
+    assert_int_equal(vns_virtnet_rq_stats(w.vi, 0)->length_errors + vns_virtnet_rq_stats(w.vi, 0)->frame_errors, 0);
+    assert_int_equal(vns_vhost_net_rx_stats(w.net)->packets, vns_virtnet_rq_stats(w.vi, 0)->packets);
+    assert_false(vns_devq_is_broken(vns_vhost_net_vq(w.net, 0)->dq));
+    assert_false(vns_devq_is_broken(vns_vhost_net_vq(w.net, 1)->dq));
+    world_fini(&w);
+}
+
+static void test_vhost_net_legacy_header(void **state)
+{
+    uint64_t legacy = VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_CSUM) | VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_HOST_TSO4) |
+                      VNS_VIRTIO_BIT(VNS_VIRTIO_RING_F_EVENT_IDX);
+
+    (void)state;
+    /* guest TSO to the host; host GSO of 3 segments to a guest without GSO */
+    run_both_ways(&(struct world_opts){.features = legacy}, 20000, 4000);
+}
+
+static void test_vhost_net_packed_rings(void **state)
+{
+    (void)state;
+    run_both_ways(&(struct world_opts){.features = DEFAULT_FEATURES | VNS_VIRTIO_BIT(VNS_VIRTIO_F_RING_PACKED),
+                                       .layout = VNS_VIRTQ_PACKED},
+                  20000, 20000);
+}
+
 /* --- multiqueue ---------------------------------------------------------------------------- */
 
 /* Two queue pairs, each with its own vhost-net and worker: the guest
@@ -835,6 +888,8 @@ int main(void)
         cmocka_unit_test_teardown(test_vhost_net_hostile_tx_breaks_only_its_queue, teardown),
         cmocka_unit_test_teardown(test_vhost_net_multiqueue, teardown),
         cmocka_unit_test_teardown(test_vhost_net_busy_poll, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_legacy_header, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_packed_rings, teardown),
         cmocka_unit_test_teardown(test_vhost_net_bridge_tun_recv_seed_stack, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
