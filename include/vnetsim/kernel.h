@@ -37,6 +37,9 @@ struct vns_kernel_config {
     unsigned netdev_budget_usecs;/* 2 * USEC_PER_SEC / HZ */
     unsigned dev_weight;         /* weight_p, 64 */
     unsigned dev_tx_weight;      /* 64 */
+    const char *default_qdisc;   /* net.core.default_qdisc: NULL = "pfifo_fast";
+                                  * "fq_codel" (many distributions); must
+                                  * stay valid (a string literal) */
     uint32_t mac_seed;           /* distinguishes generated MACs; 0 = from name */
 };
 

@@ -61,6 +61,37 @@ struct vns_Qdisc {
 VNS_EXTERN extern const struct vns_Qdisc_ops vns_pfifo_fast_ops;
 VNS_EXTERN extern const struct vns_Qdisc_ops vns_noqueue_qdisc_ops;
 VNS_EXTERN extern const struct vns_Qdisc_ops vns_noop_qdisc_ops;
+VNS_EXTERN extern const struct vns_Qdisc_ops vns_fq_codel_qdisc_ops;
+
+/* The qdisc ops called @id ("pfifo_fast", "fq_codel", "noqueue"), or NULL. */
+VNS_EXTERN const struct vns_Qdisc_ops *vns_qdisc_lookup_ops(const char *id);
+
+/* fq_codel parameters and statistics (tc -s qdisc show: fq_codel xstats). */
+struct vns_fq_codel_params {
+    uint32_t limit;            /* packets; 10240 */
+    uint32_t flows;            /* 1024 */
+    uint32_t quantum;          /* bytes; psched_mtu = mtu + hard_header_len */
+    vns_time_t target;         /* 5 ms */
+    vns_time_t interval;       /* 100 ms */
+    bool ecn;                  /* true */
+    uint32_t drop_batch_size;  /* 64 */
+    uint32_t memory_limit;     /* 32 MiB */
+};
+struct vns_fq_codel_xstats {
+    uint32_t maxpacket;
+    uint32_t drop_overlimit;
+    uint32_t drop_overmemory;
+    uint32_t ecn_mark;
+    uint32_t new_flow_count;
+    uint32_t codel_drops;      /* dropped by the CoDel control law */
+    uint32_t new_flows_len, old_flows_len;
+    uint32_t memory_usage;
+};
+/* Change parameters of an fq_codel qdisc (fq_codel_change); flows only
+ * before it has packets. -VNS_EINVAL. */
+VNS_EXTERN int vns_fq_codel_change(struct vns_Qdisc *q, const struct vns_fq_codel_params *p);
+VNS_EXTERN void vns_fq_codel_get(const struct vns_Qdisc *q, struct vns_fq_codel_params *p,
+                                 struct vns_fq_codel_xstats *st);
 
 /* qdisc_create_dflt: a qdisc of @ops on @dev with limit @limit (0 = the
  * device's tx_queue_len). -VNS_EINVAL (pfifo_fast with limit 0, as its

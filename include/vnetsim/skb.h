@@ -66,6 +66,8 @@ enum {
     X(NOMEM)                    \
     X(HDR_TRUNC)                \
     X(QDISC_DROP)               \
+    X(QDISC_OVERLIMIT)          \
+    X(QDISC_CONGESTED)          \
     X(CPU_BACKLOG)              \
     X(SKB_GSO_SEG)              \
     X(PKT_TOO_BIG)              \

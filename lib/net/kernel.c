@@ -44,6 +44,13 @@ int vns_kernel_create(struct vns_sim *sim, const struct vns_kernel_config *cfg,
         k->cfg.dev_weight = 64;
     if (!k->cfg.dev_tx_weight)
         k->cfg.dev_tx_weight = 64;
+    if (!k->cfg.default_qdisc)
+        k->cfg.default_qdisc = "pfifo_fast";
+    if (!vns_qdisc_lookup_ops(k->cfg.default_qdisc) || !vns_qdisc_lookup_ops(k->cfg.default_qdisc)->enqueue ||
+        strcmp(k->cfg.default_qdisc, "noop") == 0) {
+        vns_free(k);
+        return -VNS_EINVAL;
+    }
     if (!k->cfg.mac_seed)
         k->cfg.mac_seed = (uint32_t)vns_hash_str(k->name);
     k->cpus = vns_calloc(cfg->ncpus, sizeof(*k->cpus));

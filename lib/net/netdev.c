@@ -153,8 +153,9 @@ void vns__dev_activate(struct vns_net_device *dev)
 
     if (!txq->qdisc_sleeping) {
         struct vns_Qdisc *q = NULL;
+        const struct vns_Qdisc_ops *dflt = vns_qdisc_lookup_ops(dev->k->cfg.default_qdisc);
         const struct vns_Qdisc_ops *ops =
-            (dev->priv_flags & VNS_IFF_NO_QUEUE) ? &vns_noqueue_qdisc_ops : &vns_pfifo_fast_ops;
+            (dev->priv_flags & VNS_IFF_NO_QUEUE) ? &vns_noqueue_qdisc_ops : dflt;
 
         if (vns_qdisc_create(dev, ops, dev->tx_queue_len, &q) < 0) {
             /* pfifo_fast on tx_queue_len 0 fails: the kernel then keeps

@@ -151,6 +151,18 @@ const struct vns_Qdisc_ops vns_noop_qdisc_ops = {
     .dequeue = noop_dequeue,
 };
 
+const struct vns_Qdisc_ops *vns_qdisc_lookup_ops(const char *id)
+{
+    static const struct vns_Qdisc_ops *const all[] = {
+        &vns_pfifo_fast_ops, &vns_fq_codel_qdisc_ops, &vns_noqueue_qdisc_ops, &vns_noop_qdisc_ops,
+    };
+
+    for (unsigned i = 0; id && i < VNS_ARRAY_SIZE(all); i++)
+        if (strcmp(all[i]->id, id) == 0)
+            return all[i];
+    return NULL;
+}
+
 int vns_qdisc_create(struct vns_net_device *dev, const struct vns_Qdisc_ops *ops, uint32_t limit,
                      struct vns_Qdisc **out)
 {
