@@ -1,0 +1,225 @@
+/* tests/net/test_tcp_output.c -- output decisions: the size goal (a
+ * multiple of the MSS bounded by half the peer's window, the MSS alone
+ * without GSO), Nagle holding a second small segment until the first is
+ * acked and TCP_NODELAY not, TCP_CORK coalescing small writes, and the
+ * receiver's delayed ACK timing (quick ACKs first, then the 40 ms ato). */
+#include <stdio.h>
+#include <string.h>
+
+#include "support/inet_tcp.h"
+#include "vnetsim/error.h"
+#include "vnetsim/sim.h"
+#include "vnetsim/cpu.h"
+#include "vnetsim/proto/ip.h"
+#include "vnetsim/proto/tcp.h"
+
+static int teardown(void **state)
+{
+    (void)state;
+    assert_no_leaks();
+    return 0;
+}
+
+struct frames {
+    struct vns_sim *sim;
+    unsigned ndata, nack;
+    vns_time_t data_t[64], ack_t[64];
+    uint32_t data_len[64];
+};
+
+static void on_frame(void *arg, const struct vns_skb *skb, int dir)
+{
+    struct frames *f = arg;
+    uint8_t h[14 + 60 + 60];
+    unsigned ihl, doff, len;
+
+    if (skb->len < 54 || vns_skb_copy_bits(skb, 0, h, VNS_MIN((uint32_t)sizeof(h), skb->len)) < 0)
+        return;
+    if (vns_get_be16(h + 12) != VNS_ETH_P_IP || h[23] != VNS_IPPROTO_TCP)
+        return;
+    ihl = (h[14] & 0xf) * 4u;
+    doff = (h[14 + ihl + 12] >> 4) * 4u;
+    len = vns_get_be16(h + 16) - ihl - doff;
+    if (h[14 + ihl + 13] & (VNS_TCP_FLAG_SYN | VNS_TCP_FLAG_FIN))
+        return;
+    if (dir == 0 && len && f->ndata < 64) {
+        f->data_len[f->ndata] = len;
+        f->data_t[f->ndata++] = vns_sim_now(f->sim);
+    } else if (dir == 1 && !len && f->nack < 64) {
+        f->ack_t[f->nack++] = vns_sim_now(f->sim);
+    }
+}
+
+/* Size goal: 22 x 1448 (half of the 65160-byte window of the SYN-ACK);
+ * without SG/checksum offload no GSO: the MSS. */
+static void check_size_goal(bool offloads, unsigned expect)
+{
+    struct inet_link_config lc = {.no_features = !offloads};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct vns_tcp_info ti;
+
+    inet_pair_init(&p, 51, &lc, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 100000, 100000);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(20));
+    assert_int_equal(s.received, 100000);
+    assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
+    assert_int_equal(ti.mss_cache, 1448);
+    assert_int_equal(ti.size_goal, expect);
+    vns_sys_close(NULL, c.sk);
+    c.sk = NULL;
+    vns_sim_run(p.sim, VNS_SEC(70));
+    tcp_client_fini(&c);
+    tcp_server_fini(&s);
+    inet_pair_fini(&p);
+}
+
+static void test_tcp_output_size_goal(void **state)
+{
+    (void)state;
+    check_size_goal(true, 22 * 1448);
+    check_size_goal(false, 1448);
+}
+
+/* Two 100-byte writes back to back: Nagle sends the second only after the
+ * first is acked (one RTT, 2 ms here); with TCP_NODELAY at once. */
+static void check_nagle(bool nodelay, vns_time_t *gap)
+{
+    struct frames f = {0};
+    struct inet_link_config lc = {.delay = VNS_MSEC(1), .on_frame = on_frame, .on_frame_arg = &f};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+
+    inet_pair_init(&p, 52, &lc, NULL);
+    f.sim = p.sim;
+    tcp_server_start(&s, &p.b, 5001, 0);
+    assert_int_equal(vns_socket_create(p.a.inet, VNS_SOCK_STREAM, 0, &c.sk), 0);
+    vns_sock_set_nodelay(c.sk, nodelay);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 200, 100);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(20));
+    assert_int_equal(s.received, 200);
+    assert_int_equal(f.ndata, 2);
+    *gap = f.data_t[1] - f.data_t[0];
+    vns_sys_close(NULL, c.sk);
+    c.sk = NULL;
+    vns_sim_run(p.sim, VNS_SEC(70));
+    tcp_client_fini(&c);
+    tcp_server_fini(&s);
+    inet_pair_fini(&p);
+}
+
+static void test_tcp_output_nagle(void **state)
+{
+    vns_time_t gap;
+
+    (void)state;
+    check_nagle(false, &gap);
+    assert_true(gap >= VNS_MSEC(2) && gap < VNS_MSEC(3));
+    check_nagle(true, &gap);
+    assert_true(gap < VNS_USEC(50));
+}
+
+/* TCP_CORK: three 100-byte writes leave as one 300-byte segment when the
+ * cork is pulled. */
+static int cork_app(struct vns_ctx *ctx, void *arg)
+{
+    struct vns_sock *sk = arg;
+
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(vns_sys_write(ctx, sk, 100), 100);
+    return VNS_STEP_DONE;
+}
+
+static void test_tcp_output_cork(void **state)
+{
+    struct frames f = {0};
+    struct inet_link_config lc = {.delay = VNS_MSEC(1), .on_frame = on_frame, .on_frame_arg = &f};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct vns_ctx *app;
+
+    (void)state;
+    inet_pair_init(&p, 53, &lc, NULL);
+    f.sim = p.sim;
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 0, 100);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(10));
+    vns_sock_set_cork(c.sk, true);
+    app = vns_test_ctx(p.sim, VNS_CTX_USER, "app", p.a.cpus[0], cork_app, c.sk);
+    vns_ctx_start(app, vns_sim_now(p.sim));
+    vns_sim_run(p.sim, VNS_MSEC(20));
+    assert_int_equal(f.ndata, 0);
+    vns_sock_set_cork(c.sk, false);
+    vns_sim_run(p.sim, VNS_MSEC(30));
+    assert_int_equal(f.ndata, 1);
+    assert_int_equal(f.data_len[0], 300);
+    assert_int_equal(s.received, 300);
+    vns_sys_close(NULL, c.sk);
+    c.sk = NULL;
+    vns_sim_run(p.sim, VNS_SEC(70));
+    vns_ctx_destroy(app);
+    tcp_client_fini(&c);
+    tcp_server_fini(&s);
+    inet_pair_fini(&p);
+}
+
+/* Small segments 100 ms apart: the receiver's first 16 ACKs are quick
+ * (TCP_MAX_QUICKACKS), then each is delayed by the ato, 40 ms
+ * (TCP_DELACK_MIN, bounded by max(srtt, 40 ms)), plus at most one tick. */
+static void test_tcp_output_delayed_ack_timing(void **state)
+{
+    struct frames f = {0};
+    struct inet_link_config lc = {.delay = VNS_MSEC(1), .on_frame = on_frame, .on_frame_arg = &f};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {.think = VNS_MSEC(100)};
+    unsigned quick = 0, delayed = 0;
+
+    (void)state;
+    inet_pair_init(&p, 54, &lc, NULL);
+    f.sim = p.sim;
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 100 * 24, 100);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_SEC(3));
+    assert_int_equal(s.received, 2400);
+    assert_int_equal(f.ndata, 24);
+    assert_int_equal(f.nack, 24);
+    for (unsigned i = 0; i < 24; i++) {
+        vns_time_t d = f.ack_t[i] - f.data_t[i] - VNS_MSEC(1);
+
+        if (i < 16) {
+            assert_true(d < VNS_USEC(100));
+            quick++;
+        } else {
+            assert_true(d >= VNS_MSEC(40) && d <= VNS_MSEC(41) + VNS_USEC(100));
+            delayed++;
+        }
+    }
+    assert_int_equal(quick, 16);
+    assert_int_equal(vns_inet_stats(p.b.inet)->tcp_delayed_acks, delayed);
+    vns_sys_close(NULL, c.sk);
+    c.sk = NULL;
+    vns_sim_run(p.sim, VNS_SEC(70));
+    tcp_client_fini(&c);
+    tcp_server_fini(&s);
+    inet_pair_fini(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_tcp_output_size_goal, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_nagle, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_cork, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_delayed_ack_timing, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
