@@ -27,6 +27,7 @@ static const uint8_t guest_mac[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
 static const uint8_t host_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
 
 struct world {
+    struct world *peer;               /* shares this world's host */
     struct vns_sim *sim;
     struct vns_cpu *h[3], *g0;
     struct vns_kernel *host, *guest;
@@ -65,6 +66,7 @@ struct world_opts {
     bool bridge;                 /* tap0 is a port of br0, which holds the host's address */
     uint32_t busyloop_us;        /* vhost busy polling */
     enum vns_virtq_layout layout;
+    struct world *peer;          /* a second guest on @peer's host (its sim, CPUs, kernel) */
 };
 
 #define DEFAULT_FEATURES                                                                              \
@@ -94,17 +96,25 @@ static void world_init(struct world *w, const struct world_opts *o)
     w->qps = o && o->qps ? o->qps : 1;
     if (w->qps > 1)
         features |= VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_MQ);
-    w->sim = vns_test_sim(11);
-    w->h[0] = vns_test_cpu(w->sim, "host/cpu0", NULL);
-    w->h[1] = vns_test_cpu(w->sim, "host/cpu1", NULL);
-    w->h[2] = vns_test_cpu(w->sim, "host/cpu2", NULL);
-    w->g0 = vns_test_cpu(w->sim, "vm1/cpu0", w->h[0]);
-    memcpy(hc, w->h, sizeof(hc));
-    kc.name = "host";
-    kc.cpus = hc;
-    kc.ncpus = 3;
-    assert_int_equal(vns_kernel_create(w->sim, &kc, &w->host), 0);
-    kc.name = "vm1";
+    if (o && o->peer) {
+        w->peer = o->peer;
+        w->sim = o->peer->sim;
+        memcpy(w->h, o->peer->h, sizeof(w->h));
+        w->host = o->peer->host;
+        w->g0 = vns_test_cpu(w->sim, "vm2/cpu0", w->h[2]);
+    } else {
+        w->sim = vns_test_sim(11);
+        w->h[0] = vns_test_cpu(w->sim, "host/cpu0", NULL);
+        w->h[1] = vns_test_cpu(w->sim, "host/cpu1", NULL);
+        w->h[2] = vns_test_cpu(w->sim, "host/cpu2", NULL);
+        w->g0 = vns_test_cpu(w->sim, "vm1/cpu0", w->h[0]);
+        memcpy(hc, w->h, sizeof(hc));
+        kc.name = "host";
+        kc.cpus = hc;
+        kc.ncpus = 3;
+        assert_int_equal(vns_kernel_create(w->sim, &kc, &w->host), 0);
+    }
+    kc.name = w->peer ? "vm2" : "vm1";
     kc.cpus = &w->g0;
     kc.ncpus = 1;
     assert_int_equal(vns_kernel_create(w->sim, &kc, &w->guest), 0);
@@ -130,7 +140,7 @@ static void world_init(struct world *w, const struct world_opts *o)
         assert_int_equal(vns_dev_open(vns_tap_dev(w->tap)), 0);
         w->host_dev = w->mvl;
     } else {
-        assert_int_equal(vns_tun_create(w->host, &(struct vns_tun_config){.name = "tap0", .vnet_hdr_sz = hdr_sz,
+        assert_int_equal(vns_tun_create(w->host, &(struct vns_tun_config){.name = "tap%d", .vnet_hdr_sz = hdr_sz,
                                                                           .no_offloads = !vns_virtio_has(features, VNS_VIRTIO_NET_F_GUEST_TSO4),
                                                                           .queues = w->qps,
                                                                           .tx_queue_len = o ? o->tun_txqlen : 0},
@@ -186,7 +196,8 @@ static void world_init(struct world *w, const struct world_opts *o)
     }
     w->net = w->nets[0];
     assert_int_equal(vns_dev_open(vns_virtnet_dev(w->vi)), 0);
-    ipsink_init(&w->hsink, w->host, false);
+    if (!w->peer)
+        ipsink_init(&w->hsink, w->host, false);
     ipsink_init(&w->gsink, w->guest, true);
 }
 
@@ -203,10 +214,12 @@ static void world_fini(struct world *w)
     if (w->mvl)
         vns_unregister_netdev(w->mvl);
     vns_kernel_destroy(w->guest);
-    vns_kernel_destroy(w->host);
     vns_galloc_destroy(w->ga);
     vns_gmem_table_destroy(w->table);
     vns_gmem_destroy(w->mem);
+    if (w->peer)
+        return;       /* the peer owns the host */
+    vns_kernel_destroy(w->host);
     vns_sim_destroy(w->sim);
 }
 
@@ -712,15 +725,27 @@ static void test_vhost_net_rx_no_buffers_stop_resume(void **state)
 
 /* A guest that writes a corrupt descriptor (a next index past the ring)
  * breaks its own TX queue only: vhost refuses the chain (DESC_INDEX,
- * counted), TX stops, and the host and the guest's RX queue keep working. */
+ * counted), TX stops, and the host, the guest's RX queue and another
+ * guest on the same host keep working. */
 static void test_vhost_net_hostile_tx_breaks_only_its_queue(void **state)
 {
-    struct world w;
-    struct vns_ctx *gapp, *happ;
+    struct world w, w2;
+    struct vns_ctx *gapp, *happ, *g2app, *h2app;
     struct vns_devq *dq;
 
     (void)state;
     world_init(&w, NULL);
+    world_init(&w2, &(struct world_opts){.peer = &w});
+    w2.to_send = 30;
+    w2.payload = 1448;
+    w2.gap = 2000;
+    w2.h_to_send = 15;
+    w2.h_payload = 1000;
+    w2.h_gap = 20000;
+    g2app = vns_test_ctx(w.sim, VNS_CTX_USER, "iperf2", w2.g0, guest_app, &w2);
+    h2app = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver2", w.h[1], host_app, &w2);
+    vns_ctx_start(g2app, 0);
+    vns_ctx_start(h2app, 0);
     assert_int_equal(vns_virtnet_corrupt_tx(w.vi, 0, VNS_DEVQ_ERR_DESC_INDEX, 1), 0);
     w.to_send = 10;
     w.payload = 1448;
@@ -738,10 +763,16 @@ static void test_vhost_net_hostile_tx_breaks_only_its_queue(void **state)
     assert_int_equal(vns_devq_last_err(dq), VNS_DEVQ_ERR_DESC_INDEX);
     assert_int_equal(vns_devq_stats(dq)->errors[VNS_DEVQ_ERR_DESC_INDEX], 1);
     assert_true(vns_vhost_net_tx_stats(w.net)->ring_errors >= 1);
-    assert_int_equal(w.hsink.count, 0);                 /* nothing got through */
+    assert_int_equal(vns_vhost_net_tx_stats(w.net)->packets, 0);     /* nothing got through */
     assert_int_equal(vns_virtnet_rq_stats(w.vi, 0)->packets, 20);   /* RX unaffected */
     assert_false(vns_devq_is_broken(vns_vhost_net_vq(w.net, VNS_VHOST_NET_VQ_RX)->dq));
     assert_int_equal(vns_gmem_stats(w.mem)->faults, 0);
+    /* the other guest, both ways */
+    assert_int_equal(w.hsink.count, 30);
+    assert_int_equal(vns_vhost_net_tx_stats(w2.net)->packets, 30);
+    assert_int_equal(vns_virtnet_rq_stats(w2.vi, 0)->packets, 15);
+    assert_false(vns_devq_is_broken(vns_vhost_net_vq(w2.net, VNS_VHOST_NET_VQ_TX)->dq));
+    world_fini(&w2);
     world_fini(&w);
 }
 
