@@ -37,9 +37,44 @@ void vns_netif_napi_add(struct vns_net_device *dev, struct vns_napi_struct *n, v
     n->state = VNS_NAPI_STATE_SCHED;
 }
 
+static void napi_list_del(struct vns_napi_struct **head, struct vns_napi_struct **tail,
+                          struct vns_napi_struct *n)
+{
+    struct vns_napi_struct *prev = NULL;
+
+    for (struct vns_napi_struct *p = *head; p; prev = p, p = p->poll_next) {
+        if (p != n)
+            continue;
+        if (prev)
+            prev->poll_next = n->poll_next;
+        else
+            *head = n->poll_next;
+        if (*tail == n)
+            *tail = prev;
+        n->poll_next = NULL;
+        n->on_list = false;
+        return;
+    }
+}
+
 void vns_netif_napi_del(struct vns_napi_struct *n)
 {
     struct vns_skb *skb = n->gro_list;
+
+    /* A device going away must not leave its NAPI on a poll list. */
+    if (n->dev) {
+        struct vns_kernel *k = n->dev->k;
+
+        for (unsigned i = 0; i < k->cfg.ncpus; i++) {
+            struct vns_softnet_data *sd = &k->sd[i];
+
+            napi_list_del(&sd->poll_head, &sd->poll_tail, n);
+            napi_list_del(&sd->rx.list_head, &sd->rx.list_tail, n);
+            napi_list_del(&sd->rx.repoll_head, &sd->rx.repoll_tail, n);
+            if (sd->rx.cur == n)
+                sd->rx.cur = NULL;
+        }
+    }
 
     while (skb) {
         struct vns_skb *next = skb->next;

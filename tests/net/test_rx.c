@@ -500,6 +500,32 @@ static void test_rx_dev_forward_skb_and_netif_rx_ni(void **state)
     netfix_fini(&f);
 }
 
+/* netif_napi_del takes a scheduled NAPI off the poll list: a later
+ * net_rx_action never touches it. */
+static void test_rx_napi_del_while_scheduled(void **state)
+{
+    struct netfix f;
+    struct fnic n;
+    struct vns_irq irq;
+
+    (void)state;
+    netfix_init(&f, 1, NULL);
+    fnic_init(&n, capdev_new(f.k, "eth0", false), f.cpu[0], VNS_FN_virtnet_poll);
+    vns_skb_queue_tail(&n.ring, rx_pkt(f.k, n.dev, 1));
+    assert_true(vns_napi_schedule(NULL, &n.napi));
+    assert_true(n.napi.on_list);
+    vns_netif_napi_del(&n.napi);
+    assert_false(n.napi.on_list);
+    assert_null(vns_kernel_softnet_of(f.k, 0)->poll_head);
+    vns_irq_init(&irq, "kick", f.cpu[0], -1, irq_nop, NULL);
+    vns_irq_raise(f.sim, &irq, 0);
+    vns_sim_run(f.sim, VNS_MSEC(1));
+    assert_int_equal(n.napi.stats.polls, 0);
+    assert_int_equal(vns_kernel_softnet_of(f.k, 0)->stats.rx_actions, 1);
+    vns_skb_queue_purge_reason(&n.ring, VNS_SKB_DROP_REASON_DEV_READY);
+    netfix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +539,7 @@ int main(void)
         cmocka_unit_test_teardown(test_rx_eth_type_trans, teardown),
         cmocka_unit_test_teardown(test_rx_backlog_per_cpu, teardown),
         cmocka_unit_test_teardown(test_rx_dev_forward_skb_and_netif_rx_ni, teardown),
+        cmocka_unit_test_teardown(test_rx_napi_del_while_scheduled, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
