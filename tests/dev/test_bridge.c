@@ -359,6 +359,69 @@ static void test_bridge_host_xmit_seed_stack(void **state)
     brfix_fini(&b);
 }
 
+/* Model check: random stations on five ports (moving now and then) send
+ * random unicast and broadcast frames; each frame must come out of exactly
+ * the ports a reference learning switch (MAC -> last ingress port) names:
+ * broadcast and unknown unicast to all but the ingress port, known unicast
+ * to its port unless that is the ingress port. */
+static void test_bridge_matches_reference_switch(void **state)
+{
+    enum { NPORTS = 5, NSTA = 12, NFRAMES = 3000 };
+    struct netfix f;
+    struct vns_net_device *br = NULL, *port[NPORTS];
+    int where[NSTA], ref[NSTA];
+    uint8_t mac[NSTA][6];
+    struct vns_rng rng;
+
+    (void)state;
+    netfix_init(&f, 1, NULL);
+    assert_int_equal(vns_br_add_bridge(f.k, "br0", &br), 0);
+    for (int i = 0; i < NPORTS; i++) {
+        char name[8];
+
+        snprintf(name, sizeof(name), "p%d", i);
+        port[i] = capdev_new(f.k, name, false);
+        assert_int_equal(vns_br_add_if(br, port[i]), 0);
+    }
+    vns_dev_open(br);
+    vns_rng_seed(&rng, 99, "bridge-model");
+    for (int i = 0; i < NSTA; i++) {
+        memcpy(mac[i], mac_a, 6);
+        mac[i][5] = (uint8_t)(0x20 + i);
+        where[i] = (int)vns_rng_below(&rng, NPORTS);
+        ref[i] = -1;
+    }
+    for (int n = 0; n < NFRAMES; n++) {
+        int src = (int)vns_rng_below(&rng, NSTA), dst = (int)vns_rng_below(&rng, NSTA + 1);
+        int in, expect[NPORTS];
+        struct frame_spec s;
+        struct vns_skb *skb;
+
+        if (vns_rng_below(&rng, 50) == 0)
+            where[src] = (int)vns_rng_below(&rng, NPORTS);   /* the station moves */
+        in = where[src];
+        ref[src] = in;                 /* learning comes before the lookup */
+        for (int p = 0; p < NPORTS; p++) {
+            if (dst == NSTA || ref[dst] < 0)
+                expect[p] = p != in;
+            else
+                expect[p] = p == ref[dst] && p != in;
+        }
+        s = frame_default(dst == NSTA ? mac_bcast : mac[dst], mac[src], 10);
+        s.synthetic = true;
+        skb = frame_build(f.k, &s);
+        skb->protocol = vns_eth_type_trans(skb, port[in]);
+        vns_netif_receive_skb(NULL, skb);
+        for (int p = 0; p < NPORTS; p++) {
+            struct capdev *c = capdev_of(port[p]);
+
+            assert_int_equal(c->q.qlen, expect[p]);
+            vns_skb_queue_purge_reason(&c->q, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        }
+    }
+    netfix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +432,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bridge_fdb_move_and_ageing, teardown),
         cmocka_unit_test_teardown(test_bridge_del_if, teardown),
         cmocka_unit_test_teardown(test_bridge_host_xmit_seed_stack, teardown),
+        cmocka_unit_test_teardown(test_bridge_matches_reference_switch, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
