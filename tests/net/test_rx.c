@@ -526,6 +526,53 @@ static void test_rx_napi_del_while_scheduled(void **state)
     netfix_fini(&f);
 }
 
+/* A packet tap (ptype_all, as tcpdump) sees each received frame once per
+ * receive round and each transmitted one at xmit_one. */
+struct tapcount {
+    unsigned in, out;
+    struct vns_net_device *last;
+};
+
+static void tap_fn(const struct vns_skb *skb, struct vns_net_device *dev, bool outgoing, void *arg)
+{
+    struct tapcount *t = arg;
+
+    (void)skb;
+    if (outgoing)
+        t->out++;
+    else
+        t->in++;
+    t->last = dev;
+}
+
+static void test_rx_packet_taps(void **state)
+{
+    struct netfix f;
+    struct vns_net_device *dev;
+    struct ipsink sink;
+    struct tapcount t = {0};
+    struct frame_spec s;
+
+    (void)state;
+    netfix_init(&f, 1, NULL);
+    dev = capdev_new(f.k, "eth0", true);
+    ipsink_init(&sink, f.k, false);
+    assert_int_equal(vns_dev_add_tap(f.k, tap_fn, &t), 0);
+    vns_netif_receive_skb(NULL, rx_pkt(f.k, dev, 1));
+    assert_int_equal(t.in, 1);
+    assert_ptr_equal(t.last, dev);
+    s = frame_default(mac_b, mac_a, 10);
+    {
+        struct vns_skb *skb = frame_build(f.k, &s);
+
+        skb->dev = dev;
+        vns_dev_queue_xmit(NULL, skb);
+    }
+    assert_int_equal(t.out, 1);
+    assert_int_equal(sink.count, 1);
+    netfix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +587,7 @@ int main(void)
         cmocka_unit_test_teardown(test_rx_backlog_per_cpu, teardown),
         cmocka_unit_test_teardown(test_rx_dev_forward_skb_and_netif_rx_ni, teardown),
         cmocka_unit_test_teardown(test_rx_napi_del_while_scheduled, teardown),
+        cmocka_unit_test_teardown(test_rx_packet_taps, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
