@@ -17,17 +17,41 @@
  * the lower when nobody owns it. Stats as macvlan_count_rx.
  * Simplified: see include/vnetsim/macvlan.h. The port hash (256 buckets by
  * MAC) is a list in creation order: lookups give the same answers. */
+#include <stdio.h>
 #include <string.h>
 
 #include "vnetsim/macvlan.h"
 #include "net/net_int.h"
+
+#define MACVLAN_DEFAULT_BC_QUEUE_LEN 1000
 
 struct vns_macvlan_port {
     struct vns_net_device *dev;       /* the lower device */
     struct vns_macvlan_dev *vlans;
     unsigned count;
     bool passthru;
+    /* bc_work: broadcast/multicast delivery to the vlans, a work item on
+     * system_unbound_wq, run by this port's kworker */
+    struct vns_skb_head bc_queue;     /* clones; cb holds the source ifindex */
+    struct vns_ctx *bc_worker;
+    bool bc_in_work;
+    unsigned bc_depth;
 };
+
+/* MACVLAN_SKB_CB(skb)->src, kept as an ifindex (the kernel holds a dev
+ * reference; a vlan deleted meanwhile is treated as an external source). */
+static void bc_cb_set_src(struct vns_skb *skb, int ifindex)
+{
+    memcpy(skb->cb, &ifindex, sizeof(ifindex));
+}
+
+static int bc_cb_src(const struct vns_skb *skb)
+{
+    int ifindex;
+
+    memcpy(&ifindex, skb->cb, sizeof(ifindex));
+    return ifindex;
+}
 
 static struct vns_macvlan_port *macvlan_port_get(const struct vns_net_device *lower)
 {
@@ -147,6 +171,79 @@ int vns_macvlan_start_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_
     return VNS_NETDEV_TX_OK;
 }
 
+/* macvlan_broadcast_enqueue: a clone for the port's bc_work (queue limit
+ * MACVLAN_DEFAULT_BC_QUEUE_LEN, else counted in the lower's rx_dropped). */
+static void macvlan_broadcast_enqueue(struct vns_ctx *ctx, struct vns_macvlan_port *port,
+                                      const struct vns_macvlan_dev *src, const struct vns_skb *skb)
+{
+    struct vns_skb *nskb;
+
+    vns_fn_enter(ctx, VNS_FN_macvlan_broadcast_enqueue);
+    vns_charge(ctx, VNS_FN_skb_clone, 0);
+    nskb = vns_skb_clone(skb);
+    if (!nskb)
+        goto err;
+    if (port->bc_queue.qlen >= MACVLAN_DEFAULT_BC_QUEUE_LEN) {
+        vns_kfree_skb(nskb);
+        goto err;
+    }
+    bc_cb_set_src(nskb, src ? src->dev->ifindex : 0);
+    vns_skb_queue_tail(&port->bc_queue, nskb);
+    vns_ctx_wake(ctx, port->bc_worker);      /* schedule_work(&port->bc_work) */
+    vns_fn_exit(ctx);
+    return;
+err:
+    port->dev->stats.rx_dropped++;
+    vns_fn_exit(ctx);
+}
+
+/* macvlan_process_broadcast, in the port's kworker: one queued frame per
+ * step, delivered by the source rules, then consumed. */
+static int macvlan_bc_work(struct vns_ctx *ctx, void *arg)
+{
+    struct vns_macvlan_port *port = arg;
+    struct vns_macvlan_dev *src = NULL;
+    struct vns_skb *skb;
+    const uint8_t *dest;
+    int ifindex;
+
+    if (!port->bc_in_work) {
+        if (!port->bc_queue.head)
+            return VNS_STEP_SLEEP;
+        port->bc_depth = vns_ctx_depth(ctx);
+        vns_fn_enter(ctx, VNS_FN_process_one_work);
+        vns_fn_enter(ctx, VNS_FN_macvlan_process_broadcast);
+        port->bc_in_work = true;
+    }
+    skb = vns_skb_dequeue(&port->bc_queue);
+    if (skb) {
+        ifindex = bc_cb_src(skb);
+        for (struct vns_macvlan_dev *v = port->vlans; ifindex && v; v = v->next)
+            if (v->dev->ifindex == ifindex)
+                src = v;
+        dest = vns_skb_mac_header(skb);
+        if (!src)
+            /* frame comes from an external address */
+            macvlan_broadcast(ctx, skb, port, NULL,
+                              VNS_MACVLAN_MODE_PRIVATE | VNS_MACVLAN_MODE_VEPA | VNS_MACVLAN_MODE_PASSTHRU |
+                                  VNS_MACVLAN_MODE_BRIDGE,
+                              dest, false);
+        else if (src->mode == VNS_MACVLAN_MODE_VEPA)
+            /* flood to everyone except source */
+            macvlan_broadcast(ctx, skb, port, src->dev, VNS_MACVLAN_MODE_VEPA | VNS_MACVLAN_MODE_BRIDGE,
+                              dest, false);
+        else
+            /* flood only to VEPA ports, bridge ports already saw the frame on the way out */
+            macvlan_broadcast(ctx, skb, port, src->dev, VNS_MACVLAN_MODE_VEPA, dest, false);
+        vns_consume_skb(skb);
+        if (port->bc_queue.head)
+            return VNS_STEP_AGAIN;
+    }
+    vns__unwind(ctx, port->bc_depth);
+    port->bc_in_work = false;
+    return VNS_STEP_AGAIN;   /* look again; sleeps when empty */
+}
+
 static enum vns_rx_handler_result macvlan_handle_frame(struct vns_ctx *ctx, struct vns_skb **pskb)
 {
     struct vns_skb *skb = *pskb;
@@ -176,17 +273,7 @@ static enum vns_rx_handler_result macvlan_handle_frame(struct vns_ctx *ctx, stru
             vns_fn_exit(ctx);
             return VNS_RX_HANDLER_CONSUMED;
         }
-        /* macvlan_broadcast_enqueue -> macvlan_process_broadcast, inline */
-        if (!src)
-            macvlan_broadcast(ctx, skb, port, NULL,
-                              VNS_MACVLAN_MODE_PRIVATE | VNS_MACVLAN_MODE_VEPA | VNS_MACVLAN_MODE_PASSTHRU |
-                                  VNS_MACVLAN_MODE_BRIDGE,
-                              dest, false);
-        else if (src->mode == VNS_MACVLAN_MODE_VEPA)
-            macvlan_broadcast(ctx, skb, port, src->dev, VNS_MACVLAN_MODE_VEPA | VNS_MACVLAN_MODE_BRIDGE,
-                              dest, false);
-        else
-            macvlan_broadcast(ctx, skb, port, src->dev, VNS_MACVLAN_MODE_VEPA, dest, false);
+        macvlan_broadcast_enqueue(ctx, port, src, skb);
         vns_fn_exit(ctx);
         return VNS_RX_HANDLER_PASS;
     }
@@ -225,6 +312,8 @@ static void macvlan_port_destroy(struct vns_macvlan_port *port)
 
     vns_netdev_rx_handler_unregister(lower);
     lower->priv_flags &= ~VNS_IFF_MACVLAN_PORT;
+    vns_skb_queue_purge_reason(&port->bc_queue, VNS_SKB_DROP_REASON_DEV_READY);
+    vns_ctx_destroy(port->bc_worker);
     vns_free(port);
 }
 
@@ -296,12 +385,29 @@ int vns_macvlan_newlink(struct vns_net_device *lower, const char *name, const st
     if (!port) {
         if (lower->rx_handler)
             return -VNS_EBUSY;
+        char wname[48];
+
         port = vns_calloc(1, sizeof(*port));
         if (!port)
             return -VNS_ENOMEM;
         port->dev = lower;
+        vns_skb_queue_head_init(&port->bc_queue);
+        /* system_unbound_wq: modelled by one kworker per port on the
+         * kernel's first CPU */
+        snprintf(wname, sizeof(wname), "kworker/u:%.20s-bc", lower->name);
+        err = vns_ctx_create(vns_kernel_sim(lower->k),
+                             &(struct vns_ctx_config){.kind = VNS_CTX_KTHREAD, .name = wname,
+                                                      .cpu = vns_kernel_cpu(lower->k, 0),
+                                                      .threadfn = VNS_FN_worker_thread,
+                                                      .fn = macvlan_bc_work, .arg = port},
+                             &port->bc_worker);
+        if (err) {
+            vns_free(port);
+            return err;
+        }
         err = vns_netdev_rx_handler_register(lower, macvlan_handle_frame, port);
         if (err) {
+            vns_ctx_destroy(port->bc_worker);
             vns_free(port);
             return err;
         }

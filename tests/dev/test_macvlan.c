@@ -427,6 +427,39 @@ static void test_macvlan_seed_stacks(void **state)
     netfix_fini(&f);
 }
 
+/* Broadcasts received on the lower device reach the vlans from the port's
+ * work item (macvlan_process_broadcast in a kworker), not from the
+ * receive path; its queue holds MACVLAN_DEFAULT_BC_QUEUE_LEN (1000). */
+static void test_macvlan_broadcast_work_queue(void **state)
+{
+    struct mvfix m;
+    char *stacks;
+
+    (void)state;
+    mvfix_init(&m, VNS_MACVLAN_MODE_BRIDGE, VNS_MACVLAN_MODE_VEPA);
+    m.sink.keep = false;
+    vns_probe_add(m.f.sim, "ip_rcv");
+    for (int i = 0; i < 1100; i++) {
+        struct vns_skb *skb = remote_frame(&m, mac_bcast);
+
+        skb->protocol = vns_eth_type_trans(skb, m.eth0);
+        vns_netif_receive_skb(NULL, skb);
+    }
+    /* the lower got them all at once; the vlans nothing yet */
+    assert_int_equal(m.sink.count, 1100);
+    assert_int_equal(m.mv[0]->stats.rx_packets, 0);
+    assert_int_equal(m.eth0->stats.rx_dropped, 100);
+    vns_sim_run(m.f.sim, VNS_MSEC(50));
+    assert_int_equal(m.mv[0]->stats.rx_packets, 1000);
+    assert_int_equal(m.mv[1]->stats.rx_packets, 1000);
+    assert_int_equal(m.sink.count, 3100);
+    stacks = vns_test_stacks_string(m.f.sim, false);
+    assert_non_null(strstr(stacks, "[0] macvlan_process_broadcast\n[0] process_one_work\n[0] worker_thread\n"
+                                   "[0] kthread\n[0] ret_from_fork\n"));
+    vns_free(stacks);
+    mvfix_fini(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +469,7 @@ int main(void)
         cmocka_unit_test_teardown(test_macvlan_passthru, teardown),
         cmocka_unit_test_teardown(test_macvlan_lifecycle, teardown),
         cmocka_unit_test_teardown(test_macvlan_seed_stacks, teardown),
+        cmocka_unit_test_teardown(test_macvlan_broadcast_work_queue, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
