@@ -14,10 +14,13 @@
  * macvtap (issue 6) is a macvlan with its own ops and a qdisc: create it
  * with vns_macvlan_newlink(), a priv struct that starts with struct
  * vns_macvlan_dev, .ndo_start_xmit = vns_macvlan_start_xmit, keep_qdisc.
- * Simplified: broadcast/multicast delivery to siblings (the bc_queue work
- * item, MACVLAN_DEFAULT_BC_QUEUE_LEN) runs inline from the rx_handler;
- * every vlan accepts every multicast group (mc_filter all ones); no
- * SOURCE mode, no IPv4 defrag of multicast, no offload (accel) channels. */
+ * Broadcast/multicast received on the lower device reaches the vlans from
+ * the port's work item (macvlan_process_broadcast; queue limit
+ * MACVLAN_DEFAULT_BC_QUEUE_LEN 1000), run by one kworker per port on the
+ * kernel's first CPU (system_unbound_wq is not modelled further).
+ * Simplified: every vlan accepts every multicast group (mc_filter all
+ * ones); no SOURCE mode, no IPv4 defrag of multicast, no offload (accel)
+ * channels. */
 #ifndef VNETSIM_MACVLAN_H
 #define VNETSIM_MACVLAN_H
 
