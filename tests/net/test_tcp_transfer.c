@@ -9,6 +9,7 @@
 #include "vnetsim/error.h"
 #include "vnetsim/sim.h"
 #include "vnetsim/cpu.h"
+#include "vnetsim/proto/ip.h"
 
 static int teardown(void **state)
 {
@@ -90,11 +91,71 @@ static void test_tcp_transfer_lossy_reorder_dup(void **state)
     inet_pair_fini(&p);
 }
 
+struct csum_check {
+    unsigned tcp_frames, bad, tso;
+};
+
+/* Recompute the IPv4 header and TCP checksums of a frame on the wire. */
+static void check_frame(void *arg, const struct vns_skb *skb, int dir)
+{
+    struct csum_check *c = arg;
+    static uint8_t buf[70000];
+    const uint8_t *iph = buf + 14;
+    unsigned ihl, tot;
+    uint32_t sum;
+
+    (void)dir;
+    if (vns_skb_copy_bits(skb, 0, buf, skb->len) < 0 || vns_get_be16(buf + 12) != VNS_ETH_P_IP)
+        return;
+    ihl = (iph[0] & 0xf) * 4u;
+    tot = vns_get_be16(iph + 2);
+    if (vns_ip_fast_csum(iph, iph[0] & 0xf) != 0)
+        c->bad++;
+    if (iph[9] != VNS_IPPROTO_TCP)
+        return;
+    if (skb->len > 1514)
+        c->tso++;
+    c->tcp_frames++;
+    sum = vns_csum_tcpudp_nofold(iph + 12, iph + 16, tot - ihl, VNS_IPPROTO_TCP, 0);
+    sum = vns_csum_partial(iph + ihl, tot - ihl, sum);
+    if (vns_csum_fold(sum) != 0)
+        c->bad++;
+}
+
+/* No offloads (no SG, no checksum, no TSO): every segment is MSS-sized
+ * and carries software checksums that verify, and the receiver checks
+ * them too (CHECKSUM_NONE). */
+static void test_tcp_transfer_software_checksums(void **state)
+{
+    struct inet_pair p;
+    struct csum_check cc = {0};
+    struct inet_link_config lc = {.no_features = true, .on_frame = check_frame, .on_frame_arg = &cc};
+    struct tcp_server s;
+    struct tcp_client c = {0};
+
+    (void)state;
+    inet_pair_init(&p, 33, &lc, NULL);
+    run_transfer(&p, &c, &s, 3000000, VNS_SEC(5));
+    assert_true(s.eof);
+    assert_int_equal(s.received, 3000000);
+    assert_true(cc.tcp_frames > 3000000 / 1448);
+    assert_int_equal(cc.bad, 0);
+    assert_int_equal(cc.tso, 0);
+    assert_int_equal(vns_inet_stats(p.b.inet)->tcp_in_csum_errors, 0);
+    assert_int_equal(vns_inet_stats(p.a.inet)->tcp_in_csum_errors, 0);
+    assert_int_equal(vns_inet_stats(p.b.inet)->payload_bytes_verified, 3000000);
+    vns_sim_run(p.sim, vns_sim_now(p.sim) + VNS_SEC(70));
+    tcp_client_fini(&c);
+    tcp_server_fini(&s);
+    inet_pair_fini(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_tcp_transfer_goodput_no_loss, teardown),
         cmocka_unit_test_teardown(test_tcp_transfer_lossy_reorder_dup, teardown),
+        cmocka_unit_test_teardown(test_tcp_transfer_software_checksums, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
