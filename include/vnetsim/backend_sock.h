@@ -20,11 +20,42 @@
 #include "vnetsim/common.h"
 #include "vnetsim/gmem.h"
 
+/* --- synthetic payload in guest memory ------------------------------------------
+ * DESIGN.md section 4: a synthetic payload is a range of (flow, stream
+ * offset) whose bytes are never stored. To keep it synthetic across the
+ * guest boundary, the writer of a buffer records, per iov segment (keyed
+ * by the segment's first guest-physical address), "real_len real bytes,
+ * then syn_len synthetic bytes of (flow, off)" instead of writing those
+ * bytes; readers honour the record: copy_from_iter generates the bytes,
+ * vns_iov_iter_to_skb keeps them synthetic. A plain write that starts at a
+ * segment's first byte drops its record. A record that does not fit its
+ * segment (a hostile guest's) is ignored: the bytes read as stored. The
+ * copies are still charged per byte: the kernel copies them. */
+struct vns_synrec {
+    uint64_t gpa;          /* segment start */
+    uint32_t real_len;     /* real bytes first */
+    uint32_t syn_len;      /* then synthetic bytes */
+    uint64_t flow, off;    /* their content: vns_payload_byte(flow, off + i) */
+};
+struct vns_synmap;
+
+/* A map of up to @capacity records (rounded up to a power of two).
+ * -VNS_ENOMEM. */
+VNS_EXTERN int vns_synmap_create(unsigned capacity, struct vns_synmap **out);
+VNS_EXTERN void vns_synmap_destroy(struct vns_synmap *m);
+/* Record (or replace) the segment at @gpa; -VNS_ENOSPC when full. */
+VNS_EXTERN int vns_synmap_set(struct vns_synmap *m, uint64_t gpa, uint32_t real_len, uint32_t syn_len,
+                              uint64_t flow, uint64_t off);
+VNS_EXTERN void vns_synmap_clear(struct vns_synmap *m, uint64_t gpa);
+VNS_EXTERN const struct vns_synrec *vns_synmap_get(const struct vns_synmap *m, uint64_t gpa);
+VNS_EXTERN unsigned vns_synmap_count(const struct vns_synmap *m);
+
 /* --- iov_iter over guest memory --------------------------------------------- */
 
 /* An iterator over translated guest segments (lib/mem vns_iov), as the
  * kernel's iov_iter over the vhost vq->iov array. */
 struct vns_iov_iter {
+    struct vns_synmap *syn;   /* synthetic records of this guest, or NULL; set after init */
     struct vns_gmem *mem;
     const struct vns_iov *iov;
     unsigned nr_segs;
@@ -48,11 +79,21 @@ VNS_EXTERN size_t vns_copy_from_iter(struct vns_ctx *ctx, struct vns_iov_iter *i
  * copied. Charges copy_to_iter per byte. */
 VNS_EXTERN size_t vns_copy_to_iter(struct vns_ctx *ctx, struct vns_iov_iter *it, const void *src,
                                    size_t n);
+/* Bytes before the first synthetic one among the next @n. */
+VNS_EXTERN size_t vns_iov_iter_real_len(const struct vns_iov_iter *it, size_t n);
 
 struct vns_skb;
+/* skb_copy_datagram_from_iter into a linear skb with room for the real
+ * bytes: @n bytes, real ones appended to the linear part, synthetic ones
+ * kept as the skb's synthetic range. 0, -VNS_EFAULT (short), -VNS_EINVAL
+ * (real bytes after synthetic ones, or two ranges that do not continue
+ * each other). Charged as copy_from_iter. */
+VNS_EXTERN int vns_iov_iter_to_skb(struct vns_ctx *ctx, struct vns_iov_iter *it, struct vns_skb *skb,
+                                   size_t n);
 /* skb_copy_datagram_iter: copy @len bytes of @skb from offset @off (from
  * skb->data) into the iterator; 0 or -VNS_EFAULT (short). Charged as
- * copy_to_iter. */
+ * copy_to_iter. With a synthetic map, the skb's synthetic range is
+ * recorded instead of written. */
 VNS_EXTERN int vns_skb_copy_datagram_iter(struct vns_ctx *ctx, const struct vns_skb *skb,
                                           uint32_t off, struct vns_iov_iter *it, uint32_t len);
 

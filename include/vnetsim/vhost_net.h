@@ -53,6 +53,8 @@ struct vns_vhost_net_config {
     uint64_t features;                   /* VHOST_SET_FEATURES: acked VIRTIO_* bits,
                                           * VHOST_NET_F_VIRTIO_NET_HDR (27) */
     uint32_t busyloop_timeout_us;        /* VHOST_SET_VRING_BUSYLOOP_TIMEOUT (both vqs); 0 = off */
+    struct vns_synmap *synmap;           /* the guest's synthetic-payload records (the
+                                          * virtio-net config's), or NULL: all bytes real */
 };
 
 struct vns_vhost_net_tx_stats {

@@ -143,6 +143,8 @@ struct vns_virtnet_config {
                                     * delayed refill work retries */
     vns_virtnet_notify_fn notify;
     void *notify_arg;
+    struct vns_synmap *synmap;     /* synthetic payload records shared with the device (vhost-net's
+                                    * config), or NULL: payload crosses as real bytes */
 };
 
 struct vns_virtnet_sq_stats {      /* struct virtnet_sq_stats + model counters */

@@ -161,7 +161,7 @@ static int tap_xmit_built(struct vns_ctx *ctx, struct tap_queue *q, struct vns_s
 static int tap_get_user(struct vns_ctx *ctx, struct tap_queue *q, struct vns_iov_iter *from)
 {
     struct vns_tap *tap = q->tap;
-    size_t total_len = vns_iov_iter_count(from), len = total_len;
+    size_t total_len = vns_iov_iter_count(from), len = total_len, linear;
     struct vns_virtio_net_hdr vnet_hdr = {0};
     unsigned vnet_hdr_len = 0;
     struct vns_skb *skb;
@@ -191,22 +191,23 @@ static int tap_get_user(struct vns_ctx *ctx, struct tap_queue *q, struct vns_iov
     err = -VNS_EINVAL;
     if (len < VNS_ETH_HLEN)
         goto err_inval;
-    if (len + TAP_RESERVE > VNS_SKB_LARGE_BUF) {
+    linear = vns_iov_iter_real_len(from, len);
+    if (linear + TAP_RESERVE > VNS_SKB_LARGE_BUF) {
         err = -VNS_EMSGSIZE;
         tap->stats.tx_emsgsize++;
         goto err;
     }
-    skb = vns_alloc_skb(tap->dev->k, (uint32_t)(len + TAP_RESERVE));
+    skb = vns_alloc_skb(tap->dev->k, (uint32_t)(linear + TAP_RESERVE));
     if (!skb) {
         err = -VNS_ENOMEM;
         goto err;
     }
     vns_skb_reserve(skb, TAP_RESERVE);
-    if (vns_copy_from_iter(ctx, from, vns_skb_put(skb, (uint32_t)len), len) != len) {
+    err = vns_iov_iter_to_skb(ctx, from, skb, len);
+    if (err) {
         tap->stats.tx_efault++;
         tap->dev->stats.tx_dropped++;
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_HDR_TRUNC);
-        err = -VNS_EFAULT;
         goto out;
     }
     err = tap_xmit_built(ctx, q, skb, vnet_hdr_len ? &vnet_hdr : NULL);

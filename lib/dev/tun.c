@@ -17,10 +17,10 @@
  * zerocopy (vhost's experimental_zcopytx is off), no flow table
  * (tun_flow_update): with several queues tun_net_xmit picks the queue by
  * skb->hash (tun_automq_select_queue's effect; lib/net has no
- * ndo_select_queue). The skb is always linear and materialized (a copy of
- * the guest's bytes): page frags are not modelled; the limit is lib/net's
- * largest pooled buffer (-EMSGSIZE above it, where the kernel's is
- * MAX_SKB_FRAGS pages of frags). */
+ * ndo_select_queue). The skb's real bytes are linear (page frags are not
+ * modelled; the limit is lib/net's largest pooled buffer, -EMSGSIZE above
+ * it, where the kernel's is MAX_SKB_FRAGS pages of frags); payload the
+ * guest recorded as synthetic (backend_sock.h) stays synthetic. */
 #include <limits.h>
 #include <string.h>
 
@@ -163,7 +163,7 @@ static int tun_get_user(struct vns_ctx *ctx, struct tun_file *tfile, struct vns_
 {
     struct vns_tun *tun = tfile->tun;
     struct vns_virtio_net_hdr gso = {0};
-    size_t total_len = vns_iov_iter_count(from), len = total_len;
+    size_t total_len = vns_iov_iter_count(from), len = total_len, linear;
     struct vns_skb *skb;
     uint8_t hb[VNS_VIRTIO_NET_HDR_LEN];
     int err;
@@ -202,22 +202,24 @@ static int tun_get_user(struct vns_ctx *ctx, struct tun_file *tfile, struct vns_
         tun->stats.built_skb++;
         vns_fn_exit(ctx);
     }
-    if (len + TUN_RX_PAD > VNS_SKB_LARGE_BUF) {
+    /* the linear part takes the real bytes; synthetic payload stays so */
+    linear = vns_iov_iter_real_len(from, len);
+    if (linear + TUN_RX_PAD > VNS_SKB_LARGE_BUF) {
         err = -VNS_EMSGSIZE;
         tun->stats.rx_emsgsize++;
         goto out_noskb;
     }
-    skb = vns_alloc_skb(tun->dev->k, (uint32_t)(len + TUN_RX_PAD));
+    skb = vns_alloc_skb(tun->dev->k, (uint32_t)(linear + TUN_RX_PAD));
     if (!skb) {
         err = -VNS_ENOMEM;
         goto out_noskb;
     }
     vns_skb_reserve(skb, TUN_RX_PAD);
-    if (vns_copy_from_iter(ctx, from, vns_skb_put(skb, (uint32_t)len), len) != len) {
+    err = vns_iov_iter_to_skb(ctx, from, skb, len);
+    if (err) {
         tun->stats.rx_efault++;
         tun->dev->stats.rx_dropped++;
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_HDR_TRUNC);
-        err = -VNS_EFAULT;
         goto out;
     }
     if (!(tun->dev->flags & VNS_IFF_UP)) {

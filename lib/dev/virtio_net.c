@@ -19,8 +19,8 @@
  * per ring slot (the bytes of the header and the skb the descriptors point
  * at: in the kernel the sg entries point into the skb itself) and one page
  * per posted RX buffer, all from the guest allocator. Payload crosses the
- * guest boundary as real bytes: a synthetic payload is materialized into
- * the staging buffer, and the received skb is linear and materialized.
+ * guest boundary through the synthetic-payload records of backend_sock.h
+ * when the caller gives a map (config .synmap), else as real bytes.
  * Simplified: no big-packet RX mode (guest GSO without MRG_RXBUF:
  * -ENOTSUP), no XDP, no control vq (queue pairs are set at creation), no
  * page-frag sharing between RX buffers (each takes a page; truesize = its
@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "vnetsim/alloc.h"
+#include "vnetsim/backend_sock.h"
 #include "vnetsim/cpu.h"
 #include "vnetsim/error.h"
 #include "vnetsim/kernel.h"
@@ -116,6 +117,7 @@ struct vns_virtnet {
     unsigned qps;
     struct send_queue sq[MAX_QP];
     struct receive_queue rq[MAX_QP];
+    struct vns_synmap *syn;         /* synthetic-payload records, or NULL */
     struct vns_ctx *cur_ctx;        /* the guest context in its step (for notify) */
     vns_virtnet_notify_fn notify;
     void *notify_arg;
@@ -249,7 +251,7 @@ static int xmit_skb(struct send_queue *sq, struct vns_skb *skb, struct vns_ctx *
     unsigned hdr_len = vi->hdr_len, num_sg = 0;
     uint32_t headlen = vns_skb_headlen(skb), rest = skb->len - headlen, slot;
     uint64_t gpa, p;
-    bool can_push;
+    bool can_push, syn;
     int err;
 
     vns_fn_enter(ctx, VNS_FN_xmit_skb);
@@ -267,26 +269,48 @@ static int xmit_skb(struct send_queue *sq, struct vns_skb *skb, struct vns_ctx *
     slot = sq->free_slots[--sq->nfree];
     gpa = sq->stage_gpa + (uint64_t)slot * TX_STAGE_SIZE;
     vns_virtio_net_hdr_encode(&h, hb, hdr_len);
+    /* header + linear part at the slot's start, the frags page-aligned
+     * after it (fixed places: their synthetic records are replaced, not
+     * piled up) */
+    p = (gpa + hdr_len + headlen + VNS_PAGE_SIZE - 1) & ~(uint64_t)(VNS_PAGE_SIZE - 1);
+    if (p + rest > gpa + TX_STAGE_SIZE)
+        p = gpa + hdr_len + headlen;
+    syn = vi->syn && skb->syn_len && !skb->frag_list && headlen + skb->syn_len == skb->len;
     if (vns_gmem_copy_in(vi->mem, gpa, hb, hdr_len) < 0 ||
-        skb_to_guest(vi->mem, skb, 0, skb->len, gpa + hdr_len) < 0) {
+        skb_to_guest(vi->mem, skb, 0, headlen, gpa + hdr_len) < 0) {
         sq->free_slots[sq->nfree++] = slot;
         err = -VNS_EFAULT;
         goto out;
     }
+    if (vi->syn)
+        vns_synmap_clear(vi->syn, gpa);
     /* sg: header + linear (pushed) or header alone, then one per page frag */
     if (can_push) {
         sg[num_sg++] = (struct vns_sg){gpa, hdr_len + headlen};
     } else {
         sg[num_sg++] = (struct vns_sg){gpa, hdr_len};
-        if (headlen)
+        if (headlen) {
             sg[num_sg++] = (struct vns_sg){gpa + hdr_len, headlen};
+            if (vi->syn)
+                vns_synmap_clear(vi->syn, gpa + hdr_len);
+        }
     }
-    p = gpa + hdr_len + headlen;
-    while (rest) {
+    for (uint32_t done = 0; rest;) {
         uint32_t c = rest > VNS_PAGE_SIZE && num_sg < MAX_SKB_FRAGS + 1 ? VNS_PAGE_SIZE : rest;
 
+        /* a synthetic frag is recorded, not written (backend_sock.h) */
+        if (!syn || vns_synmap_set(vi->syn, p, 0, c, skb->pay_flow, skb->pay_off + done) < 0) {
+            if (vi->syn)
+                vns_synmap_clear(vi->syn, p);
+            if (skb_to_guest(vi->mem, skb, headlen + done, c, p) < 0) {
+                sq->free_slots[sq->nfree++] = slot;
+                err = -VNS_EFAULT;
+                goto out;
+            }
+        }
         sg[num_sg++] = (struct vns_sg){p, c};
         p += c;
+        done += c;
         rest -= c;
     }
     sq->tok[slot] = (struct txbuf){skb, slot};
@@ -548,10 +572,19 @@ static void schedule_refill(struct receive_queue *rq, struct vns_ctx *ctx)
     vns_timer_arm(rq->vi->sim, &rq->refill, ctx ? vns_ctx_now(ctx) : vns_sim_now(rq->vi->sim));
 }
 
-/* Copy @len bytes of a guest buffer into @skb's tail. */
-static int guest_to_skb(struct vns_virtnet *vi, uint64_t gpa, uint32_t len, struct vns_skb *skb)
+/* Append @len bytes of the buffer at @buf (from byte @skip) to @skb: the
+ * real ones copied, those the device recorded as synthetic kept so
+ * (page_to_skb attaches the pages: no copy is charged). 0 or -VNS_EINVAL
+ * (a mix the skb cannot hold: real bytes after synthetic ones). */
+static int guest_to_skb(struct vns_virtnet *vi, uint64_t buf, uint32_t skip, uint32_t len, struct vns_skb *skb)
 {
-    return vns_gmem_copy_out(vi->mem, gpa, vns_skb_put(skb, len), len);
+    struct vns_iov seg = {buf, (uint64_t)skip + len};
+    struct vns_iov_iter it;
+
+    vns_iov_iter_init(&it, vi->mem, &seg, 1, seg.len);
+    it.syn = vi->syn;
+    vns_iov_iter_advance(&it, skip);
+    return vns_iov_iter_to_skb(NULL, &it, skb, len);
 }
 
 /* receive_mergeable: the first buffer is @b (@len bytes incl. header);
@@ -607,9 +640,12 @@ static struct vns_skb *receive_mergeable(struct receive_queue *rq, struct rxbuf 
     }
     vns_fn_enter(ctx, VNS_FN_page_to_skb);
     skb = total + VNS_NET_SKB_PAD <= VNS_SKB_LARGE_BUF ? vns_netdev_alloc_skb(vi->k, total) : NULL;
-    if (skb) {
-        for (int i = 0; i < n; i++)
-            guest_to_skb(vi, parts[i]->gpa + (i ? 0 : vi->hdr_len), lens[i], skb);
+    for (int i = 0; skb && i < n; i++) {
+        if (guest_to_skb(vi, parts[i]->gpa, i ? 0 : vi->hdr_len, lens[i], skb) < 0) {
+            rq->stats.length_errors++;
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_PKT_TOO_SMALL);
+            skb = NULL;
+        }
     }
     vns_fn_exit(ctx);
     for (int i = 0; i < n; i++)
@@ -661,9 +697,12 @@ static struct vns_skb *receive_small(struct receive_queue *rq, struct rxbuf *b, 
         vi->dev->stats.rx_dropped++;
     } else {
         skb = vns_netdev_alloc_skb(vi->k, len);
-        if (skb)
-            guest_to_skb(vi, b->gpa + vi->hdr_len, len, skb);
-        else
+        if (skb && guest_to_skb(vi, b->gpa, vi->hdr_len, len, skb) < 0) {
+            rq->stats.length_errors++;
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_PKT_TOO_SMALL);
+            skb = NULL;
+        }
+        if (!skb)
             vi->dev->stats.rx_dropped++;
     }
     rxbuf_put(rq, b);
@@ -968,6 +1007,7 @@ int vns_virtnet_create(const struct vns_virtnet_config *cfg, struct vns_virtnet 
     vi->layout = cfg->layout;
     vi->num = cfg->ring_size ? cfg->ring_size : 256;
     vi->rx_buffers = cfg->rx_buffers;
+    vi->syn = cfg->synmap;
     vi->qps = qps;
     vi->notify = cfg->notify;
     vi->notify_arg = cfg->notify_arg;

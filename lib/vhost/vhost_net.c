@@ -78,6 +78,7 @@ struct vns_vhost_net {
     struct vns_vhost_dev *dev;
     const struct vns_gmem_table *table;
     struct vns_gmem *mem;
+    struct vns_synmap *syn;
     uint64_t features;
     vns_time_t busyloop_ns;
     struct vhost_net_virtqueue vqs[VNS_VHOST_NET_VQ_MAX];
@@ -207,6 +208,7 @@ static int get_tx_bufs(struct vns_vhost_net *net, struct vhost_net_virtqueue *nv
         goto out;
     }
     vns_iov_iter_init(&msg->iter, net->mem, nvq->iov, out, SIZE_MAX);
+    msg->iter.syn = net->syn;
     vns_iov_iter_advance(&msg->iter, nvq->vhost_hlen);
     *len = vns_iov_iter_count(&msg->iter);
     if (*len == 0) {
@@ -643,12 +645,14 @@ static int handle_rx_one(struct vns_vhost_net *net, struct vhost_net_virtqueue *
     /* On overrun, truncate and discard */
     if (headcount > VNS_UIO_MAXIOV) {
         vns_iov_iter_init(&msg.iter, net->mem, nvq->iov, 1, 1);
+        msg.iter.syn = net->syn;
         nvq->sock->ops->recvmsg(ctx, nvq->sock, &msg, 1, VNS_MSG_DONTWAIT | VNS_MSG_TRUNC);
         net->rx.overruns++;       /* "Discarded rx packet: len %zd" */
         return LOOP_NEXT;
     }
     /* We don't need to be notified again. */
     vns_iov_iter_init(&msg.iter, net->mem, nvq->iov, in, vhost_len);
+    msg.iter.syn = net->syn;
     fixup = msg.iter;
     if (nvq->vhost_hlen)
         vns_iov_iter_advance(&msg.iter, nvq->vhost_hlen);
@@ -757,6 +761,7 @@ int vns_vhost_net_create(struct vns_sim *sim, const struct vns_vhost_net_config 
     net->mem = vns_gmem_table_mem(cfg->table);
     net->features = cfg->features;
     net->busyloop_ns = VNS_USEC(cfg->busyloop_timeout_us);
+    net->syn = cfg->synmap;
     net->xdp_pages = vns_malloc((size_t)VNS_VHOST_NET_BATCH * VNS_XDP_BUF_SIZE);
     if (!net->xdp_pages) {
         err = -VNS_ENOMEM;

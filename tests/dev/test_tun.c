@@ -50,6 +50,83 @@ static void test_tun_ptr_ring_batched_release(void **state)
     vns_ptr_ring_cleanup(&r, NULL);
 }
 
+/* Synthetic-payload records: set, replace, clear with backward shift under
+ * collisions; readers generate the bytes or keep them synthetic; a record
+ * that does not fit its segment (hostile) is ignored. */
+static void test_tun_synmap_records(void **state)
+{
+    struct vns_synmap *m = NULL;
+    struct vns_gmem *mem = NULL;
+    struct vns_iov iov[2] = {{0x1000, 100}, {0x3000, 5000}};
+    struct vns_iov_iter it;
+    uint8_t buf[200];
+    struct netfix f;
+    struct vns_skb *skb;
+
+    (void)state;
+    assert_int_equal(vns_synmap_create(64, &m), 0);
+    for (uint64_t i = 0; i < 60; i++)
+        assert_int_equal(vns_synmap_set(m, 0x100000 + i * 4096, 0, 10, 1, i), 0);
+    assert_int_equal(vns_synmap_count(m), 60);
+    for (uint64_t i = 0; i < 60; i += 2)
+        vns_synmap_clear(m, 0x100000 + i * 4096);
+    for (uint64_t i = 0; i < 60; i++) {
+        const struct vns_synrec *r = vns_synmap_get(m, 0x100000 + i * 4096);
+
+        if (i % 2)
+            assert_true(r && r->off == i);
+        else
+            assert_null(r);
+    }
+    for (uint64_t i = 1; i < 60; i += 2)
+        vns_synmap_clear(m, 0x100000 + i * 4096);
+    assert_int_equal(vns_synmap_count(m), 0);
+
+    assert_int_equal(vns_gmem_create(&mem), 0);
+    assert_int_equal(vns_gmem_add_region(mem, 0, 1u << 20), 0);
+    memset(buf, 0xab, sizeof(buf));
+    assert_int_equal(vns_gmem_copy_in(mem, 0x3000, buf, 30), 0);
+    /* segment 2: 30 real bytes, then 4000 synthetic of flow 9 at 777 */
+    assert_int_equal(vns_synmap_set(m, 0x3000, 30, 4000, 9, 777), 0);
+    vns_iov_iter_init(&it, mem, iov, 2, 5100);
+    it.syn = m;
+    assert_int_equal(vns_iov_iter_real_len(&it, 5100), 130);
+    vns_iov_iter_advance(&it, 120);
+    assert_int_equal(vns_copy_from_iter(NULL, &it, buf, 40), 40);
+    assert_int_equal(buf[9], 0xab);                             /* real */
+    assert_int_equal(buf[10], vns_payload_byte(9, 777));        /* generated */
+    assert_int_equal(buf[39], vns_payload_byte(9, 777 + 29));
+    /* to an skb: the real bytes linear, the synthetic ones kept */
+    netfix_init(&f, 1, NULL);
+    skb = vns_alloc_skb(f.k, 256);
+    vns_iov_iter_init(&it, mem, iov, 2, 5100);
+    it.syn = m;
+    assert_int_equal(vns_iov_iter_to_skb(NULL, &it, skb, 130 + 4000), 0);
+    assert_int_equal(vns_skb_headlen(skb), 130);
+    assert_int_equal(skb->syn_len, 4000);
+    assert_int_equal(skb->pay_off, 777);
+    vns_kfree_skb(skb);
+    /* real bytes after synthetic ones cannot be held */
+    skb = vns_alloc_skb(f.k, 256);
+    vns_iov_iter_init(&it, mem, iov, 2, 5100);
+    it.syn = m;
+    assert_int_equal(vns_iov_iter_to_skb(NULL, &it, skb, 5100), -VNS_EINVAL);
+    vns_kfree_skb(skb);
+    /* a record longer than its segment is ignored */
+    assert_int_equal(vns_synmap_set(m, 0x1000, 0, 5000, 9, 0), 0);
+    vns_iov_iter_init(&it, mem, iov, 2, 100);
+    it.syn = m;
+    assert_int_equal(vns_iov_iter_real_len(&it, 100), 100);
+    /* a plain write at a segment's start drops its record */
+    vns_iov_iter_init(&it, mem, iov + 1, 1, 10);
+    it.syn = m;
+    assert_int_equal(vns_copy_to_iter(NULL, &it, buf, 10), 10);
+    assert_null(vns_synmap_get(m, 0x3000));
+    netfix_fini(&f);
+    vns_gmem_destroy(mem);
+    vns_synmap_destroy(m);
+}
+
 struct waiter {
     struct vns_sock_wait w;
     int woken;
@@ -339,6 +416,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_tun_ptr_ring_batched_release, teardown),
+        cmocka_unit_test_teardown(test_tun_synmap_records, teardown),
         cmocka_unit_test_teardown(test_tun_net_xmit_ring_full_drops, teardown),
         cmocka_unit_test_teardown(test_tun_sendmsg_validates_guest_header, teardown),
         cmocka_unit_test_teardown(test_tun_recvmsg_header_and_trunc, teardown),
