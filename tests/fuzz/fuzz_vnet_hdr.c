@@ -6,8 +6,9 @@
  * sendmsg result of total_len or a negative errno, no skb left behind.
  *
  * Input: byte 0 = flags (bit 0: set a network header; bits 1-2: vnet
- * header size 10/12/20/10; bit 3: XDP path), byte 1 = split point, then the
- * header and the frame. */
+ * header size 10/12/20/10; bit 3: XDP path; bit 4: hostile synthetic
+ * records on both segments, their lengths from bytes 2-5), byte 1 = split
+ * point, then the header and the frame. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ static struct vns_sim *sim;
 static struct vns_kernel *k;
 static struct vns_tun *tun;
 static struct vns_gmem *mem;
+static struct vns_synmap *syn;
 
 static int sink(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev, void *arg)
 {
@@ -48,7 +50,8 @@ static void setup(void)
         vns_cpu_create(sim, &(struct vns_cpu_config){.name = "cpu0"}, &cpu) ||
         vns_kernel_create(sim, &(struct vns_kernel_config){.name = "host", .cpus = &cpu, .ncpus = 1}, &k) ||
         vns_tun_create(k, &(struct vns_tun_config){.vnet_hdr_sz = 12}, &tun) ||
-        vns_dev_open(vns_tun_dev(tun)) || vns_gmem_create(&mem) || vns_gmem_add_region(mem, 0, 1u << 20))
+        vns_dev_open(vns_tun_dev(tun)) || vns_gmem_create(&mem) || vns_gmem_add_region(mem, 0, 1u << 20) ||
+        vns_synmap_create(16, &syn))
         abort();
     vns_dev_add_pack(k, VNS_ETH_P_IP, sink, NULL);
     vns_dev_add_pack(k, VNS_ETH_P_IPV6, sink, NULL);
@@ -133,6 +136,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         iov[0] = (struct vns_iov){0x1000, cut};
         iov[1] = (struct vns_iov){0x1000 + cut, n - cut};
         vns_iov_iter_init(&m.iter, mem, iov, 2, n);
+        vns_synmap_clear(syn, 0x1000);
+        vns_synmap_clear(syn, 0x1000 + cut);
+        if ((flags & 16) && size >= 4) {
+            vns_synmap_set(syn, 0x1000, data[0] % 64, data[1], 5, data[2]);
+            vns_synmap_set(syn, 0x1000 + cut, data[2] % 32, (uint32_t)data[3] * 64, 6, data[0]);
+            m.iter.syn = syn;
+        }
         ret = sock->ops->sendmsg(NULL, sock, &m, n);
         if (ret >= 0 && (size_t)ret != n)
             abort();
