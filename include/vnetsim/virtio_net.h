@@ -52,6 +52,15 @@ struct vns_net_device;
 /* vhost: the backend handles the header itself (include/uapi/linux/vhost.h) */
 #define VNS_VHOST_NET_F_VIRTIO_NET_HDR 27
 
+#define VNS_VIRTIO_NET_F_CTRL_GUEST_OFFLOADS 2
+#define VNS_VIRTIO_NET_F_GSO 6
+#define VNS_VIRTIO_NET_F_CTRL_RX 18
+#define VNS_VIRTIO_NET_F_CTRL_VLAN 19
+#define VNS_VIRTIO_NET_F_GUEST_ANNOUNCE 21
+#define VNS_VIRTIO_NET_F_CTRL_MAC_ADDR 23
+#define VNS_VIRTIO_NET_F_STANDBY 62
+#define VNS_VIRTIO_NET_F_SPEED_DUPLEX 63
+
 #define VNS_VIRTIO_BIT(b) (1ull << (b))
 static inline bool vns_virtio_has(uint64_t features, unsigned bit)
 {
@@ -112,6 +121,30 @@ struct vns_iov_iter;
  * or a GSO type with no virtio equivalent) or -VNS_EFAULT. */
 VNS_EXTERN int vns_virtio_net_put_user(struct vns_ctx *ctx, const struct vns_skb *skb,
                                        unsigned vnet_hdr_sz, struct vns_iov_iter *iter);
+
+/* --- feature negotiation ---------------------------------------------------- */
+
+/* What linux-5.4's virtio-net driver accepts (its features[] table plus the
+ * transport bits virtio_ring accepts: INDIRECT_DESC, EVENT_IDX, VERSION_1,
+ * RING_PACKED). */
+VNS_EXTERN uint64_t vns_virtnet_driver_features(void);
+/* virtio_finalize_features for a device offering @device_features: the
+ * intersection with the driver's, less what the driver must not accept
+ * without its dependency (virtio 1.x 5.1.3.1: GUEST_TSO4/6, UFO, ECN without
+ * GUEST_CSUM; HOST_TSO4/6, UFO, ECN without CSUM, ECN without a TSO, the
+ * control-vq features without CTRL_VQ). MQ is kept without CTRL_VQ here:
+ * the model sets the queue pairs at creation (no control vq). */
+VNS_EXTERN uint64_t vns_virtnet_negotiate(uint64_t device_features);
+/* What linux-5.4's vhost-net offers (VHOST_NET_FEATURES): NOTIFY_ON_EMPTY,
+ * INDIRECT_DESC, EVENT_IDX, VHOST_F_LOG_ALL, ANY_LAYOUT, VERSION_1,
+ * VHOST_NET_F_VIRTIO_NET_HDR, MRG_RXBUF, IOMMU_PLATFORM. No RING_PACKED:
+ * a packed ring on vhost is the model's what-if. */
+#define VNS_VHOST_NET_FEATURES                                                                        \
+    (VNS_VIRTIO_BIT(VNS_VIRTIO_F_NOTIFY_ON_EMPTY) | VNS_VIRTIO_BIT(VNS_VIRTIO_RING_F_INDIRECT_DESC) |  \
+     VNS_VIRTIO_BIT(VNS_VIRTIO_RING_F_EVENT_IDX) | VNS_VIRTIO_BIT(26) |                                \
+     VNS_VIRTIO_BIT(VNS_VIRTIO_F_ANY_LAYOUT) | VNS_VIRTIO_BIT(VNS_VIRTIO_F_VERSION_1) |                \
+     VNS_VIRTIO_BIT(VNS_VHOST_NET_F_VIRTIO_NET_HDR) | VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_MRG_RXBUF) |     \
+     VNS_VIRTIO_BIT(33))
 
 /* --- the guest driver ------------------------------------------------------------ */
 

@@ -186,3 +186,52 @@ int vns_virtio_net_put_user(struct vns_ctx *ctx, const struct vns_skb *skb, unsi
     vns_skb_copy_datagram_iter(ctx, skb, 0, iter, n);
     return (int)(vnet_hdr_sz + skb->len);
 }
+
+/* --- feature negotiation (drivers/net/virtio_net.c features[], 5.4) -------- */
+
+uint64_t vns_virtnet_driver_features(void)
+{
+    static const unsigned bits[] = {
+        VNS_VIRTIO_NET_F_CSUM, VNS_VIRTIO_NET_F_GUEST_CSUM, VNS_VIRTIO_NET_F_MAC, VNS_VIRTIO_NET_F_HOST_TSO4,
+        VNS_VIRTIO_NET_F_HOST_UFO, VNS_VIRTIO_NET_F_HOST_TSO6, VNS_VIRTIO_NET_F_HOST_ECN,
+        VNS_VIRTIO_NET_F_GUEST_TSO4, VNS_VIRTIO_NET_F_GUEST_TSO6, VNS_VIRTIO_NET_F_GUEST_ECN,
+        VNS_VIRTIO_NET_F_GUEST_UFO, VNS_VIRTIO_NET_F_MRG_RXBUF, VNS_VIRTIO_NET_F_STATUS,
+        VNS_VIRTIO_NET_F_CTRL_VQ, VNS_VIRTIO_NET_F_CTRL_RX, VNS_VIRTIO_NET_F_CTRL_VLAN,
+        VNS_VIRTIO_NET_F_GUEST_ANNOUNCE, VNS_VIRTIO_NET_F_MQ, VNS_VIRTIO_NET_F_CTRL_MAC_ADDR,
+        VNS_VIRTIO_NET_F_MTU, VNS_VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, VNS_VIRTIO_NET_F_SPEED_DUPLEX,
+        VNS_VIRTIO_NET_F_STANDBY,
+        /* virtio_ring / virtio core (vring_transport_features) */
+        VNS_VIRTIO_RING_F_INDIRECT_DESC, VNS_VIRTIO_RING_F_EVENT_IDX, VNS_VIRTIO_F_VERSION_1,
+        VNS_VIRTIO_F_RING_PACKED,
+    };
+    uint64_t f = 0;
+
+    for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+        f |= VNS_VIRTIO_BIT(bits[i]);
+    return f;
+}
+
+uint64_t vns_virtnet_negotiate(uint64_t device_features)
+{
+    uint64_t f = device_features & vns_virtnet_driver_features();
+    const uint64_t guest_gso = VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_GUEST_TSO4) | VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_GUEST_TSO6) |
+                               VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_GUEST_ECN) | VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_GUEST_UFO);
+    const uint64_t host_gso = VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_HOST_TSO4) | VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_HOST_TSO6) |
+                              VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_HOST_ECN) | VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_HOST_UFO);
+    const uint64_t ctrl = VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_CTRL_RX) | VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_CTRL_VLAN) |
+                          VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_GUEST_ANNOUNCE) |
+                          VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_CTRL_MAC_ADDR) |
+                          VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
+
+    if (!vns_virtio_has(f, VNS_VIRTIO_NET_F_GUEST_CSUM))
+        f &= ~guest_gso;
+    if (!vns_virtio_has(f, VNS_VIRTIO_NET_F_CSUM))
+        f &= ~host_gso;
+    if (!vns_virtio_has(f, VNS_VIRTIO_NET_F_GUEST_TSO4) && !vns_virtio_has(f, VNS_VIRTIO_NET_F_GUEST_TSO6))
+        f &= ~VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_GUEST_ECN);
+    if (!vns_virtio_has(f, VNS_VIRTIO_NET_F_HOST_TSO4) && !vns_virtio_has(f, VNS_VIRTIO_NET_F_HOST_TSO6))
+        f &= ~VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_HOST_ECN);
+    if (!vns_virtio_has(f, VNS_VIRTIO_NET_F_CTRL_VQ))
+        f &= ~ctrl;
+    return f;
+}
