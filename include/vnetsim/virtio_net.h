@@ -176,6 +176,8 @@ struct vns_virtnet_config {
                                     * delayed refill work retries */
     vns_virtnet_notify_fn notify;
     void *notify_arg;
+    bool no_napi_tx;               /* module param napi_tx=0 (5.4 default 1): TX buffers reclaimed in
+                                    * start_xmit only, the TX interrupt just wakes the queue */
     struct vns_synmap *synmap;     /* synthetic payload records shared with the device (vhost-net's
                                     * config), or NULL: payload crosses as real bytes */
 };

@@ -6,7 +6,9 @@
  * get_mergeable_buf_len, mergeable_min_buf_len, virtqueue_napi_schedule,
  * virtqueue_napi_complete, skb_recv_done, refill_work, virtnet_open).
  *
- * 5.4 defaults: napi_tx = 1 (since 5.3): TX buffers are reclaimed in
+ * 5.4 defaults: napi_tx = 1 (since 5.3; config no_napi_tx models 0: then
+ * start_xmit alone reclaims, and arms the TX interrupt only when it stops
+ * the queue, whose handler wakes it): TX buffers are reclaimed in
  * start_xmit, by TX NAPI after the TX interrupt (virtnet_poll_tx) and from
  * the RX poll; start_xmit arms the TX interrupt with enable_cb_delayed and
  * only stops the queue when fewer than 2 + MAX_SKB_FRAGS slots are left
@@ -114,6 +116,7 @@ struct vns_virtnet {
     uint32_t rx_buffers;
     unsigned hdr_len;
     bool mergeable, any_header_sg, big_packets;
+    bool napi_tx;
     unsigned qps;
     struct send_queue sq[MAX_QP];
     struct receive_queue rq[MAX_QP];
@@ -341,7 +344,7 @@ static int start_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_d
     struct vns_virtnet *vi = ((struct virtnet_priv *)vns_netdev_priv(dev))->vi;
     struct send_queue *sq = virtnet_pick_tx(vi, skb);
     /* kick = !netdev_xmit_more(): see the file comment */
-    bool kick = true, use_napi = true;
+    bool kick = true, use_napi = vi->napi_tx;
     uint64_t descs0;
     uint32_t len = skb->len;
     int err;
@@ -366,12 +369,26 @@ static int start_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_d
     sq->stats.descs += vns_virtq_stats(sq->vq)->descs - descs0;
     dev->stats.tx_packets++;
     dev->stats.tx_bytes += len;
+    /* Don't wait up for transmitted skbs to be freed (skb_orphan: TSQ no
+     * longer sees it). */
+    if (!use_napi)
+        skb->sk = NULL;
     /* If running out of space, stop queue to avoid getting packets that we
      * are then unable to transmit. */
     if (vns_virtq_num_free(sq->vq) < VNS_VIRTNET_TX_STOP_THRESH) {
         vns_netif_stop_queue(dev);
         sq->stopped = true;
         sq->stats.stops++;
+        if (!use_napi && !vns_virtq_enable_cb_delayed(sq->vq, ctx)) {
+            /* More just got used, free them then recheck. */
+            free_old_xmit_skbs(sq, ctx);
+            if (vns_virtq_num_free(sq->vq) >= VNS_VIRTNET_TX_STOP_THRESH) {
+                sq->stopped = false;
+                sq->stats.wakes++;
+                vns_netif_wake_queue(ctx, dev);   /* netif_start_subqueue */
+                vns_virtq_disable_cb(sq->vq, ctx);
+            }
+        }
     }
     if (kick || vns_netif_queue_stopped(dev)) {
         if (vns_virtq_kick_prepare(sq->vq, ctx) && vns_virtq_notify(sq->vq, ctx))
@@ -431,7 +448,14 @@ static int virtnet_tx_irq(struct vns_ctx *ctx, void *arg)
     sq->stats.interrupts++;
     /* Suppress further interrupts. */
     vns_virtq_disable_cb(sq->vq, ctx);
-    virtqueue_napi_schedule(&sq->napi, sq->vq, ctx);
+    if (sq->vi->napi_tx) {
+        virtqueue_napi_schedule(&sq->napi, sq->vq, ctx);
+    } else if (sq->stopped) {
+        /* We were probably waiting for more output buffers. */
+        sq->stopped = false;
+        sq->stats.wakes++;
+        vns_netif_wake_queue(ctx, sq->vi->dev);
+    }
     vns_fn_exit(ctx);
     return VNS_STEP_DONE;
 }
@@ -775,6 +799,8 @@ static void virtnet_poll_cleantx(struct receive_queue *rq, struct vns_ctx *ctx)
 {
     struct send_queue *sq = &rq->vi->sq[rq->qp];
 
+    if (!rq->vi->napi_tx)
+        return;
     vns_fn_enter(ctx, VNS_FN_virtnet_poll_cleantx);
     /* __netif_tx_trylock always succeeds here: one step runs at a time */
     if (free_old_xmit_skbs(sq, ctx))
@@ -832,7 +858,8 @@ static int virtnet_open(struct vns_net_device *dev)
         /* virtnet_napi_enable: LINUX: also schedules the NAPI once, which
          * finds nothing and re-enables callbacks; they are on already. */
         vns_napi_enable(&vi->rq[i].napi);
-        vns_napi_enable(&vi->sq[i].napi);
+        if (vi->napi_tx)
+            vns_napi_enable(&vi->sq[i].napi);
     }
     return 0;
 }
@@ -1008,6 +1035,7 @@ int vns_virtnet_create(const struct vns_virtnet_config *cfg, struct vns_virtnet 
     vi->num = cfg->ring_size ? cfg->ring_size : 256;
     vi->rx_buffers = cfg->rx_buffers;
     vi->syn = cfg->synmap;
+    vi->napi_tx = !cfg->no_napi_tx;
     vi->qps = qps;
     vi->notify = cfg->notify;
     vi->notify_arg = cfg->notify_arg;

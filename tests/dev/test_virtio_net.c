@@ -46,6 +46,8 @@ static void fix_signal(struct vns_devq *dq, void *arg)
     vns_irq_raise(f->sim, vns_virtnet_irq(f->vi, dq == f->dq[0] ? 0 : 1), vns_sim_now(f->sim));
 }
 
+static bool fix_no_napi_tx;   /* the next fix_init: napi_tx=0 */
+
 static void fix_init(struct fix *f, uint64_t features, uint32_t ring, enum vns_virtq_layout layout)
 {
     struct vns_kernel_config kc = {.name = "vm1"};
@@ -63,7 +65,7 @@ static void fix_init(struct fix *f, uint64_t features, uint32_t ring, enum vns_v
     assert_int_equal(vns_virtnet_create(&(struct vns_virtnet_config){.k = f->k, .mem = f->mem, .galloc = f->ga,
                                                                      .features = features, .ring_size = ring,
                                                                      .layout = layout, .notify = fix_notify,
-                                                                     .notify_arg = f},
+                                                                     .notify_arg = f, .no_napi_tx = fix_no_napi_tx},
                                         &f->vi),
                      0);
     for (unsigned i = 0; i < 2; i++) {
@@ -243,6 +245,42 @@ static void test_virtio_net_tx_stop_and_wake(void **state)
     assert_false(vns_netif_queue_stopped(vns_virtnet_dev(f.vi)));
     assert_int_equal(vns_virtnet_sq_stats(f.vi, 0)->packets, 4);   /* reclaimed */
     assert_true(vns_virtnet_sq_stats(f.vi, 0)->interrupts >= 1);
+    fix_fini(&f);
+}
+
+/* napi_tx=0: the stop arms the TX interrupt (enable_cb_delayed), whose
+ * handler wakes the queue; start_xmit reclaims. */
+static void test_virtio_net_tx_stop_and_wake_no_napi_tx(void **state)
+{
+    struct fix f;
+    struct vns_ctx *c;
+    struct vns_iov iov[32];
+    unsigned out, in;
+    int head, used = 0;
+
+    (void)state;
+    fix_no_napi_tx = true;
+    fix_init(&f, FEATURES, 32, VNS_VIRTQ_SPLIT);
+    fix_no_napi_tx = false;
+    f.to_send = 4;
+    f.payload = 60000;
+    c = vns_test_ctx(f.sim, VNS_CTX_USER, "app", f.cpu, app, &f);
+    vns_ctx_start(c, 0);
+    vns_sim_run(f.sim, VNS_USEC(50));
+    assert_true(vns_netif_queue_stopped(vns_virtnet_dev(f.vi)));
+    for (int round = 0; round < 10 && used < 4; round++) {
+        while ((head = vns_devq_get_vq_desc(f.dq[1], iov, 32, &out, &in, NULL)) >= 0) {
+            vns_devq_add_used(f.dq[1], (uint32_t)head, 0, NULL);
+            used++;
+        }
+        vns_devq_signal(f.dq[1], NULL);
+        vns_sim_run(f.sim, vns_sim_now(f.sim) + VNS_USEC(100));
+    }
+    assert_int_equal(used, 4);
+    assert_int_equal(f.sent, 4);
+    assert_true(vns_virtnet_sq_stats(f.vi, 0)->wakes >= 1);
+    assert_true(vns_virtnet_sq_stats(f.vi, 0)->interrupts >= 1);
+    assert_int_equal(vns_virtnet_sq_stats(f.vi, 0)->napi_polls, 0);
     fix_fini(&f);
 }
 
@@ -439,6 +477,7 @@ int main(void)
         cmocka_unit_test_teardown(test_virtio_net_xmit_skb_header_and_sg, teardown),
         cmocka_unit_test_teardown(test_virtio_net_legacy_header_and_indirect, teardown),
         cmocka_unit_test_teardown(test_virtio_net_tx_stop_and_wake, teardown),
+        cmocka_unit_test_teardown(test_virtio_net_tx_stop_and_wake_no_napi_tx, teardown),
         cmocka_unit_test_teardown(test_virtio_net_receive_mergeable, teardown),
         cmocka_unit_test_teardown(test_virtio_net_receive_small, teardown),
         cmocka_unit_test_teardown(test_virtio_net_packed_ring, teardown),
