@@ -147,6 +147,7 @@ struct vns_inet_stats {
     uint64_t tcp_dsack_recv, tcp_dup_data_rcvd, tcp_sack_blocks_rcvd;
     uint64_t tcp_autocorking, tcp_tsq_throttled, tcp_nagle_deferred, tcp_tso_deferred;
     uint64_t tcp_rwnd_limited, tcp_cwnd_limited;
+    uint64_t tcp_zero_window_probes, tcp_loss_probe_fired, tcp_hystart_exits;
     /* payload verification at receivers (model only) */
     uint64_t payload_bytes_verified, payload_mismatches;
 };

@@ -416,6 +416,7 @@ void vns__tcp_send_delayed_ack(struct vns_ctx *ctx, struct vns_sock *sk);
 int vns__tcp_send_syn(struct vns_ctx *ctx, struct vns_sock *sk, bool synack);
 void vns__tcp_send_fin(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_send_active_reset(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__tcp_xmit_probe_skb(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_v4_send_reset(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
 int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs);
 void vns__tcp_xmit_retransmit_queue(struct vns_ctx *ctx, struct vns_sock *sk);

@@ -832,6 +832,20 @@ void vns__tcp_v4_send_reset(struct vns_ctx *ctx, struct vns_inet *inet, struct v
     vns_fn_exit(ctx);
 }
 
+/* tcp_xmit_probe_skb: an ACK with an old sequence number (snd_una - 1),
+ * which the peer must answer with an ACK carrying its window. */
+void vns__tcp_xmit_probe_skb(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    struct vns_skb *skb = tcp_ctl_skb(sk, tp->snd_una - 1, VNS_TCP_FLAG_ACK);
+
+    if (!skb)
+        return;
+    TCP_SKB_CB(skb)->end_seq = tp->snd_una - 1;
+    sk->inet->stats.tcp_zero_window_probes++;
+    vns__tcp_transmit_skb(ctx, sk, skb, false, tp->rcv_nxt);
+}
+
 /* __tcp_retransmit_skb */
 int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs)
 {

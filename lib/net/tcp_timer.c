@@ -88,11 +88,13 @@ static void tcp_probe_timer(struct vns_ctx *ctx, struct vns_sock *sk)
         return;
     }
     /* tcp_write_wakeup: send what the window allows, else a probe */
-    if (!vns__tcp_write_xmit(ctx, sk, vns__tcp_current_mss(sk), VNS_TCP_NAGLE_PUSH, 1) && tp->packets_out) {
+    vns__tcp_write_xmit(ctx, sk, vns__tcp_current_mss(sk), VNS_TCP_NAGLE_PUSH, 1);
+    if (tp->packets_out) {
+        tp->backoff = 0;
         vns_fn_exit(ctx);
         return;
     }
-    vns__tcp_send_ack(ctx, sk);   /* tcp_xmit_probe_skb: snd_una - 1 in Linux */
+    vns__tcp_xmit_probe_skb(ctx, sk);
     tp->backoff++;
     vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_PROBE0,
                               inet_now(ctx, sk->inet) +

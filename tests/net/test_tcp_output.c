@@ -213,6 +213,44 @@ static void test_tcp_output_delayed_ack_timing(void **state)
     inet_pair_fini(&p);
 }
 
+/* A receiver that does not read: the window closes, the sender stops
+ * (rwnd-limited) and probes the zero window with backed-off probes; when
+ * the reader starts, the window update restarts the transfer and every
+ * byte arrives. */
+static void test_tcp_output_zero_window_probe(void **state)
+{
+    struct inet_link_config lc = {.delay = VNS_USEC(100)};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct vns_tcp_info ti;
+    const uint64_t total = 2000000;
+
+    (void)state;
+    inet_pair_init(&p, 55, &lc, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    s.read_after = VNS_SEC(3);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, total, 65536);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_SEC(2));
+    assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
+    assert_int_equal(ti.snd_wnd, 0);
+    assert_int_equal(ti.packets_out, 0);
+    assert_true(ti.write_queue_bytes > 0);
+    assert_true(vns_inet_stats(p.a.inet)->tcp_zero_window_probes >= 2);
+    assert_true(s.received == 0);
+    assert_int_equal(vns_inet_stats(p.a.inet)->tcp_timeouts, 0);
+    vns_sim_run(p.sim, VNS_SEC(6));
+    assert_int_equal(s.received, total);
+    assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);
+    vns_sys_close(NULL, c.sk);
+    c.sk = NULL;
+    vns_sim_run(p.sim, VNS_SEC(80));
+    tcp_client_fini(&c);
+    tcp_server_fini(&s);
+    inet_pair_fini(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +258,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_output_nagle, teardown),
         cmocka_unit_test_teardown(test_tcp_output_cork, teardown),
         cmocka_unit_test_teardown(test_tcp_output_delayed_ack_timing, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_zero_window_probe, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,6 +65,14 @@ static int client_step(struct vns_ctx *ctx, void *arg)
     }
 }
 
+static void server_wake(struct vns_sim *sim, void *arg)
+{
+    struct tcp_server *s = arg;
+
+    (void)sim;
+    vns_ctx_wake(NULL, s->ctx);
+}
+
 static int server_step(struct vns_ctx *ctx, void *arg)
 {
     struct tcp_server *s = arg;
@@ -84,6 +92,13 @@ static int server_step(struct vns_ctx *ctx, void *arg)
     }
     if (s->eof)
         return VNS_STEP_DONE;
+    if (vns_ctx_now(ctx) < s->read_after) {
+        if (!s->read_timer_set) {
+            s->read_timer_set = true;
+            vns_sim_call_at(vns_ctx_sim(ctx), s->read_after, server_wake, s, 0);
+        }
+        return VNS_STEP_SLEEP;
+    }
     n = vns_sys_read(ctx, s->conn, s->read_size);
     if (n == -VNS_EAGAIN) {
         s->sleeps++;

@@ -26,6 +26,8 @@ struct tcp_server {
     uint64_t received;
     unsigned reads, sleeps;
     bool eof, no_close, conn_closed;
+    vns_time_t read_after;         /* accept at once, read from then on */
+    bool read_timer_set;
     int error;
     vns_time_t accepted_at, eof_at;
 };
