@@ -193,7 +193,7 @@ static void test_tcp_cong_cubic_one_loss(void **state)
  * all, each retransmitted once, no timeout. */
 static void test_tcp_cong_sack_recovery_three_holes(void **state)
 {
-    struct script sc = {.drop = {200, 205, 230}, .ndrop = 3};
+    struct script sc = {.drop = {200, 203, 206}, .ndrop = 3};
     struct inet_link_config lc = {.rate_bps = 1000000000ull, .delay = VNS_MSEC(1), .filter = script_filter,
                                   .filter_arg = &sc};
     struct inet_pair p;
@@ -266,6 +266,50 @@ static void test_tcp_cong_rto_backoff(void **state)
     inet_pair_fini(&p);
 }
 
+/* HyStart (CUBIC only): on a 100 us RTT path the 5.4 ACK-train test ends
+ * slow start once a round spans a millisecond boundary, at a small cwnd
+ * (ssthresh = cwnd then); Reno has no HyStart and leaves slow start only
+ * on loss. Both move every byte. */
+static void hystart_run(const char *cc, uint32_t *ssthresh, uint64_t *exits)
+{
+    struct inet_link_config lc = {.rate_bps = 1000000000ull, .delay = VNS_USEC(50)};
+    struct vns_inet_config icfg = {.tcp_congestion_control = cc};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct vns_tcp_info ti;
+
+    inet_pair_init(&p, 45, &lc, &icfg);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 20000000, 131072);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(400));
+    assert_int_equal(s.received, 20000000);
+    assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
+    *ssthresh = ti.snd_ssthresh;
+    *exits = vns_inet_stats(p.a.inet)->tcp_hystart_exits;
+    vns_sys_close(NULL, c.sk);
+    c.sk = NULL;
+    vns_sim_run(p.sim, VNS_SEC(80));
+    tcp_client_fini(&c);
+    tcp_server_fini(&s);
+    inet_pair_fini(&p);
+}
+
+static void test_tcp_cong_hystart(void **state)
+{
+    uint32_t ss;
+    uint64_t exits;
+
+    (void)state;
+    hystart_run("cubic", &ss, &exits);
+    assert_int_equal(exits, 1);
+    assert_true(ss >= 16 && ss < 200);
+    hystart_run("reno", &ss, &exits);
+    assert_int_equal(exits, 0);
+    assert_int_equal(ss, 0x7fffffff);   /* TCP_INFINITE_SSTHRESH: never left slow start */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +317,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_cong_cubic_one_loss, teardown),
         cmocka_unit_test_teardown(test_tcp_cong_sack_recovery_three_holes, teardown),
         cmocka_unit_test_teardown(test_tcp_cong_rto_backoff, teardown),
+        cmocka_unit_test_teardown(test_tcp_cong_hystart, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
