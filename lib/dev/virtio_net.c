@@ -890,22 +890,24 @@ static int place_ring(struct vns_virtnet *vi, unsigned index, struct vns_virtq *
 {
     struct vns_virtq_addr addr;
     bool indirect = virtnet_has(vi, VNS_VIRTIO_RING_F_INDIRECT_DESC);
+    uint64_t size = vns_virtq_layout_size(vi->layout, vi->num, 4096);
     int err;
 
-    *ring_size = vns_virtq_layout_size(vi->layout, vi->num, 4096);
-    if (!*ring_size)
+    if (!size)
         return -VNS_EINVAL;
-    err = vns_galloc_alloc(vi->ga, *ring_size, 4096, ring_gpa);
+    err = vns_galloc_alloc(vi->ga, size, 4096, ring_gpa);
     if (err)
         return err;
+    *ring_size = size;   /* only once allocated: the unwind frees what is set */
     err = vns_virtq_layout(vi->layout, vi->num, 4096, *ring_gpa, &addr);
     if (err)
         return err;
     if (indirect) {
-        *ind_size = vns_virtq_indirect_size(vi->num, 0);
-        err = vns_galloc_alloc(vi->ga, *ind_size, 16, ind_gpa);
+        size = vns_virtq_indirect_size(vi->num, 0);
+        err = vns_galloc_alloc(vi->ga, size, 16, ind_gpa);
         if (err)
             return err;
+        *ind_size = size;
     }
     nt->vi = vi;
     nt->index = index;
@@ -1002,7 +1004,6 @@ static int virtnet_init_queue(struct vns_virtnet *vi, unsigned i, struct vns_cpu
         rxbuf_put(rq, &rq->bufs[b]);
     }
     rq->min_buf_len = mergeable_min_buf_len(vi, vi->num);
-    vns_timer_init(&rq->refill, refill_work, rq, vns_sim_new_id(vi->sim));
     vns_irq_init(&rq->irq, "virtio-input", cpu, VNS_FN_vring_interrupt, virtnet_rx_irq, rq);
     vns_irq_init(&sq->irq, "virtio-output", cpu, VNS_FN_vring_interrupt, virtnet_tx_irq, sq);
     vns_netif_napi_add(vi->dev, &rq->napi, virtnet_poll, VNS_FN_virtnet_poll, VNS_NAPI_POLL_WEIGHT);
@@ -1074,6 +1075,9 @@ int vns_virtnet_create(const struct vns_virtnet_config *cfg, struct vns_virtnet 
     vi->dev->features |= VNS_NETIF_F_GRO;
     vi->dev->hw_features = vi->dev->features;
     vi->dev->max_mtu = VNS_ETH_MAX_MTU;
+    /* timers first: the unwind cancels them */
+    for (unsigned i = 0; i < qps; i++)
+        vns_timer_init(&vi->rq[i].refill, refill_work, &vi->rq[i], vns_sim_new_id(vi->sim));
     for (unsigned i = 0; i < qps; i++) {
         struct vns_cpu *cpu = cfg->irq_cpus && cfg->irq_cpus[i]
                                   ? cfg->irq_cpus[i]

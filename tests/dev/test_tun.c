@@ -412,6 +412,31 @@ static void test_tun_vnet_hdr_sz(void **state)
     netfix_fini(&f);
 }
 
+/* Every allocation failure in vns_tun_create unwinds without a leak. */
+static void test_tun_create_alloc_failures(void **state)
+{
+    struct netfix f;
+    struct vns_tun *tun = NULL;
+    long live;
+    int err = -1;
+
+    (void)state;
+    netfix_init(&f, 1, NULL);
+    live = vns_alloc_live();
+    for (long nth = 1; err && nth < 200; nth++) {
+        vns_alloc_fail_at(nth);
+        err = vns_tun_create(f.k, &(struct vns_tun_config){.queues = 3}, &tun);
+        vns_alloc_fail_at(0);
+        if (err) {
+            assert_int_equal(err, -VNS_ENOMEM);
+            assert_int_equal(vns_alloc_live(), live);
+        }
+    }
+    assert_int_equal(err, 0);
+    vns_tun_destroy(tun);
+    netfix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +447,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tun_recvmsg_header_and_trunc, teardown),
         cmocka_unit_test_teardown(test_tun_sendmsg_xdp_batch, teardown),
         cmocka_unit_test_teardown(test_tun_vnet_hdr_sz, teardown),
+        cmocka_unit_test_teardown(test_tun_create_alloc_failures, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

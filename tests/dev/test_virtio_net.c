@@ -471,6 +471,48 @@ static void test_virtio_net_negotiate(void **state)
     assert_true(VNS_VHOST_NET_FEATURES & VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_MRG_RXBUF));
 }
 
+/* Every allocation failure in vns_virtnet_create unwinds: no crash, the
+ * guest memory given back, nothing left once the kernel and guest memory
+ * are gone (guest pages touched stay with the gmem until then, by design). */
+static void test_virtio_net_create_alloc_failures(void **state)
+{
+    int err = -1;
+
+    (void)state;
+    for (long nth = 1; err && nth < 400; nth++) {
+        struct vns_sim *sim = vns_test_sim(1);
+        struct vns_cpu *cpu = vns_test_cpu(sim, "vm/cpu0", NULL);
+        struct vns_kernel *k = NULL;
+        struct vns_gmem *mem = NULL;
+        struct vns_galloc *ga = NULL;
+        struct vns_virtnet *vi = NULL;
+        uint64_t avail;
+
+        assert_int_equal(vns_kernel_create(sim, &(struct vns_kernel_config){.name = "vm", .cpus = &cpu, .ncpus = 1}, &k), 0);
+        assert_int_equal(vns_gmem_create(&mem), 0);
+        assert_int_equal(vns_gmem_add_region(mem, 0, RAM), 0);
+        assert_int_equal(vns_galloc_create(1u << 20, RAM - (1u << 20), &ga), 0);
+        avail = vns_galloc_avail(ga);
+        vns_alloc_fail_at(nth);
+        err = vns_virtnet_create(&(struct vns_virtnet_config){.k = k, .mem = mem, .galloc = ga,
+                                                              .features = FEATURES | VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_MQ) |
+                                                                          VNS_VIRTIO_BIT(VNS_VIRTIO_RING_F_INDIRECT_DESC),
+                                                              .ring_size = 64, .queue_pairs = 2},
+                                 &vi);
+        vns_alloc_fail_at(0);
+        if (err)
+            assert_int_equal(vns_galloc_avail(ga), avail);
+        vns_virtnet_destroy(vi);
+        assert_int_equal(vns_galloc_avail(ga), avail);
+        vns_galloc_destroy(ga);
+        vns_gmem_destroy(mem);
+        vns_kernel_destroy(k);
+        vns_sim_destroy(sim);
+        assert_no_leaks();
+    }
+    assert_int_equal(err, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +525,7 @@ int main(void)
         cmocka_unit_test_teardown(test_virtio_net_packed_ring, teardown),
         cmocka_unit_test_teardown(test_virtio_net_hostile_tx_each_kind, teardown),
         cmocka_unit_test_teardown(test_virtio_net_negotiate, teardown),
+        cmocka_unit_test_teardown(test_virtio_net_create_alloc_failures, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
