@@ -147,6 +147,7 @@ struct vns_tcp {
     /* send sequence space */
     uint32_t snd_una, snd_nxt, write_seq, pushed_seq, snd_wl1, snd_wnd, max_window, snd_sml;
     uint32_t high_seq;                  /* snd_nxt at the start of recovery/loss */
+    uint32_t tlp_high_seq;              /* snd_nxt when a TLP retransmission went out, 0 = none */
     /* receive sequence space */
     uint32_t rcv_nxt, copied_seq, rcv_wup, rcv_wnd, rcv_ssthresh, window_clamp;
     /* options */
@@ -224,6 +225,7 @@ struct vns_tcp {
 #define ICSK_ACK_PUSHED2 8
 #define ICSK_TIME_RETRANS 1
 #define ICSK_TIME_PROBE0 3
+#define ICSK_TIME_LOSS_PROBE 5
 #define RCV_SHUTDOWN 1
 #define SEND_SHUTDOWN 2
 
@@ -417,6 +419,9 @@ int vns__tcp_send_syn(struct vns_ctx *ctx, struct vns_sock *sk, bool synack);
 void vns__tcp_send_fin(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_send_active_reset(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_xmit_probe_skb(struct vns_ctx *ctx, struct vns_sock *sk);
+bool vns__tcp_schedule_loss_probe(struct vns_ctx *ctx, struct vns_sock *sk, bool advancing_rto);
+void vns__tcp_send_loss_probe(struct vns_ctx *ctx, struct vns_sock *sk);
+int vns__tcp_retransmit_skb_raw(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs);
 void vns__tcp_v4_send_reset(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
 int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs);
 void vns__tcp_xmit_retransmit_queue(struct vns_ctx *ctx, struct vns_sock *sk);

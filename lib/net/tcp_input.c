@@ -456,6 +456,7 @@ static void tcp_init_cwnd_reduction(struct vns_sock *sk)
     struct vns_tcp *tp = sk->tp;
 
     tp->high_seq = tp->snd_nxt;
+    tp->tlp_high_seq = 0;
     tp->snd_cwnd_cnt = 0;
     tp->prior_cwnd = tp->snd_cwnd;
     tp->prr_delivered = 0;
@@ -546,6 +547,7 @@ void vns__tcp_enter_loss(struct vns_ctx *ctx, struct vns_sock *sk)
     }
     tp->snd_cwnd = tcp_packets_in_flight(tp) + 1;
     tp->high_seq = tp->snd_nxt;
+    tp->tlp_high_seq = 0;
     vns__tcp_set_ca_state(sk, VNS_TCP_CA_Loss);
     tp->rack.reord = true;   /* tcp_timeout_mark_lost: reordering may have caused this */
 }
@@ -620,6 +622,27 @@ static bool tcp_fastretrans_alert(struct vns_ctx *ctx, struct vns_sock *sk, uint
     return true;
 }
 
+/* tcp_process_tlp_ack: did the loss probe repair a loss? */
+static void tcp_process_tlp_ack(struct vns_sock *sk, uint32_t ack, int flag)
+{
+    struct vns_tcp *tp = sk->tp;
+
+    if (tcp_before(ack, tp->tlp_high_seq))
+        return;
+    if (flag & FLAG_DSACKING_ACK) {
+        tp->tlp_high_seq = 0;   /* original and probe both arrived: no loss */
+    } else if (tcp_after(ack, tp->tlp_high_seq)) {
+        /* the probe repaired a loss: reduce cwnd once (CWR) */
+        tcp_init_cwnd_reduction(sk);
+        vns__tcp_set_ca_state(sk, VNS_TCP_CA_CWR);
+        tcp_end_cwnd_reduction(sk);
+        vns__tcp_set_ca_state(sk, VNS_TCP_CA_Open);
+        sk->inet->stats.tcp_loss_probe_fired++;
+    } else if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP | FLAG_DATA_SACKED))) {
+        tp->tlp_high_seq = 0;
+    }
+}
+
 static bool tcp_may_update_window(const struct vns_tcp *tp, uint32_t ack, uint32_t ack_seq, uint32_t nwin)
 {
     return tcp_after(ack, tp->snd_una) || tcp_after(ack_seq, tp->snd_wl1) ||
@@ -685,8 +708,11 @@ static int tcp_ack(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb
     tp->info.bytes_acked += ack - prior_snd_una;
     if (flag & FLAG_ACKED)
         tcp_ack_update_rtt(ctx, sk, seq_rtt_us, opt);
-    if (flag & FLAG_SET_XMIT_TIMER)
-        vns__tcp_rearm_rto(ctx, sk);
+    if (flag & FLAG_SET_XMIT_TIMER) {
+        /* tcp_set_xmit_timer */
+        if (!vns__tcp_schedule_loss_probe(ctx, sk, true))
+            vns__tcp_rearm_rto(ctx, sk);
+    }
     if (!(flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP)))
         num_dupack = 1;
     /* tcp_ack_is_dubious */
@@ -708,6 +734,8 @@ static int tcp_ack(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb
             vns_fn_exit(ctx);
         }
     }
+    if (tp->tlp_high_seq)
+        tcp_process_tlp_ack(sk, ack, flag);
     if (rexmit)
         vns__tcp_xmit_retransmit_queue(ctx, sk);
     tp->info.delivered = tp->delivered;

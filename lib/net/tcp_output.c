@@ -593,6 +593,9 @@ bool vns__tcp_write_xmit(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_
         sk->inet->stats.tcp_rwnd_limited++;
     vns_fn_exit(ctx);
     if (sent_pkts) {
+        /* one loss probe per tail loss episode */
+        if (push_one != 2)
+            vns__tcp_schedule_loss_probe(ctx, sk, false);
         /* tcp_cwnd_validate */
         if (tp->packets_out > tp->max_packets_out || is_cwnd_limited) {
             tp->max_packets_out = tp->packets_out;
@@ -846,15 +849,15 @@ void vns__tcp_xmit_probe_skb(struct vns_ctx *ctx, struct vns_sock *sk)
     vns__tcp_transmit_skb(ctx, sk, skb, false, tp->rcv_nxt);
 }
 
-/* __tcp_retransmit_skb */
-int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs)
+/* __tcp_retransmit_skb: trim what is acked, cut to @segs MSS, send a
+ * clone. Counts the retransmission (total_retrans, RetransSegs). */
+int vns__tcp_retransmit_skb_raw(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs)
 {
     struct vns_tcp *tp = sk->tp;
     struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
     unsigned cur_mss = vns__tcp_current_mss(sk), len;
     int err;
 
-    vns_fn_enter(ctx, VNS_FN_tcp_retransmit_skb);
     vns_fn_enter(ctx, VNS_FN___tcp_retransmit_skb);
     /* partially acked: trim what the peer already has */
     if (tcp_before(cb->seq, tp->snd_una)) {
@@ -866,7 +869,6 @@ int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns
     if (skb->len > len) {
         if (vns__tcp_fragment(sk, skb, len, cur_mss) < 0) {
             vns_fn_exit(ctx);
-            vns_fn_exit(ctx);
             return -VNS_ENOMEM;
         }
     }
@@ -875,16 +877,97 @@ int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns
     if (!err) {
         unsigned pc = tcp_skb_pcount(skb);
 
-        cb->sacked |= TCPCB_SACKED_RETRANS | TCPCB_EVER_RETRANS;
-        tp->retrans_out += pc;
+        cb->sacked |= TCPCB_EVER_RETRANS;
         tp->info.total_retrans += pc;
         sk->inet->stats.tcp_retrans_segs += pc;
         if (tp->ca_state == VNS_TCP_CA_Recovery)
             tp->prr_out += pc;
     }
     vns_fn_exit(ctx);
+    return err;
+}
+
+/* tcp_retransmit_skb: __tcp_retransmit_skb, then mark it retransmitted
+ * (TCPCB_SACKED_RETRANS, retrans_out). */
+int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs)
+{
+    struct vns_tcp *tp = sk->tp;
+    int err;
+
+    vns_fn_enter(ctx, VNS_FN_tcp_retransmit_skb);
+    err = vns__tcp_retransmit_skb_raw(ctx, sk, skb, segs);
+    if (!err) {
+        TCP_SKB_CB(skb)->sacked |= TCPCB_SACKED_RETRANS;
+        tp->retrans_out += tcp_skb_pcount(skb);
+    }
     vns_fn_exit(ctx);
     return err;
+}
+
+/* tcp_schedule_loss_probe (5.4, tcp_early_retrans = 3): a tail loss probe
+ * 2 x srtt after the last send (+ TCP_RTO_MIN with one packet out, else
+ * + 2 jiffies), no later than the RTO; SACK connections in Open/CWR. */
+bool vns__tcp_schedule_loss_probe(struct vns_ctx *ctx, struct vns_sock *sk, bool advancing_rto)
+{
+    struct vns_tcp *tp = sk->tp;
+    vns_time_t now = inet_now(ctx, sk->inet), timeout, rto_delta;
+
+    if (!tp->packets_out || !tp->sack_ok || (tp->ca_state != VNS_TCP_CA_Open && tp->ca_state != VNS_TCP_CA_CWR))
+        return false;
+    if (tp->srtt_us) {
+        timeout = (vns_time_t)(tp->srtt_us >> 2) * 1000u;
+        timeout = (timeout + VNS_MSEC(1) - 1) / VNS_MSEC(1) * VNS_MSEC(1);   /* usecs_to_jiffies */
+        timeout += tp->packets_out == 1 ? VNS_TCP_RTO_MIN : VNS_MSEC(2);   /* TCP_TIMEOUT_MIN */
+    } else {
+        timeout = VNS_TCP_TIMEOUT_INIT;
+    }
+    if (advancing_rto) {
+        rto_delta = tp->rto;
+    } else {
+        struct vns_skb *head = tp->write_queue.head;
+        vns_time_t sent = head ? TCP_SKB_CB(head)->tx_time : now;
+
+        rto_delta = sent + tp->rto > now ? sent + tp->rto - now : 0;
+    }
+    if (rto_delta > 0)
+        timeout = VNS_MIN(timeout, rto_delta);
+    vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_LOSS_PROBE, now + timeout);
+    return true;
+}
+
+/* tcp_send_loss_probe: new data if the window allows, else the last
+ * segment again (one MSS of it). */
+void vns__tcp_send_loss_probe(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    unsigned mss = vns__tcp_current_mss(sk), pcount;
+    struct vns_skb *skb = tp->send_head;
+
+    if (skb && tcp_snd_wnd_test(tp, skb, mss)) {
+        pcount = tp->packets_out;
+        vns__tcp_write_xmit(ctx, sk, mss, VNS_TCP_NAGLE_OFF, 2);
+        if (tp->packets_out > pcount)
+            goto probe_sent;
+        goto rearm_timer;
+    }
+    /* the last skb of the retransmit queue */
+    skb = tp->send_head ? tp->send_head->prev : tp->write_queue.tail;
+    if (!skb || tp->tlp_high_seq)
+        goto rearm_timer;
+    pcount = tcp_skb_pcount(skb);
+    if (pcount > 1 && skb->len > (pcount - 1) * mss) {
+        if (vns__tcp_fragment(sk, skb, (pcount - 1) * mss, mss) < 0)
+            goto rearm_timer;
+        skb = skb->next;
+    }
+    if (!skb || vns__tcp_retransmit_skb_raw(ctx, sk, skb, 1))
+        goto rearm_timer;
+    tp->tlp_high_seq = tp->snd_nxt;
+probe_sent:
+    sk->inet->stats.tcp_loss_probes++;
+    tp->pending = 0;
+rearm_timer:
+    vns__tcp_rearm_rto(ctx, sk);
 }
 
 /* tcp_xmit_retransmit_queue: retransmit the segments marked lost while

@@ -118,6 +118,8 @@ static void tcp_write_timer(struct vns_ctx *ctx, struct vns_timer_list *t)
         tcp_retransmit_timer(ctx, sk);
     else if (event == ICSK_TIME_PROBE0)
         tcp_probe_timer(ctx, sk);
+    else if (event == ICSK_TIME_LOSS_PROBE)
+        vns__tcp_send_loss_probe(ctx, sk);
     vns_fn_exit(ctx);
 }
 

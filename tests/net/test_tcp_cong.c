@@ -224,9 +224,9 @@ static void test_tcp_cong_sack_recovery_three_holes(void **state)
     inet_pair_fini(&p);
 }
 
-/* Everything lost from segment 50 on: the head is retransmitted at
- * srtt + max(rttvar, 200 ms) after it was sent, then after 2x, 4x, 8x
- * that (exponential back-off). */
+/* Everything lost from segment 50 on: one tail loss probe at 2 x srtt,
+ * then the head is retransmitted at srtt + max(rttvar, 200 ms), then
+ * after 2x, 4x, 8x that (exponential back-off). */
 static void test_tcp_cong_rto_backoff(void **state)
 {
     struct script sc = {.drop_all_after = true, .drop_from = 50};
@@ -257,6 +257,7 @@ static void test_tcp_cong_rto_backoff(void **state)
     assert_true(d1 >= 2 * d0 - VNS_MSEC(2) && d1 <= 2 * d0 + VNS_MSEC(2));
     assert_true(d2 >= 2 * d1 - VNS_MSEC(2) && d2 <= 2 * d1 + VNS_MSEC(2));
     assert_int_equal(ti.backoff, sc.nrtx);
+    assert_int_equal(vns_inet_stats(p.a.inet)->tcp_loss_probes, 1);   /* one TLP before the first RTO */
     assert_int_equal(ti.ca_state, VNS_TCP_CA_Loss);
     assert_int_equal(ti.snd_cwnd, 1);
     vns_sys_close(NULL, c.sk);
