@@ -785,6 +785,45 @@ static void test_vhost_net_hostile_tx_breaks_only_its_queue(void **state)
     world_fini(&w);
 }
 
+/* Allocation failures in vhost-net's and macvtap's creation unwind cleanly. */
+static void test_vhost_net_create_alloc_failures(void **state)
+{
+    struct world w;
+    int err = -1;
+
+    (void)state;
+    world_init(&w, &(struct world_opts){.macvtap = true});
+    for (long nth = 1; err && nth < 100; nth++) {
+        struct vns_vhost_net *net = NULL;
+        long live = vns_alloc_live();
+
+        vns_alloc_fail_at(nth);
+        err = vns_vhost_net_create(w.sim, &(struct vns_vhost_net_config){.cpu = w.h[1], .table = w.table}, &net);
+        if (!err)
+            err = vns_vhost_net_set_vring(net, 0, VNS_VIRTQ_SPLIT, 256, vns_virtq_addr(vns_virtnet_vq(w.vi, 0)), NULL);
+        vns_alloc_fail_at(0);
+        vns_vhost_net_destroy(net);
+        assert_int_equal(vns_alloc_live(), live);
+    }
+    assert_int_equal(err, 0);
+    err = -1;
+    for (long nth = 1; err && nth < 100; nth++) {
+        struct vns_tap *tap = NULL;
+        long live = vns_alloc_live();
+
+        vns_alloc_fail_at(nth);
+        err = vns_macvtap_create(w.lower, "macvtap%d", &(struct vns_tap_config){.mode = VNS_MACVLAN_MODE_BRIDGE,
+                                                                                .queues = 2},
+                                 &tap);
+        vns_alloc_fail_at(0);
+        if (err)
+            assert_int_equal(vns_alloc_live(), live);
+        vns_tap_destroy(tap);
+    }
+    assert_int_equal(err, 0);
+    world_fini(&w);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -971,6 +1010,7 @@ int main(void)
         cmocka_unit_test_teardown(test_vhost_net_hostile_tx_breaks_only_its_queue, teardown),
         cmocka_unit_test_teardown(test_vhost_net_multiqueue, teardown),
         cmocka_unit_test_teardown(test_vhost_net_busy_poll, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_create_alloc_failures, teardown),
         cmocka_unit_test_teardown(test_vhost_net_worker_cost_per_packet, teardown),
         cmocka_unit_test_teardown(test_vhost_net_legacy_header, teardown),
         cmocka_unit_test_teardown(test_vhost_net_packed_rings, teardown),
