@@ -30,6 +30,7 @@ struct world {
     struct world *peer;               /* shares this world's host */
     struct vns_sim *sim;
     struct vns_cpu *h[3], *g0;
+    struct vns_cpu *gcpus[2];         /* the guest's vCPUs (a second one with 2 queue pairs) */
     struct vns_kernel *host, *guest;
     struct vns_gmem *mem;
     struct vns_gmem_table *table;
@@ -117,8 +118,11 @@ static void world_init(struct world *w, const struct world_opts *o)
         assert_int_equal(vns_kernel_create(w->sim, &kc, &w->host), 0);
     }
     kc.name = w->peer ? "vm2" : "vm1";
-    kc.cpus = &w->g0;
-    kc.ncpus = 1;
+    w->gcpus[0] = w->g0;
+    if (w->qps > 1)
+        w->gcpus[1] = vns_test_cpu(w->sim, "vm1/cpu1", w->h[1]);
+    kc.cpus = w->gcpus;
+    kc.ncpus = w->qps > 1 ? 2 : 1;
     assert_int_equal(vns_kernel_create(w->sim, &kc, &w->guest), 0);
     assert_int_equal(vns_gmem_create(&w->mem), 0);
     assert_int_equal(vns_gmem_add_region(w->mem, 0, GUEST_RAM), 0);
@@ -170,6 +174,7 @@ static void world_init(struct world *w, const struct world_opts *o)
                                                                      .ring_size = o && o->ring ? o->ring : 256,
                                                                      .rx_buffers = o ? o->rx_buffers : 0,
                                                                      .queue_pairs = w->qps, .synmap = w->syn,
+                                                                     .irq_cpus = w->gcpus,
                                                                      .layout = o ? o->layout : VNS_VIRTQ_SPLIT,
                                                                      .notify = world_notify, .notify_arg = w},
                                         &w->vi),
@@ -994,6 +999,10 @@ static void test_vhost_net_multiqueue(void **state)
     assert_int_equal(vns_vhost_net_rx_stats(w.nets[0])->packets, 10);
     assert_int_equal(vns_vhost_net_rx_stats(w.nets[1])->packets, 0);
     assert_true(vns_ctx_stats(vns_vhost_dev_worker(vns_vhost_net_dev(w.nets[1])))->busy_ns > 0);
+    /* queue pair 1's interrupts go to vCPU 1 (its affinity), pair 0's to vCPU 0 */
+    assert_true(vns_virtnet_sq_stats(w.vi, 1)->interrupts > 0);
+    assert_int_equal(vns_cpu_stats(w.gcpus[1])->irqs, vns_virtnet_irq(w.vi, 2)->taken + vns_virtnet_irq(w.vi, 3)->taken);
+    assert_int_equal(vns_cpu_stats(w.gcpus[0])->irqs, vns_virtnet_irq(w.vi, 0)->taken + vns_virtnet_irq(w.vi, 1)->taken);
     world_fini(&w);
 }
 
