@@ -344,6 +344,20 @@ static inline bool tcp_before(uint32_t s1, uint32_t s2) { return (int32_t)(s1 - 
 #ifndef VNETSIM_TCP_INTERNALS
 #define VNETSIM_TCP_INTERNALS
 
+/* TCP options (include/net/tcp.h) */
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_WINDOW 3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_SACK 5
+#define TCPOPT_TIMESTAMP 8
+#define TCPOLEN_MSS 4
+#define TCPOLEN_WINDOW 3
+#define TCPOLEN_SACK_PERM 2
+#define TCPOLEN_TIMESTAMP 10
+#define TCPOLEN_TSTAMP_ALIGNED 12
+
 /* Parsed options of a received segment (tcp_parse_options). */
 struct tcp_rx_opts {
     bool saw_tstamp, sack_ok, wscale_ok;

@@ -23,14 +23,6 @@
 
 #include "inet_int.h"
 
-#define TCPOPT_EOL 0
-#define TCPOPT_NOP 1
-#define TCPOPT_MSS 2
-#define TCPOPT_WINDOW 3
-#define TCPOPT_SACK_PERM 4
-#define TCPOPT_SACK 5
-#define TCPOPT_TIMESTAMP 8
-
 /* tcp_parse_options: the header at the transport header; bad lengths end
  * the parse (as the kernel does: "silly options"). */
 void vns__tcp_parse_options(const struct vns_skb *skb, struct tcp_rx_opts *opt)
@@ -1225,6 +1217,27 @@ static void tcp_established(struct vns_ctx *ctx, struct vns_sock *sk)
         tp->ca_ops->init(sk);
 }
 
+/* The handshake completed: stop the SYN timer, take the SYN's RTT sample
+ * (none after a retransmitted SYN: tcp_init_transfer then falls back to
+ * TCP_TIMEOUT_INIT), go ESTABLISHED. */
+static void tcp_handshake_done(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+
+    vns_del_timer(&tp->retransmit_timer);
+    tp->pending = 0;
+    if (!tp->retransmits) {
+        vns_time_t rtt = inet_now(ctx, sk->inet) - tp->lsndtime;
+
+        tcp_rtt_estimator(tp, (long)VNS_MAX(rtt / 1000u, (vns_time_t)1));
+        tp->rto = (vns_time_t)((tp->srtt_us >> 3) + tp->rttvar_us) * 1000u;
+    } else {
+        tp->rto = VNS_TCP_TIMEOUT_INIT;
+    }
+    tcp_established(ctx, sk);
+    tp->info.srtt = (vns_time_t)(tp->srtt_us >> 3) * 1000u;
+}
+
 /* tcp_rcv_synsent_state_process */
 static void tcp_rcv_synsent(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb,
                             const struct tcp_rx_opts *opt)
@@ -1259,19 +1272,7 @@ static void tcp_rcv_synsent(struct vns_ctx *ctx, struct vns_sock *sk, struct vns
         tp->snd_wl1 = cb->seq;
         tp->snd_wnd = vns_get_be16(th + 14);   /* not scaled in a SYN */
         tp->max_window = tp->snd_wnd;
-        vns_del_timer(&tp->retransmit_timer);
-        tp->pending = 0;
-        /* the SYN's RTT */
-        if (!tp->retransmits) {
-            vns_time_t rtt = inet_now(ctx, sk->inet) - tp->lsndtime;
-
-            tcp_rtt_estimator(tp, (long)VNS_MAX(rtt / 1000u, (vns_time_t)1));
-            tp->rto = (vns_time_t)((tp->srtt_us >> 3) + tp->rttvar_us) * 1000u;
-        } else {
-            tp->rto = VNS_TCP_TIMEOUT_INIT;   /* tcp_init_transfer: RTO fallback after a lost SYN */
-        }
-        tcp_established(ctx, sk);
-        tp->info.srtt = (vns_time_t)(tp->srtt_us >> 3) * 1000u;
+        tcp_handshake_done(ctx, sk);
         vns_kfree_skb(skb);
         vns__tcp_send_ack(ctx, sk);
         vns__sk_wake(ctx, sk);
@@ -1421,18 +1422,7 @@ static void tcp_rcv_state_process(struct vns_ctx *ctx, struct vns_sock *sk, stru
         tp->snd_wnd = (uint32_t)vns_get_be16(th + 14) << tp->snd_wscale;
         tp->max_window = tp->snd_wnd;
         tp->snd_wl1 = cb->seq;
-        vns_del_timer(&tp->retransmit_timer);
-        tp->pending = 0;
-        if (!tp->retransmits) {
-            vns_time_t rtt = inet_now(ctx, sk->inet) - tp->lsndtime;
-
-            tcp_rtt_estimator(tp, (long)VNS_MAX(rtt / 1000u, (vns_time_t)1));
-            tp->rto = (vns_time_t)((tp->srtt_us >> 3) + tp->rttvar_us) * 1000u;
-        } else {
-            tp->rto = VNS_TCP_TIMEOUT_INIT;
-        }
-        tcp_established(ctx, sk);
-        tp->info.srtt = (vns_time_t)(tp->srtt_us >> 3) * 1000u;
+        tcp_handshake_done(ctx, sk);
         if (lsk && !lsk->freed) {
             /* inet_csk_reqsk_queue_add + sk_data_ready on the listener */
             tp->accept_next = NULL;

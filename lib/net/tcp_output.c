@@ -24,18 +24,6 @@
 
 #include "inet_int.h"
 
-#define TCPOLEN_MSS 4
-#define TCPOLEN_WINDOW 3
-#define TCPOLEN_SACK_PERM 2
-#define TCPOLEN_TIMESTAMP 10
-#define TCPOLEN_TSTAMP_ALIGNED 12
-#define TCPOPT_NOP 1
-#define TCPOPT_MSS 2
-#define TCPOPT_WINDOW 3
-#define TCPOPT_SACK_PERM 4
-#define TCPOPT_SACK 5
-#define TCPOPT_TIMESTAMP 8
-
 unsigned vns__tcp_current_mss(struct vns_sock *sk)
 {
     struct vns_tcp *tp = sk->tp;

@@ -118,10 +118,7 @@ static void test_tcp_write_stack(void **state)
         fprintf(stderr, "%s", stacks);
     assert_non_null(blk);
     vns_free(stacks);
-    vns_sim_run(p.sim, VNS_SEC(70));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 int main(void)

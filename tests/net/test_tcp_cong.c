@@ -146,12 +146,7 @@ static void run_one_loss(const char *cc, uint32_t *w, uint32_t *ss, uint32_t *af
             *later, (unsigned long)vns_inet_stats(p.a.inet)->tcp_timeouts);
     assert_int_equal(vns_inet_stats(p.a.inet)->tcp_timeouts, 0);
     assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);
-    vns_sys_close(NULL, c.sk);
-    c.sk = NULL;
-    vns_sim_run(p.sim, vns_sim_now(p.sim) + VNS_SEC(70));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 /* Reno: ssthresh = W/2, cwnd = ssthresh after recovery, then about one
@@ -218,10 +213,7 @@ static void test_tcp_cong_sack_recovery_three_holes(void **state)
     assert_int_equal(sc.nrtx, 3);
     assert_true(as->tcp_sack_blocks_rcvd > 0);
     assert_true(bs->tcp_ofo_queue > 0);
-    vns_sim_run(p.sim, vns_sim_now(p.sim) + VNS_SEC(70));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 /* Everything lost from segment 50 on: one tail loss probe at 2 x srtt,
@@ -289,12 +281,7 @@ static void hystart_run(const char *cc, uint32_t *ssthresh, uint64_t *exits)
     assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
     *ssthresh = ti.snd_ssthresh;
     *exits = vns_inet_stats(p.a.inet)->tcp_hystart_exits;
-    vns_sys_close(NULL, c.sk);
-    c.sk = NULL;
-    vns_sim_run(p.sim, VNS_SEC(80));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 static void test_tcp_cong_hystart(void **state)

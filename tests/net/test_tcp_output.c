@@ -69,12 +69,7 @@ static void check_size_goal(bool offloads, unsigned expect)
     assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
     assert_int_equal(ti.mss_cache, 1448);
     assert_int_equal(ti.size_goal, expect);
-    vns_sys_close(NULL, c.sk);
-    c.sk = NULL;
-    vns_sim_run(p.sim, VNS_SEC(70));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 static void test_tcp_output_size_goal(void **state)
@@ -105,12 +100,7 @@ static void check_nagle(bool nodelay, vns_time_t *gap)
     assert_int_equal(s.received, 200);
     assert_int_equal(f.ndata, 2);
     *gap = f.data_t[1] - f.data_t[0];
-    vns_sys_close(NULL, c.sk);
-    c.sk = NULL;
-    vns_sim_run(p.sim, VNS_SEC(70));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 static void test_tcp_output_nagle(void **state)
@@ -161,13 +151,8 @@ static void test_tcp_output_cork(void **state)
     assert_int_equal(f.ndata, 1);
     assert_int_equal(f.data_len[0], 300);
     assert_int_equal(s.received, 300);
-    vns_sys_close(NULL, c.sk);
-    c.sk = NULL;
-    vns_sim_run(p.sim, VNS_SEC(70));
     vns_ctx_destroy(app);
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 /* Small segments 100 ms apart: the receiver's first 16 ACKs are quick
@@ -205,12 +190,7 @@ static void test_tcp_output_delayed_ack_timing(void **state)
     }
     assert_int_equal(quick, 16);
     assert_int_equal(vns_inet_stats(p.b.inet)->tcp_delayed_acks, delayed);
-    vns_sys_close(NULL, c.sk);
-    c.sk = NULL;
-    vns_sim_run(p.sim, VNS_SEC(70));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 /* A receiver that does not read: the window closes, the sender stops
@@ -243,12 +223,7 @@ static void test_tcp_output_zero_window_probe(void **state)
     vns_sim_run(p.sim, VNS_SEC(6));
     assert_int_equal(s.received, total);
     assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);
-    vns_sys_close(NULL, c.sk);
-    c.sk = NULL;
-    vns_sim_run(p.sim, VNS_SEC(80));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 int main(void)

@@ -50,10 +50,7 @@ static void test_tcp_transfer_goodput_no_loss(void **state)
     fprintf(stderr, "goodput %.3f Gbit/s (ideal %.3f), %.3f s\n", goodput / 1e9, ideal / 1e9, secs);
     assert_true(goodput > 0.97 * ideal);
     assert_true(goodput <= ideal * 1.001);
-    vns_sim_run(p.sim, vns_sim_now(p.sim) + VNS_SEC(70));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 /* 1% loss, 1% reordering, 0.5% duplication in both directions: all 100 MB
@@ -85,10 +82,7 @@ static void test_tcp_transfer_lossy_reorder_dup(void **state)
     assert_true(as->tcp_retrans_segs > 0);
     assert_true(bs->tcp_ofo_queue > 0);
     assert_true(bs->tcp_dup_data_rcvd > 0);
-    vns_sim_run(p.sim, vns_sim_now(p.sim) + VNS_SEC(70));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 struct csum_check {
@@ -144,10 +138,7 @@ static void test_tcp_transfer_software_checksums(void **state)
     assert_int_equal(vns_inet_stats(p.b.inet)->tcp_in_csum_errors, 0);
     assert_int_equal(vns_inet_stats(p.a.inet)->tcp_in_csum_errors, 0);
     assert_int_equal(vns_inet_stats(p.b.inet)->payload_bytes_verified, 3000000);
-    vns_sim_run(p.sim, vns_sim_now(p.sim) + VNS_SEC(70));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    inet_pair_fini(&p);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 int main(void)

@@ -160,3 +160,15 @@ void tcp_server_fini(struct tcp_server *s)
     vns_sys_close(NULL, s->lsk);
     vns_ctx_destroy(s->ctx);
 }
+
+void tcp_pair_finish(struct inet_pair *p, struct tcp_client *c, struct tcp_server *s)
+{
+    if (c->sk) {
+        vns_sys_close(NULL, c->sk);
+        c->sk = NULL;
+    }
+    vns_sim_run(p->sim, vns_sim_now(p->sim) + VNS_SEC(80));
+    tcp_client_fini(c);
+    tcp_server_fini(s);
+    inet_pair_fini(p);
+}

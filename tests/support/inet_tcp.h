@@ -37,5 +37,8 @@ void tcp_client_start(struct tcp_client *c, struct inet_host *h, uint32_t daddr,
                       size_t write_size);
 void tcp_client_fini(struct tcp_client *c);
 void tcp_server_fini(struct tcp_server *s);
+/* Close the client (if still open), let TIME_WAIT and the peers' timers
+ * run out (80 s more), then free the workloads and the pair. */
+void tcp_pair_finish(struct inet_pair *p, struct tcp_client *c, struct tcp_server *s);
 
 #endif
