@@ -41,6 +41,10 @@ struct vns_kernel_config {
                                   * "fq_codel" (many distributions); must
                                   * stay valid (a string literal) */
     uint32_t mac_seed;           /* distinguishes generated MACs; 0 = from name */
+    /* Kernel behaviour where versions differ: 504 (linux-5.4) or 606
+     * (linux-6.6: pfifo_fast bypass when empty, netif_rx toggling bottom
+     * halves, XMIT_RECURSION_LIMIT 8); 0 = the simulation's profile. */
+    unsigned version;
 };
 
 /* net_rx_action state of one CPU, kept across steps. */

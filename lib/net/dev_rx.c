@@ -80,12 +80,22 @@ int vns_netif_rx(struct vns_ctx *ctx, struct vns_skb *skb)
     struct vns_softnet_data *sd = vns_kernel_softnet(k, ctx);
     int ret;
 
+    bool need_bh_off;
+
     vns_fn_enter(ctx, VNS_FN_netif_rx);
+    /* 5.18+: netif_rx works from any context, disabling bottom halves when
+     * not already in hard/soft irq context, so the outermost enable runs
+     * the softirq at once. 5.4 only raises it. */
+    need_bh_off = k->cfg.version >= 518 && ctx && !vns_in_interrupt(ctx);
+    if (need_bh_off)
+        vns_local_bh_disable(ctx);
     vns_fn_enter(ctx, VNS_FN_netif_rx_internal);
     if (!skb->tstamp)
         skb->tstamp = vns__now(ctx, k);    /* net_timestamp_check */
     ret = enqueue_to_backlog(ctx, skb, sd);
     vns_fn_exit(ctx);
+    if (need_bh_off)
+        vns_local_bh_enable(ctx);
     vns_fn_exit(ctx);
     return ret;
 }

@@ -9,7 +9,7 @@
  * "tap recv path"); a qdisc with enqueue gets __dev_xmit_skb (NOLOCK:
  * enqueue + qdisc_run; locked: bypass when empty, else enqueue + run); a
  * noqueue device (bridge, macvlan) goes straight to dev_hard_start_xmit
- * with the recursion limit (XMIT_RECURSION_LIMIT 10 in 5.4, 8 from 5.14)
+ * with the recursion limit (XMIT_RECURSION_LIMIT 10 in 5.4, 8 in 6.x)
  * and the "Virtual device asks to queue packet" drop.
  * Simplified: no tc/netfilter egress hooks, no XPS (one tx queue), no
  * skb_update_prio (cgroup priomap). */
@@ -17,7 +17,8 @@
 
 #include "net_int.h"
 
-#define XMIT_RECURSION_LIMIT 10
+#define XMIT_RECURSION_LIMIT 10     /* linux-5.4 */
+#define XMIT_RECURSION_LIMIT_6 8    /* 6.x (kernel-facts 12.1) */
 
 /* dev_queue_xmit_nit: a borrowed copy to each packet tap (ptype_all). */
 void vns__dev_queue_xmit_nit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev)
@@ -133,6 +134,18 @@ static int dev_xmit_skb(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_Qdi
 
     vns_fn_enter(ctx, VNS_FN___dev_xmit_skb);
     if (q->flags & VNS_TCQ_F_NOLOCK) {
+        if (dev->k->cfg.version >= 514 && (q->flags & VNS_TCQ_F_CAN_BYPASS) && !q->qlen && !q->running &&
+            !q->deactivated) {
+            /* 5.14+ (c4fef01ba479): an empty lockless qdisc is bypassed */
+            q->running = true;
+            q->stats.packets++;
+            q->stats.bytes += skb->len;
+            if (vns__sch_direct_xmit(ctx, skb, q, dev, true) && q->qlen)
+                vns__qdisc_run(ctx, q);
+            q->running = false;
+            vns_fn_exit(ctx);
+            return VNS_NET_XMIT_SUCCESS;
+        }
         if (q->deactivated) {
             rc = vns_qdisc_drop(skb, q);
         } else {
@@ -179,7 +192,7 @@ static int dev_queue_xmit_inner(struct vns_ctx *ctx, struct vns_skb *skb)
     }
     if (dev->flags & VNS_IFF_UP) {
         if (dev->txq.xmit_lock_owner != (int)sd->index) {
-            if (sd->xmit_recursion > XMIT_RECURSION_LIMIT)
+            if (sd->xmit_recursion > (dev->k->cfg.version >= 600 ? XMIT_RECURSION_LIMIT_6 : XMIT_RECURSION_LIMIT))
                 goto recursion_alert;
             skb = vns__validate_xmit_skb(ctx, skb, dev);
             if (!skb)

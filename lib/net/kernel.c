@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vnetsim/rng.h"
+#include "vnetsim/trace.h"
 #include "net_int.h"
 
 #define SKB_POOL_CHUNK 64
@@ -44,6 +45,15 @@ int vns_kernel_create(struct vns_sim *sim, const struct vns_kernel_config *cfg,
         k->cfg.dev_weight = 64;
     if (!k->cfg.dev_tx_weight)
         k->cfg.dev_tx_weight = 64;
+    if (!k->cfg.version) {
+        const char *prof = vns_profile_name(vns_sim_profile(sim));
+
+        k->cfg.version = strcmp(prof, "linux-6.6") == 0 ? 606 : 504;
+    }
+    if (k->cfg.version != 504 && k->cfg.version != 606) {
+        vns_free(k);
+        return -VNS_EINVAL;
+    }
     if (!k->cfg.default_qdisc)
         k->cfg.default_qdisc = "pfifo_fast";
     if (!vns_qdisc_lookup_ops(k->cfg.default_qdisc) || !vns_qdisc_lookup_ops(k->cfg.default_qdisc)->enqueue ||

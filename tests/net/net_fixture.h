@@ -206,13 +206,14 @@ struct netfix {
     struct vns_kernel *k;
 };
 
-static inline void netfix_init(struct netfix *f, unsigned ncpu, const struct vns_kernel_config *over)
+static inline void netfix_init_profile(struct netfix *f, unsigned ncpu, const struct vns_kernel_config *over,
+                                       const char *profile)
 {
     struct vns_kernel_config cfg = {0};
     char name[32];
 
     memset(f, 0, sizeof(*f));
-    f->sim = vns_test_sim(7);
+    assert_int_equal(vns_sim_create(&(struct vns_sim_config){.seed = 7, .profile = profile}, &f->sim), 0);
     f->ncpu = ncpu;
     for (unsigned i = 0; i < ncpu; i++) {
         snprintf(name, sizeof(name), "host/cpu%u", i);
@@ -224,6 +225,11 @@ static inline void netfix_init(struct netfix *f, unsigned ncpu, const struct vns
     cfg.cpus = f->cpu;
     cfg.ncpus = ncpu;
     assert_int_equal(vns_kernel_create(f->sim, &cfg, &f->k), 0);
+}
+
+static inline void netfix_init(struct netfix *f, unsigned ncpu, const struct vns_kernel_config *over)
+{
+    netfix_init_profile(f, ncpu, over, NULL);
 }
 
 static inline void netfix_fini(struct netfix *f)

@@ -404,6 +404,42 @@ static void test_xmit_free_from_irq_uses_completion_queue(void **state)
     netfix_fini(&f);
 }
 
+/* linux-6.6 behaviour: an empty pfifo_fast is bypassed (sch_direct_xmit
+ * straight from __dev_queue_xmit, 5.14+), and XMIT_RECURSION_LIMIT is 8. */
+static void test_xmit_linux66_bypass_and_recursion(void **state)
+{
+    struct netfix f;
+    struct sender s;
+    struct vns_net_device *loop = NULL;
+    char *stacks;
+
+    (void)state;
+    netfix_init_profile(&f, 1, NULL, "linux-6.6");
+    assert_int_equal(vns_kernel_config(f.k)->version, 606);
+    s = (struct sender){.k = f.k, .n = 2};
+    s.dev = capdev_new(f.k, "eth0", false);
+    capdev_of(s.dev)->xmit_frame = VNS_FN_start_xmit;
+    vns_probe_add(f.sim, "start_xmit");
+    vns_ctx_start(netfix_ctx(&f, 0, VNS_CTX_USER, "app", send_step, &s), 0);
+    vns_sim_run(f.sim, VNS_MSEC(1));
+    assert_int_equal(capdev_of(s.dev)->xmits, 2);
+    assert_int_equal(s.dev->txq.qdisc->qlen, 0);
+    stacks = vns_test_stacks_string(f.sim, false);
+    /* the linux-6.6 profile shows dev_hard_start_xmit under sch_direct_xmit */
+    assert_non_null(strstr(stacks, "[0] start_xmit\n[0] dev_hard_start_xmit\n[0] sch_direct_xmit\n"
+                                   "[0] __dev_queue_xmit\n[0] dev_queue_xmit\n"));
+    assert_null(strstr(stacks, "__qdisc_run"));
+    vns_free(stacks);
+    assert_int_equal(vns_alloc_netdev(f.k, "loop0", &loop_ops, &loop), 0);
+    loop->priv_flags |= VNS_IFF_NO_QUEUE;
+    loop->features |= VNS_NETIF_F_LLTX;
+    assert_int_equal(vns_register_netdev(loop), 0);
+    vns_dev_open(loop);
+    vns_dev_queue_xmit(NULL, pkt(f.k, loop, 0, 0));
+    assert_int_equal(capdev_of(loop)->xmits, 9);
+    netfix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +452,7 @@ int main(void)
         cmocka_unit_test_teardown(test_xmit_recursion_limit, teardown),
         cmocka_unit_test_teardown(test_xmit_locked_qdisc_bypass, teardown),
         cmocka_unit_test_teardown(test_xmit_free_from_irq_uses_completion_queue, teardown),
+        cmocka_unit_test_teardown(test_xmit_linux66_bypass_and_recursion, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
