@@ -47,10 +47,11 @@ bool vns__netif_needs_gso(const struct vns_skb *skb, uint64_t features)
 
 /* One segment: headers [0, hlen) of @skb, payload [poff, poff + plen). */
 static struct vns_skb *segment_one(const struct vns_skb *skb, uint32_t hlen, uint32_t poff,
-                                   uint32_t plen)
+                                   uint32_t plen, bool sg)
 {
     uint32_t headroom = vns_skb_headroom(skb), hl = vns_skb_headlen(skb);
-    bool synthetic = poff >= hl && poff + plen <= hl + skb->syn_len;
+    /* skb_segment keeps page frags only for an SG device */
+    bool synthetic = sg && poff >= hl && poff + plen <= hl + skb->syn_len;
     struct vns_skb *n = vns_alloc_skb(skb->k, headroom + hlen + (synthetic ? 0 : plen));
     int delta;
 
@@ -116,7 +117,7 @@ struct vns_skb *vns__skb_gso_segment(struct vns_ctx *ctx, struct vns_skb *skb, u
     for (off = hlen; off < skb->len; off += mss, i++) {
         uint32_t plen = VNS_MIN(mss, skb->len - off);
         bool last = off + plen >= skb->len;
-        struct vns_skb *n = segment_one(skb, hlen, off, plen);
+        struct vns_skb *n = segment_one(skb, hlen, off, plen, (features & VNS_NETIF_F_SG) != 0);
         uint8_t *niph, *nth;
         uint32_t sum;
 

@@ -84,7 +84,7 @@ static void test_gso_segments_without_tso(void **state)
             assert_int_equal(skb->gso_size, 0);
             assert_int_equal(skb->ip_summed, VNS_CHECKSUM_NONE);
             assert_true(frame_csums_ok(skb, 14));
-            assert_int_equal(skb->syn_len, synth ? plen : 0);
+            assert_int_equal(skb->syn_len, synth ? plen : 0);   /* SG device: frags kept */
             check_payload(skb, 54, plen, 77, i * 1000);
             vns_consume_skb(skb);
             i++;
@@ -127,6 +127,13 @@ static void test_gso_offload_variants(void **state)
     assert_int_equal(capdev_of(dev)->q.qlen, 2);
     assert_int_equal(capdev_of(dev)->q.tail->ip_summed, VNS_CHECKSUM_NONE);
     assert_true(frame_csums_ok(capdev_of(dev)->q.tail, 14));
+    /* without SG the segments are linear */
+    dev->features = 0;
+    vns_dev_queue_xmit(NULL, tso_skb(f.k, dev, 2000, 1000, true, VNS_TCP_FLAG_ACK));
+    assert_int_equal(capdev_of(dev)->q.qlen, 4);
+    assert_int_equal(capdev_of(dev)->q.tail->data_len, 0);
+    assert_true(frame_csums_ok(capdev_of(dev)->q.tail, 14));
+    dev->features = VNS_NETIF_F_SG;
     /* a non-TCP GSO skb cannot be segmented: dropped as SKB_GSO_SEG */
     skb = tso_skb(f.k, dev, 2000, 1000, true, VNS_TCP_FLAG_ACK);
     skb->gso_type = VNS_SKB_GSO_UDP_L4;
