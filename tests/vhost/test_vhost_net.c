@@ -1044,6 +1044,49 @@ static double tcp_stream(uint64_t features, bool probes, bool no_napi_tx)
     return per_pkt;
 }
 
+/* Real TCP from a host socket to a guest socket, the host's address on a
+ * bridge whose port is the tap: the seed's "tun recv path" (tcp_sendmsg ...
+ * br_dev_xmit ... tun_net_xmit) and, on the halted guest vCPU, its
+ * "virtio-net recv path". */
+static void test_vhost_net_tcp_stream_host_to_guest_bridge(void **state)
+{
+    struct world w;
+    struct tcp_server srv;
+    struct tcp_client cli = {0};
+    const uint64_t total = 8u << 20;
+    char *stacks;
+
+    (void)state;
+    world_init(&w, &(struct world_opts){.inet = true, .bridge = true});
+    vns_probe_add(w.sim, "tun_net_xmit");
+    vns_probe_add(w.sim, "napi_gro_receive");
+    tcp_server_start(&srv, &w.gh, 5001, 0);
+    tcp_client_start(&cli, &w.hh, 0x0a000002u, 5001, total, 16384);
+    for (vns_time_t t = VNS_MSEC(10); t <= VNS_SEC(5) && !srv.eof; t += VNS_MSEC(10))
+        vns_sim_run(w.sim, t);
+    assert_true(srv.eof);
+    assert_int_equal(srv.received, total);
+    assert_int_equal(vns_inet_stats(w.gh.inet)->payload_bytes_verified, total);
+    assert_int_equal(vns_inet_stats(w.gh.inet)->payload_mismatches, 0);
+    print_message("TCP %llu MB host->guest via br0: %llu frames to the guest in %llu buffers, %llu guest irqs, "
+                  "%llu NAPI polls, %.1f Gbit/s\n",
+                  (unsigned long long)(total >> 20), (unsigned long long)vns_vhost_net_rx_stats(w.net)->packets,
+                  (unsigned long long)vns_vhost_net_rx_stats(w.net)->buffers,
+                  (unsigned long long)vns_virtnet_rq_stats(w.vi, 0)->interrupts,
+                  (unsigned long long)vns_virtnet_rq_stats(w.vi, 0)->polls,
+                  (double)total * 8 / (double)(srv.eof_at - srv.accepted_at));
+    stacks = vns_test_stacks_string(w.sim, false);
+    assert_block_seen(stacks, "tun recv path");
+    assert_block_seen(stacks, "virtio-net recv path");
+    vns_free(stacks);
+    vns_sys_close(NULL, cli.sk);
+    cli.sk = NULL;
+    vns_sim_run(w.sim, vns_sim_now(w.sim) + VNS_SEC(80));
+    tcp_client_fini(&cli);
+    tcp_server_fini(&srv);
+    world_fini(&w);
+}
+
 static void test_vhost_net_tcp_stream_guest_to_host(void **state)
 {
     double ei, noei;
@@ -1111,6 +1154,7 @@ int main(void)
         cmocka_unit_test_teardown(test_vhost_net_hostile_tx_breaks_only_its_queue, teardown),
         cmocka_unit_test_teardown(test_vhost_net_multiqueue, teardown),
         cmocka_unit_test_teardown(test_vhost_net_tcp_stream_guest_to_host, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_tcp_stream_host_to_guest_bridge, teardown),
         cmocka_unit_test_teardown(test_vhost_net_busy_poll, teardown),
         cmocka_unit_test_teardown(test_vhost_net_create_alloc_failures, teardown),
         cmocka_unit_test_teardown(test_vhost_net_worker_cost_per_packet, teardown),
