@@ -148,6 +148,7 @@ struct vns_inet_stats {
     uint64_t tcp_autocorking, tcp_tsq_throttled, tcp_nagle_deferred, tcp_tso_deferred;
     uint64_t tcp_rwnd_limited, tcp_cwnd_limited;
     uint64_t tcp_zero_window_probes, tcp_loss_probe_fired, tcp_hystart_exits;
+    uint64_t tcp_full_undo, tcp_dsack_undo, tcp_loss_undo;   /* spurious reductions undone */
     /* payload verification at receivers (model only) */
     uint64_t payload_bytes_verified, payload_mismatches;
 };

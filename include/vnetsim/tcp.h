@@ -72,6 +72,9 @@ struct vns_tcp_info {
     vns_time_t rto;                /* current RTO (icsk_rto, before backoff) */
     unsigned backoff;              /* icsk_backoff */
     unsigned retransmits;          /* icsk_retransmits (consecutive RTOs) */
+    unsigned pending_timer;        /* icsk_pending: 0 none, 1 RTO, 3 zero-window probe, 5 loss probe */
+    vns_time_t timer_expires;      /* when it fires (0 if not armed) */
+    unsigned ack_pending;          /* icsk_ack.pending bits */
     uint64_t total_retrans;
     uint64_t bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, data_segs_out, data_segs_in;

@@ -148,6 +148,9 @@ struct vns_tcp {
     uint32_t snd_una, snd_nxt, write_seq, pushed_seq, snd_wl1, snd_wnd, max_window, snd_sml;
     uint32_t high_seq;                  /* snd_nxt at the start of recovery/loss */
     uint32_t tlp_high_seq;              /* snd_nxt when a TLP retransmission went out, 0 = none */
+    uint32_t undo_marker;               /* snd_una when a reduction began; 0 = nothing to undo */
+    int undo_retrans;                   /* retransmissions not yet proven spurious; -1 = none */
+    uint32_t retrans_stamp;             /* TS value of the first retransmission, 0 = none */
     /* receive sequence space */
     uint32_t rcv_nxt, copied_seq, rcv_wup, rcv_wnd, rcv_ssthresh, window_clamp;
     /* options */
@@ -223,6 +226,7 @@ struct vns_tcp {
 #define ICSK_ACK_TIMER 2
 #define ICSK_ACK_PUSHED 4
 #define ICSK_ACK_PUSHED2 8
+#define ICSK_ACK_NOW 16
 #define ICSK_TIME_RETRANS 1
 #define ICSK_TIME_PROBE0 3
 #define ICSK_TIME_LOSS_PROBE 5

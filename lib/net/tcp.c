@@ -516,17 +516,33 @@ long vns__tcp_recvmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
     }
     if (copied) {
         vns__tcp_rcv_space_adjust(ctx, sk);
-        /* tcp_cleanup_rbuf: ACK now if the window can grow a lot */
+        /* tcp_cleanup_rbuf: ACK what tcp_input.c left pending, or a
+         * window that can grow a lot */
         vns_fn_enter(ctx, VNS_FN_tcp_cleanup_rbuf);
-        if (tp->state == VNS_TCP_ESTABLISHED) {
-            uint32_t rcv_window_now = tcp_receive_window(tp);
+        {
+            bool time_to_ack = false;
 
-            if (2 * rcv_window_now <= tp->window_clamp) {
-                uint32_t new_window = (uint32_t)tcp_win_from_space((int)sk->rcvbuf - (int)sk->rmem_alloc);
-
-                if (new_window && new_window >= 2 * rcv_window_now)
-                    vns__tcp_send_ack(ctx, sk);
+            if (tp->ack_pending & ICSK_ACK_SCHED) {
+                /* once-per-two-segments ACK not sent by tcp_input.c, or the
+                 * read emptied the queue after a small (pushed) segment */
+                if (tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss ||
+                    (((tp->ack_pending & ICSK_ACK_PUSHED2) ||
+                      ((tp->ack_pending & ICSK_ACK_PUSHED) && !tp->pingpong)) &&
+                     !sk->rmem_alloc))
+                    time_to_ack = true;
             }
+            if (!time_to_ack && !(sk->shutdown & RCV_SHUTDOWN)) {
+                uint32_t rcv_window_now = tcp_receive_window(tp);
+
+                if (2 * rcv_window_now <= tp->window_clamp) {
+                    uint32_t new_window = vns__tcp_select_window_raw(sk);
+
+                    if (new_window && new_window >= 2 * rcv_window_now)
+                        time_to_ack = true;
+                }
+            }
+            if (time_to_ack && tp->state != VNS_TCP_CLOSE)
+                vns__tcp_send_ack(ctx, sk);
         }
         vns_fn_exit(ctx);
         rc = (long)copied;
@@ -673,6 +689,9 @@ int vns_tcp_get_info(const struct vns_sock *sk, struct vns_tcp_info *info)
     info->rto = tp->rto;
     info->backoff = tp->backoff;
     info->retransmits = tp->retransmits;
+    info->pending_timer = tp->pending;
+    info->timer_expires = vns_timer_list_pending(&tp->retransmit_timer) ? tp->retransmit_timer.expires : 0;
+    info->ack_pending = tp->ack_pending;
     info->ofo_queue_len = tp->ofo_queue.qlen;
     for (const struct vns_skb *s = tp->send_head; s; s = s->next)
         unsent += s->len;

@@ -312,6 +312,9 @@ static unsigned tcp_sacktag_write_queue(struct vns_ctx *ctx, struct vns_sock *sk
             tp->info.dsack_events++;
             tp->rack.reord = true;
             *flag |= FLAG_DSACKING_ACK;
+            /* a retransmission proven unnecessary (tcp_check_dsack) */
+            if (tp->undo_marker && tp->undo_retrans > 0 && tcp_after(end, tp->undo_marker))
+                tp->undo_retrans--;
             continue;
         }
         if (!tcp_after(end, start) || tcp_after(end, tp->snd_nxt) || !tcp_after(end, tp->snd_una))
@@ -485,11 +488,76 @@ static void tcp_end_cwnd_reduction(struct vns_sock *sk)
     struct vns_tcp *tp = sk->tp;
 
     /* reset cwnd to ssthresh in CWR or Recovery (unless undone) */
-    if (tp->snd_ssthresh < TCP_INFINITE_SSTHRESH &&
-        (tp->ca_state == VNS_TCP_CA_CWR || tp->ca_state == VNS_TCP_CA_Recovery)) {
+    if (tp->snd_ssthresh < TCP_INFINITE_SSTHRESH && (tp->ca_state == VNS_TCP_CA_CWR || tp->undo_marker)) {
         tp->snd_cwnd = tp->snd_ssthresh;
         tp->snd_cwnd_cnt = 0;
     }
+}
+
+/* tcp_current_ssthresh */
+static uint32_t tcp_current_ssthresh(const struct vns_tcp *tp)
+{
+    if (tp->ca_state == VNS_TCP_CA_CWR || tp->ca_state == VNS_TCP_CA_Recovery)
+        return tp->snd_ssthresh;
+    return VNS_MAX(tp->snd_ssthresh, (tp->snd_cwnd >> 1) + (tp->snd_cwnd >> 2));
+}
+
+static void tcp_init_undo(struct vns_tcp *tp)
+{
+    tp->undo_marker = tp->snd_una;
+    tp->undo_retrans = tp->retrans_out ? (int)tp->retrans_out : -1;
+}
+
+/* tcp_packet_delayed: the timestamp echo predates our first
+ * retransmission, so the original got through. */
+static bool tcp_packet_delayed(const struct vns_tcp *tp)
+{
+    return !tp->retrans_stamp ||
+           (tp->saw_tstamp && tp->rcv_tsecr && tcp_before(tp->rcv_tsecr, tp->retrans_stamp));
+}
+
+static bool tcp_may_undo(const struct vns_tcp *tp)
+{
+    return tp->undo_marker && (!tp->undo_retrans || tcp_packet_delayed(tp));
+}
+
+/* tcp_undo_cwnd_reduction */
+static void tcp_undo_cwnd_reduction(struct vns_sock *sk, bool unmark_loss)
+{
+    struct vns_tcp *tp = sk->tp;
+
+    if (unmark_loss) {
+        for (struct vns_skb *skb = tp->write_queue.head; skb && skb != tp->send_head; skb = skb->next)
+            TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_LOST;
+        tp->lost_out = 0;
+    }
+    if (tp->prior_ssthresh) {
+        tp->snd_cwnd = tp->ca_ops->undo_cwnd(sk);
+        if (tp->prior_ssthresh > tp->snd_ssthresh)
+            tp->snd_ssthresh = tp->prior_ssthresh;
+    }
+    tp->undo_marker = 0;
+}
+
+static bool tcp_any_retrans_done(const struct vns_tcp *tp)
+{
+    return tp->retrans_out ||
+           (tp->write_queue.head && tp->write_queue.head != tp->send_head &&
+            (TCP_SKB_CB(tp->write_queue.head)->sacked & TCPCB_EVER_RETRANS));
+}
+
+/* tcp_try_undo_recovery: the whole episode was spurious? Always opens
+ * (SACK). */
+static void tcp_try_undo_recovery(struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+
+    if (tcp_may_undo(tp)) {
+        tcp_undo_cwnd_reduction(sk, false);
+        sk->inet->stats.tcp_full_undo++;
+    }
+    if (!tcp_any_retrans_done(tp))
+        tp->retrans_stamp = 0;
 }
 
 static void tcp_enter_recovery(struct vns_sock *sk)
@@ -502,8 +570,11 @@ static void tcp_enter_recovery(struct vns_sock *sk)
         sk->inet->stats.tcp_reno_recovery++;
     tp->info.fast_retrans_events++;
     tp->prior_ssthresh = 0;
-    if (tp->ca_state < VNS_TCP_CA_CWR)
+    tcp_init_undo(tp);
+    if (tp->ca_state < VNS_TCP_CA_CWR) {
+        tp->prior_ssthresh = tcp_current_ssthresh(tp);
         tcp_init_cwnd_reduction(sk);
+    }
     vns__tcp_set_ca_state(sk, VNS_TCP_CA_Recovery);
 }
 
@@ -515,9 +586,10 @@ void vns__tcp_enter_loss(struct vns_ctx *ctx, struct vns_sock *sk)
     (void)ctx;
     if (tp->ca_state <= VNS_TCP_CA_Disorder || !tcp_after(tp->high_seq, tp->snd_una) ||
         (tp->ca_state == VNS_TCP_CA_Loss && !tp->retransmits)) {
-        tp->prior_ssthresh = tp->snd_ssthresh;
+        tp->prior_ssthresh = tcp_current_ssthresh(tp);
         tp->prior_cwnd = tp->snd_cwnd;
         tp->snd_ssthresh = tp->ca_ops->ssthresh(sk);
+        tcp_init_undo(tp);
     }
     tp->snd_cwnd_cnt = 0;
     tp->retrans_out = 0;
@@ -567,10 +639,12 @@ static bool tcp_fastretrans_alert(struct vns_ctx *ctx, struct vns_sock *sk, uint
         case VNS_TCP_CA_Recovery:
             if (!tp->sack_ok)
                 tp->sacked_out = 0;
+            tcp_try_undo_recovery(sk);
             tcp_end_cwnd_reduction(sk);
             vns__tcp_set_ca_state(sk, VNS_TCP_CA_Open);
             break;
         case VNS_TCP_CA_Loss:
+            tcp_try_undo_recovery(sk);
             vns__tcp_set_ca_state(sk, VNS_TCP_CA_Open);
             break;
         default:
@@ -587,9 +661,22 @@ static bool tcp_fastretrans_alert(struct vns_ctx *ctx, struct vns_sock *sk, uint
         tcp_identify_packet_loss(ctx, sk, flag);
         break;
     case VNS_TCP_CA_Loss:
+        /* tcp_try_undo_loss: the timestamps show the RTO was spurious */
+        if ((flag & FLAG_SND_UNA_ADVANCED) && tcp_may_undo(tp)) {
+            tcp_undo_cwnd_reduction(sk, true);
+            sk->inet->stats.tcp_loss_undo++;
+            vns__tcp_set_ca_state(sk, VNS_TCP_CA_Open);
+            vns_fn_exit(ctx);
+            return false;
+        }
         tcp_identify_packet_loss(ctx, sk, flag);
         break;
     default:
+        /* tcp_try_undo_dsack: every retransmission was D-SACKed */
+        if (tp->ca_state <= VNS_TCP_CA_Disorder && tp->undo_marker && !tp->undo_retrans) {
+            tcp_undo_cwnd_reduction(sk, false);
+            sk->inet->stats.tcp_dsack_undo++;
+        }
         if (!tp->sack_ok) {
             if (flag & FLAG_SND_UNA_ADVANCED)
                 tp->sacked_out = 0;
@@ -684,7 +771,8 @@ static int tcp_ack(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb
     tp->snd_una = ack;
     if (cb->seq != cb->end_seq)
         flag |= FLAG_DATA;
-    if (opt->saw_tstamp && tp->tstamp_ok)
+    tp->saw_tstamp = opt->saw_tstamp && tp->tstamp_ok;
+    if (tp->saw_tstamp)
         tp->rcv_tsecr = opt->rcv_tsecr;
     if (opt->num_sacks && tp->sack_ok)
         newly_sacked = tcp_sacktag_write_queue(ctx, sk, opt, prior_snd_una, &flag);
@@ -789,9 +877,30 @@ static void tcp_event_data_recv(struct vns_ctx *ctx, struct vns_sock *sk, struct
     vns_fn_enter(ctx, VNS_FN_tcp_event_data_recv);
     tp->ack_pending |= ICSK_ACK_SCHED;
     /* tcp_measure_rcv_mss */
-    if (skb->len > tp->rcv_mss)
-        tp->rcv_mss = VNS_MIN(skb->len, tp->advmss);
-    tp->last_seg_size = skb->len;
+    {
+        unsigned lss = tp->last_seg_size, len = skb->gso_size ? skb->gso_size : skb->len;
+        unsigned hdr = tp->tstamp_ok ? 32u : 20u;   /* tcp_header_len */
+
+        tp->last_seg_size = 0;
+        if (len >= tp->rcv_mss) {
+            tp->rcv_mss = VNS_MIN(len, tp->advmss);
+        } else {
+            /* a short segment: if it is a consistent size, that is the MSS */
+            bool psh = TCP_SKB_CB(skb)->tcp_flags & VNS_TCP_FLAG_PSH;
+
+            if (len + hdr >= VNS_TCP_MSS_DEFAULT + 20u || (len + hdr >= 88u + 20u && !psh)) {
+                tp->last_seg_size = len;
+                if (len == lss) {
+                    tp->rcv_mss = len;
+                    goto measured;
+                }
+            }
+            if (tp->ack_pending & ICSK_ACK_PUSHED)
+                tp->ack_pending |= ICSK_ACK_PUSHED2;
+            tp->ack_pending |= ICSK_ACK_PUSHED;
+        }
+    }
+measured:
     if (!tp->ato) {
         vns__tcp_incr_quickack(sk, VNS_TCP_MAX_QUICKACKS);
         tp->ato = VNS_TCP_ATO_MIN;
@@ -1002,7 +1111,7 @@ queue_and_out:
             tcp_ofo_queue(ctx, sk);
             /* RFC 5681 4.2: ACK at once when a gap is filled */
             if (!tp->ofo_queue.qlen)
-                tp->ack_pending |= ICSK_ACK_PUSHED2 | ICSK_ACK_SCHED;
+                tp->ack_pending |= ICSK_ACK_NOW | ICSK_ACK_SCHED;
             tcp_sack_rebuild(tp, tp->rcv_nxt);
         }
         if (tp->num_sacks && !tp->ofo_queue.qlen)
@@ -1047,7 +1156,7 @@ static void tcp_ack_snd_check(struct vns_ctx *ctx, struct vns_sock *sk)
         return;
     vns_fn_enter(ctx, VNS_FN___tcp_ack_snd_check);
     if (((tp->rcv_nxt - tp->rcv_wup) > tp->rcv_mss && vns__tcp_select_window_raw(sk) >= tp->rcv_wnd) ||
-        tcp_in_quickack_mode(tp) || (tp->ack_pending & ICSK_ACK_PUSHED2) || tp->ofo_queue.qlen ||
+        tcp_in_quickack_mode(tp) || (tp->ack_pending & ICSK_ACK_NOW) || tp->ofo_queue.qlen ||
         tp->dsack_pending) {
         if (tcp_in_quickack_mode(tp)) {
             sk->inet->stats.tcp_quick_acks++;

@@ -887,6 +887,12 @@ int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns
     if (!err) {
         TCP_SKB_CB(skb)->sacked |= TCPCB_SACKED_RETRANS;
         tp->retrans_out += tcp_skb_pcount(skb);
+        /* save the stamp of the first retransmission, for undo */
+        if (!tp->retrans_stamp)
+            tp->retrans_stamp = tcp_jiffies32(ctx, sk) + tp->tsoffset;
+        if (tp->undo_retrans < 0)
+            tp->undo_retrans = 0;
+        tp->undo_retrans += (int)tcp_skb_pcount(skb);
     }
     vns_fn_exit(ctx);
     return err;

@@ -298,6 +298,37 @@ static void test_tcp_cong_hystart(void **state)
     assert_int_equal(ss, 0x7fffffff);   /* TCP_INFINITE_SSTHRESH: never left slow start */
 }
 
+/* Reordering without loss: segments held back 300 us look lost to RACK,
+ * are retransmitted, and come back D-SACKed; the reductions they caused
+ * are undone (tcp_try_undo_*), and nothing is lost. */
+static void test_tcp_cong_reordering_undo(void **state)
+{
+    struct inet_link_config lc = {.rate_bps = 1000000000ull, .delay = VNS_USEC(100), .reorder = 0.005,
+                                  .reorder_delay = VNS_USEC(300)};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    const struct vns_inet_stats *as;
+
+    (void)state;
+    inet_pair_init(&p, 46, &lc, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 20000000, 131072);
+    vns_sim_run(p.sim, VNS_SEC(2));
+    as = vns_inet_stats(p.a.inet);
+    fprintf(stderr, "retrans %lu dsack %lu undo full %lu dsack %lu loss %lu recoveries %lu\n",
+            (unsigned long)as->tcp_retrans_segs, (unsigned long)as->tcp_dsack_recv, (unsigned long)as->tcp_full_undo,
+            (unsigned long)as->tcp_dsack_undo, (unsigned long)as->tcp_loss_undo, (unsigned long)as->tcp_sack_recovery);
+    assert_true(s.eof);
+    assert_int_equal(s.received, 20000000);
+    assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);
+    assert_int_equal(inet_link_stats(p.link)->lost[0], 0);
+    assert_true(as->tcp_retrans_segs > 0);
+    assert_true(as->tcp_dsack_recv > 0);
+    assert_true(as->tcp_full_undo + as->tcp_dsack_undo + as->tcp_loss_undo > 0);
+    tcp_pair_finish(&p, &c, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +337,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_cong_sack_recovery_three_holes, teardown),
         cmocka_unit_test_teardown(test_tcp_cong_rto_backoff, teardown),
         cmocka_unit_test_teardown(test_tcp_cong_hystart, teardown),
+        cmocka_unit_test_teardown(test_tcp_cong_reordering_undo, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
