@@ -693,7 +693,6 @@ static void test_vhost_net_macvtap_seed_stacks(void **state)
     assert_int_equal(vns_tap_stats(w.tap)->xdp_frames, 50);
     assert_int_equal(vns_vhost_net_rx_stats(w.net)->packets, 20);
     stacks = vns_test_stacks_string(w.sim, false);
-    { FILE *fp = fopen("/tmp/mvt.txt", "w"); fputs(stacks, fp); fclose(fp); }
     assert_block_seen(stacks, "tap xmit path");
     assert_block_seen(stacks, "tap recv path");
     vns_free(stacks);
