@@ -6,6 +6,7 @@
 #include "vnetsim/cpu.h"
 #include "vnetsim/sim.h"
 #include "vnetsim/rng.h"
+#include "vnetsim/napi.h"
 
 struct inet_link;
 
@@ -23,6 +24,7 @@ struct link_chan {
     struct vns_skb_head rxq;        /* arrived, waiting for the interrupt */
     struct vns_irq irq;             /* receiver's NIC interrupt */
     struct vns_timer wake;          /* tx ring drained below half */
+    struct vns_napi_struct napi;    /* receiver's NAPI (cfg.napi) */
 };
 
 struct inet_link {
@@ -113,9 +115,29 @@ static int link_irq(struct vns_ctx *ctx, void *arg)
     struct link_chan *c = arg;
     struct vns_skb *skb;
 
+    if (c->l->cfg.napi) {
+        vns_napi_schedule(ctx, &c->napi);
+        return VNS_STEP_DONE;
+    }
     while ((skb = vns_skb_dequeue(&c->rxq)) != NULL)
         vns_netif_rx(ctx, skb);
     return VNS_STEP_DONE;
+}
+
+/* NAPI poll: up to @budget frames through GRO. */
+static int link_poll(struct vns_ctx *ctx, struct vns_napi_struct *n, int budget)
+{
+    struct link_chan *c = n->priv;
+    struct vns_skb *skb;
+    int work = 0;
+
+    while (work < budget && (skb = vns_skb_dequeue(&c->rxq)) != NULL) {
+        vns_napi_gro_receive(ctx, n, skb);
+        work++;
+    }
+    if (work < budget)
+        vns_napi_complete_done(ctx, n, work);
+    return work;
 }
 
 static void chan_arrive(struct vns_sim *sim, struct vns_timer *t)
@@ -251,8 +273,15 @@ struct inet_link *inet_link_create(struct inet_host *a, struct inet_host *b, con
         vns_timer_init(&l->ch[d].wake, chan_wake, e, 0);
         vns_skb_queue_head_init(&l->ch[d].rxq);
     }
-    for (int d = 0; d < 2; d++)
+    for (int d = 0; d < 2; d++) {
         vns_irq_init(&l->ch[d].irq, "eth-rx", h[!d]->cpus[0], -1, link_irq, &l->ch[d]);
+        if (l->cfg.napi) {
+            h[!d]->eth->features |= VNS_NETIF_F_GRO;
+            vns_netif_napi_add(h[!d]->eth, &l->ch[d].napi, link_poll, -1, VNS_NAPI_POLL_WEIGHT);
+            l->ch[d].napi.priv = &l->ch[d];
+            vns_napi_enable(&l->ch[d].napi);
+        }
+    }
     return l;
 }
 
@@ -273,6 +302,10 @@ void inet_link_destroy(struct inet_link *l)
             vns_kfree_skb(skb);
         }
         vns_skb_queue_purge_reason(&c->rxq, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        if (l->cfg.napi) {
+            vns_napi_disable(&c->napi);
+            vns_netif_napi_del(&c->napi);
+        }
     }
     vns_free(l);
 }

@@ -46,6 +46,7 @@ struct inet_link_config {
     bool no_features;             /* no offloads at all (software checksums) */
     unsigned mtu;                 /* 0 = 1500 */
     unsigned tx_ring;             /* frames the NIC accepts ahead of the wire; 0 = 256 */
+    bool napi;                    /* receive by NAPI + GRO (napi_gro_receive) instead of netif_rx */
     inet_link_filter_fn filter;   /* scripted loss */
     void *filter_arg;
     void (*on_frame)(void *arg, const struct vns_skb *frame, int dir);   /* every frame sent */
