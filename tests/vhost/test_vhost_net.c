@@ -76,6 +76,7 @@ struct world_opts {
     bool real_bytes;             /* no synthetic-payload map: every byte crosses as a copy */
     bool inet;                   /* IPv4/TCP on both kernels instead of the IP sinks */
     bool no_napi_tx;
+    bool vhost_hdr;              /* VHOST_NET_F_VIRTIO_NET_HDR: vhost handles the header, tun has none */
 };
 
 #define DEFAULT_FEATURES                                                                              \
@@ -156,6 +157,7 @@ static void world_init(struct world *w, const struct world_opts *o)
     } else {
         assert_int_equal(vns_tun_create(w->host, &(struct vns_tun_config){.name = "tap%d", .vnet_hdr_sz = hdr_sz,
                                                                           .no_offloads = !vns_virtio_has(features, VNS_VIRTIO_NET_F_GUEST_TSO4),
+                                                                          .no_vnet_hdr = o && o->vhost_hdr,
                                                                           .queues = w->qps,
                                                                           .tx_queue_len = o ? o->tun_txqlen : 0},
                                         &w->tun),
@@ -194,7 +196,8 @@ static void world_init(struct world *w, const struct world_opts *o)
         assert_int_equal(vns_vhost_net_create(w->sim, &(struct vns_vhost_net_config){
                                                           .name = name,
                                                           .cpu = o && o->shared_worker_cpu ? w->h[0] : w->h[1 + q % 2],
-                                                          .table = w->table, .features = features,
+                                                          .table = w->table,
+                                                          .features = features | (o && o->vhost_hdr ? VNS_VIRTIO_BIT(VNS_VHOST_NET_F_VIRTIO_NET_HDR) : 0),
                                                           .busyloop_timeout_us = o ? o->busyloop_us : 0,
                                                           .synmap = w->syn},
                                               &w->nets[q]),
@@ -935,6 +938,18 @@ static void test_vhost_net_legacy_header(void **state)
     run_both_ways(&(struct world_opts){.features = legacy, .real_bytes = true}, 20000, 4000);
 }
 
+/* VHOST_NET_F_VIRTIO_NET_HDR: vhost skips the guest's header on TX and
+ * writes a zeroed one (+ num_buffers) on RX; the tap has no vnet header.
+ * No offloads then (the header's GSO/checksum data is dropped). */
+static void test_vhost_net_vhost_handles_header(void **state)
+{
+    uint64_t plain = VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_MRG_RXBUF) | VNS_VIRTIO_BIT(VNS_VIRTIO_RING_F_EVENT_IDX) |
+                     VNS_VIRTIO_BIT(VNS_VIRTIO_F_VERSION_1);
+
+    (void)state;
+    run_both_ways(&(struct world_opts){.features = plain, .vhost_hdr = true, .real_bytes = true}, 1000, 1000);
+}
+
 static void test_vhost_net_packed_rings(void **state)
 {
     (void)state;
@@ -1203,6 +1218,7 @@ int main(void)
         cmocka_unit_test_teardown(test_vhost_net_worker_cost_per_packet, teardown),
         cmocka_unit_test_teardown(test_vhost_net_legacy_header, teardown),
         cmocka_unit_test_teardown(test_vhost_net_packed_rings, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_vhost_handles_header, teardown),
         cmocka_unit_test_teardown(test_vhost_net_bridge_tun_recv_seed_stack, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
