@@ -121,12 +121,33 @@ static void test_tcp_write_stack(void **state)
     tcp_pair_finish(&p, &c, &s);
 }
 
+/* Tearing everything down in the middle of a lossy transfer (queues full,
+ * timers armed, out-of-order data held) frees every skb and socket. */
+static void test_tcp_destroy_mid_transfer(void **state)
+{
+    struct inet_link_config lc = {.loss = 0.02, .reorder = 0.02};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+
+    (void)state;
+    inet_pair_init(&p, 24, &lc, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 50000000, 65536);
+    vns_sim_run(p.sim, VNS_MSEC(3));
+    assert_true(s.received > 0 && !s.eof);
+    vns_ctx_destroy(c.ctx);
+    vns_ctx_destroy(s.ctx);
+    inet_pair_fini(&p);   /* sockets, queues and timers go with the inet */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_tcp_handshake_transfer_close, teardown),
         cmocka_unit_test_teardown(test_tcp_connect_refused, teardown),
         cmocka_unit_test_teardown(test_tcp_write_stack, teardown),
+        cmocka_unit_test_teardown(test_tcp_destroy_mid_transfer, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
