@@ -99,9 +99,9 @@ VNS_EXTERN int vns_skb_copy_datagram_iter(struct vns_ctx *ctx, const struct vns_
 
 /* --- messages ----------------------------------------------------------------- */
 
-#define VNS_MSG_TRUNC 0x20u
-#define VNS_MSG_DONTWAIT 0x40u
-#define VNS_MSG_MORE 0x8000u
+#define VNS_MSG_TRUNC 0x20
+#define VNS_MSG_DONTWAIT 0x40
+#define VNS_MSG_MORE 0x8000
 
 /* include/linux/if_tun.h: struct tun_msg_ctl. */
 #define VNS_TUN_MSG_UBUF 1
