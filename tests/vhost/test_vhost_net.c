@@ -760,6 +760,32 @@ static void test_vhost_net_rx_no_buffers_stop_resume(void **state)
     world_fini(&w);
 }
 
+/* Detaching the backend gives the packets vhost took from the tap's ring
+ * but could not deliver back to the ring (vhost_net_buf_unproduce). */
+static void test_vhost_net_backend_detach_unproduces(void **state)
+{
+    struct world w;
+    struct vns_ctx *happ;
+    unsigned held;
+    int queued;
+
+    (void)state;
+    world_init(&w, &(struct world_opts){.rx_buffers = 1});
+    w.h_to_send = 20;
+    w.h_payload = 1000;
+    w.h_gap = 0;
+    happ = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver", w.h[2], host_app, &w);
+    vns_ctx_start(happ, 0);
+    vns_sim_run(w.sim, VNS_USEC(30));
+    held = vns_vhost_net_rx_held(w.net);
+    queued = vns_tun_queued(w.tun, 0);
+    assert_true(held > 0);
+    assert_int_equal(vns_vhost_net_set_backend(w.net, VNS_VHOST_NET_VQ_RX, NULL), 0);
+    assert_int_equal(vns_vhost_net_rx_held(w.net), 0);
+    assert_int_equal(vns_tun_queued(w.tun, 0), queued + (int)held);
+    world_fini(&w);
+}
+
 /* --- hostile guest ------------------------------------------------------------------------ */
 
 /* A guest that writes a corrupt descriptor (a next index past the ring)
@@ -1209,6 +1235,7 @@ int main(void)
         cmocka_unit_test_teardown(test_vhost_net_macvtap_ring_full_drops, teardown),
         cmocka_unit_test_teardown(test_vhost_net_rx_no_buffers_stop_resume, teardown),
         cmocka_unit_test_teardown(test_vhost_net_hostile_tx_breaks_only_its_queue, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_backend_detach_unproduces, teardown),
         cmocka_unit_test_teardown(test_vhost_net_multiqueue, teardown),
         cmocka_unit_test_teardown(test_vhost_net_tcp_stream_guest_to_host, teardown),
         cmocka_unit_test_teardown(test_vhost_net_tcp_stream_host_to_guest_bridge, teardown),
