@@ -209,6 +209,9 @@ struct vns_tcp {
     struct vns_timer_list retransmit_timer;
     struct vns_timer_list delack_timer;
     struct vns_timer_list keepalive_timer;   /* TIME_WAIT / orphan FIN_WAIT2 */
+    struct vns_timer compressed_ack_timer;   /* hrtimer: SACK compression (5.4) */
+    unsigned compressed_ack;
+    uint32_t compressed_ack_rcv_nxt;
     /* receive buffer autotuning (tcp_rcv_space_adjust) */
     struct { uint32_t space, seq; vns_time_t time; } rcvq_space;
     /* listener */

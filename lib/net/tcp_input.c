@@ -1147,25 +1147,51 @@ out_of_window:
     vns_fn_exit(ctx);
 }
 
-/* __tcp_ack_snd_check */
+/* __tcp_ack_snd_check (5.4), with SACK compression: out-of-order data
+ * is ACKed at once for the first 3 (dupthresh) ACKs of a hole, then at
+ * most every min(5% of the RTT, tcp_comp_sack_delay_ns 1 ms) or every
+ * tcp_comp_sack_nr (44) ACKs. */
 static void tcp_ack_snd_check(struct vns_ctx *ctx, struct vns_sock *sk)
 {
     struct vns_tcp *tp = sk->tp;
+    vns_time_t delay;
 
     if (!(tp->ack_pending & ICSK_ACK_SCHED))
         return;
     vns_fn_enter(ctx, VNS_FN___tcp_ack_snd_check);
-    if (((tp->rcv_nxt - tp->rcv_wup) > tp->rcv_mss && vns__tcp_select_window_raw(sk) >= tp->rcv_wnd) ||
-        tcp_in_quickack_mode(tp) || (tp->ack_pending & ICSK_ACK_NOW) || tp->ofo_queue.qlen ||
-        tp->dsack_pending) {
-        if (tcp_in_quickack_mode(tp)) {
-            sk->inet->stats.tcp_quick_acks++;
-            tp->info.quick_acks_sent++;
-        }
-        vns__tcp_send_ack(ctx, sk);
-    } else {
+    /* more than one full frame received and the window's right edge moves
+     * (or nothing is left unread: SO_RCVLOWAT 1), quick-ack mode, or ACK_NOW */
+    if (((tp->rcv_nxt - tp->rcv_wup) > tp->rcv_mss &&
+         (tp->rcv_nxt - tp->copied_seq < 1 || vns__tcp_select_window_raw(sk) >= tp->rcv_wnd)) ||
+        tcp_in_quickack_mode(tp) || (tp->ack_pending & ICSK_ACK_NOW))
+        goto send_now;
+    if (!tp->ofo_queue.qlen) {
         vns__tcp_send_delayed_ack(ctx, sk);
+        goto out;
     }
+    if (!tp->sack_ok || tp->compressed_ack >= 44)   /* tcp_comp_sack_nr */
+        goto send_now;
+    if (tp->compressed_ack_rcv_nxt != tp->rcv_nxt) {
+        tp->compressed_ack_rcv_nxt = tp->rcv_nxt;
+        if (tp->compressed_ack > VNS_TCP_FASTRETRANS_THRESH)
+            sk->inet->stats.tcp_ack_compressed += tp->compressed_ack - VNS_TCP_FASTRETRANS_THRESH;
+        tp->compressed_ack = 0;
+    }
+    if (++tp->compressed_ack <= VNS_TCP_FASTRETRANS_THRESH)
+        goto send_now;
+    if (vns_timer_pending(&tp->compressed_ack_timer))
+        goto out;
+    /* 5% of the RTT (rcv_rtt_est is not modelled: srtt), at most 1 ms */
+    delay = VNS_MIN((vns_time_t)VNS_MSEC(1), (vns_time_t)tp->srtt_us * 125u / 20u);
+    vns_timer_arm(sk->inet->sim, &tp->compressed_ack_timer, inet_now(ctx, sk->inet) + delay);
+    goto out;
+send_now:
+    if (tcp_in_quickack_mode(tp)) {
+        sk->inet->stats.tcp_quick_acks++;
+        tp->info.quick_acks_sent++;
+    }
+    vns__tcp_send_ack(ctx, sk);
+out:
     vns_fn_exit(ctx);
 }
 

@@ -225,6 +225,11 @@ static void tcp_event_ack_sent(struct vns_sock *sk, unsigned pkts, uint32_t rcv_
             tp->quick = (uint8_t)(tp->quick - pkts);
         }
     }
+    if (tp->compressed_ack > VNS_TCP_FASTRETRANS_THRESH) {
+        sk->inet->stats.tcp_ack_compressed += tp->compressed_ack - VNS_TCP_FASTRETRANS_THRESH;
+        tp->compressed_ack = VNS_TCP_FASTRETRANS_THRESH;
+        vns_timer_cancel(sk->inet->sim, &tp->compressed_ack_timer);
+    }
     if (rcv_nxt != tp->rcv_nxt)
         return;   /* an ACK of older data: more to ACK */
     tp->ack_pending = 0;
