@@ -217,7 +217,7 @@ static void test_tcp_output_zero_window_probe(void **state)
     c.no_close = true;
     vns_sim_run(p.sim, VNS_SEC(2));
     assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
-    assert_int_equal(ti.snd_wnd, 0);
+    assert_true(ti.snd_wnd < ti.mss_cache);   /* closed, or a sliver the receiver will not shrink */
     assert_int_equal(ti.packets_out, 0);
     assert_true(ti.write_queue_bytes > 0);
     assert_true(vns_inet_stats(p.a.inet)->tcp_zero_window_probes >= 2);
