@@ -166,6 +166,61 @@ static void test_tcp_transfer_gro_receive(void **state)
     tcp_pair_finish(&p, &c, &s);
 }
 
+/* Receive-buffer autotuning on a 10 ms RTT path (BDP 1.25 MB): sk_rcvbuf
+ * grows from tcp_rmem[1] (128 KiB) by dynamic right-sizing, the advertised
+ * window follows, and the transfer runs near the line rate. */
+static void test_tcp_transfer_rcvbuf_autotuning(void **state)
+{
+    struct inet_pair p;
+    struct inet_link_config lc = {.rate_bps = 1000000000ull, .delay = VNS_MSEC(5)};
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct vns_sock_stats st;
+    struct vns_tcp_info ti;
+    double secs;
+
+    (void)state;
+    inet_pair_init(&p, 35, &lc, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    s.no_close = true;
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 50000000, 131072);
+    c.no_close = true;
+    for (vns_time_t t = VNS_MSEC(100); t <= VNS_SEC(5) && !s.eof; t += VNS_MSEC(100))
+        vns_sim_run(p.sim, t);
+    assert_int_equal(s.received, 50000000);
+    vns_sock_get_stats(s.conn, &st);
+    assert_true(st.rcvbuf > 2 * 1250000);
+    assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
+    assert_true(ti.snd_wnd > 1250000);
+    secs = (double)(c.done_at - c.connected_at) / 1e9;
+    assert_true(secs < 0.55);   /* 0.42 s at the line rate */
+    tcp_pair_finish(&p, &c, &s);
+}
+
+/* A slow reader (64 KiB every 10 ms): the window closes, the sender is
+ * receive-window limited and throughput is the reader's 6.5 MB/s. (DRS
+ * still grows sk_rcvbuf: 64 KiB copied within one RTT measurement looks
+ * like a fast reader to tcp_rcv_space_adjust, in Linux too.) */
+static void test_tcp_transfer_slow_reader(void **state)
+{
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+
+    (void)state;
+    inet_pair_init(&p, 36, NULL, NULL);
+    tcp_server_start(&s, &p.b, 5001, 65536);
+    s.read_interval = VNS_MSEC(10);
+    s.no_close = true;
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 10000000, 131072);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_SEC(1));
+    assert_true(s.received >= 6000000 && s.received <= 6700000);
+    assert_true(vns_inet_stats(p.a.inet)->tcp_rwnd_limited > 0);
+    assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);
+    tcp_pair_finish(&p, &c, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +228,8 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_transfer_lossy_reorder_dup, teardown),
         cmocka_unit_test_teardown(test_tcp_transfer_software_checksums, teardown),
         cmocka_unit_test_teardown(test_tcp_transfer_gro_receive, teardown),
+        cmocka_unit_test_teardown(test_tcp_transfer_rcvbuf_autotuning, teardown),
+        cmocka_unit_test_teardown(test_tcp_transfer_slow_reader, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,6 +119,10 @@ static int server_step(struct vns_ctx *ctx, void *arg)
     }
     s->received += (uint64_t)n;
     s->reads++;
+    if (s->read_interval) {
+        s->read_after = vns_ctx_now(ctx) + s->read_interval;
+        s->read_timer_set = false;
+    }
     return VNS_STEP_AGAIN;
 }
 

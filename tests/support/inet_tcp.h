@@ -28,6 +28,7 @@ struct tcp_server {
     bool eof, no_close, conn_closed;
     vns_time_t read_after;         /* accept at once, read from then on */
     bool read_timer_set;
+    vns_time_t read_interval;      /* pause after each read (a slow reader) */
     int error;
     vns_time_t accepted_at, eof_at;
 };
