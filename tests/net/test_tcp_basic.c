@@ -10,6 +10,7 @@
 #include "vnetsim/sim.h"
 #include "vnetsim/cpu.h"
 #include "vnetsim/trace.h"
+#include "net/inet_int.h"   /* lock_sock / release_sock for the backlog test */
 
 static int teardown(void **state)
 {
@@ -141,6 +142,49 @@ static void test_tcp_destroy_mid_transfer(void **state)
     inet_pair_fini(&p);   /* sockets, queues and timers go with the inet */
 }
 
+static int write_30000(struct vns_ctx *ctx, void *arg)
+{
+    assert_int_equal(vns_sys_write(ctx, arg, 30000), 30000);
+    return VNS_STEP_DONE;
+}
+
+/* Segments that arrive while a system call owns the socket (lock_sock)
+ * wait on its backlog (tcp_add_backlog) and are processed by
+ * release_sock (__release_sock -> tcp_v4_do_rcv). */
+static void test_tcp_backlog_while_owned(void **state)
+{
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct vns_tcp_info ti;
+    struct vns_ctx *app;
+
+    (void)state;
+    inet_pair_init(&p, 25, NULL, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    s.read_after = VNS_SEC(10);   /* accept, then do not read for now */
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 0, 0);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(1));
+    assert_non_null(s.conn);
+    vns__lock_sock(NULL, s.conn);
+    app = vns_test_ctx(p.sim, VNS_CTX_USER, "app", p.a.cpus[0], write_30000, c.sk);
+    vns_ctx_start(app, vns_sim_now(p.sim));
+    vns_sim_run(p.sim, VNS_MSEC(5));
+    assert_true(vns_inet_stats(p.b.inet)->tcp_backlog_queued > 0);
+    assert_int_equal(vns_tcp_get_info(s.conn, &ti), 0);
+    assert_int_equal(ti.rcv_nxt, 1);   /* nothing processed yet */
+    vns__release_sock(NULL, s.conn);
+    assert_int_equal(vns_tcp_get_info(s.conn, &ti), 0);
+    assert_int_equal(ti.rcv_nxt, 1 + 10 * 1448);   /* the initial window, IW10, was all in the backlog */
+    s.read_after = 0;
+    vns_ctx_wake(NULL, s.ctx);
+    vns_sim_run(p.sim, VNS_MSEC(20));
+    assert_int_equal(s.received, 30000);
+    vns_ctx_destroy(app);
+    tcp_pair_finish(&p, &c, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +192,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_connect_refused, teardown),
         cmocka_unit_test_teardown(test_tcp_write_stack, teardown),
         cmocka_unit_test_teardown(test_tcp_destroy_mid_transfer, teardown),
+        cmocka_unit_test_teardown(test_tcp_backlog_while_owned, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
