@@ -44,6 +44,7 @@ struct vns_inet_config {
     unsigned udp_rmem_default;
     unsigned udp_wmem_default;
     bool skip_payload_verify;     /* receivers do not regenerate and compare payload */
+    bool materialize_payload;     /* transmitted skbs carry real payload bytes (DESIGN.md 4: materialized mode) */
 };
 
 VNS_EXTERN int vns_inet_create(struct vns_kernel *k, const struct vns_inet_config *cfg,

@@ -259,6 +259,12 @@ int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_s
             vns_fn_exit(ctx);
             return -VNS_ENOBUFS;
         }
+        /* materialized mode: the segment carries real bytes */
+        if (inet->cfg.materialize_payload && skb->syn_len && vns_skb_linearize(skb) < 0) {
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOMEM);
+            vns_fn_exit(ctx);
+            return -VNS_ENOBUFS;
+        }
     }
     optlen = tcp_write_options(sk, opts, tcb->tcp_flags, tsval);
     hlen = 20 + optlen;

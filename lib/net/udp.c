@@ -90,6 +90,12 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
     flow = vns_inet_flow_id(saddr, sk->sport, daddr, dport, VNS_IPPROTO_UDP);
     if (len)
         vns_skb_add_synthetic(skb, flow, 0, (uint32_t)len);
+    if (len && inet->cfg.materialize_payload && vns_skb_linearize(skb) < 0) {
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOMEM);
+        vns_fn_exit(ctx);
+        rc = -VNS_ENOBUFS;
+        goto out;
+    }
     skb->sk = sk;
     vns_fn_exit(ctx);
     /* udp_send_skb */

@@ -169,19 +169,20 @@ static void check_frame(void *arg, const struct vns_skb *skb, int dir)
 }
 
 /* No offloads: checksums are computed in software on transmit
- * (validate_xmit_skb -> skb_checksum_help) and verified on receive. */
-static void test_udp_software_checksums(void **state)
+ * (validate_xmit_skb -> skb_checksum_help) and verified on receive, with
+ * synthetic and with materialized payload. */
+static void check_software_checksums(bool materialize)
 {
     struct inet_pair p;
     struct csum_check cc = {0};
     struct inet_link_config lc = {.no_features = true, .on_frame = check_frame, .on_frame_arg = &cc};
+    struct vns_inet_config icfg = {.materialize_payload = materialize};
     struct sender s = {.n = 30, .len = 1200, .port = 7000};
     struct vns_ctx *ctx;
     struct vns_sock *rx;
     unsigned got = 0;
 
-    (void)state;
-    inet_pair_init(&p, 13, &lc, NULL);
+    inet_pair_init(&p, 13, &lc, &icfg);
     rx = inet_udp_bound(&p.b, 7000);
     assert_int_equal(vns_socket_create(p.a.inet, VNS_SOCK_DGRAM, 0, &s.sk), 0);
     ctx = vns_test_ctx(p.sim, VNS_CTX_USER, "tx", p.a.cpus[0], send_step, &s);
@@ -198,6 +199,13 @@ static void test_udp_software_checksums(void **state)
     vns_sys_close(NULL, s.sk);
     vns_ctx_destroy(ctx);
     inet_pair_fini(&p);
+}
+
+static void test_udp_software_checksums(void **state)
+{
+    (void)state;
+    check_software_checksums(false);
+    check_software_checksums(true);
 }
 
 static struct vns_skb *udp_pkt(struct vns_kernel *k, uint16_t dport, unsigned plen, bool good_csum)
