@@ -96,6 +96,7 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
         rc = -VNS_ENOBUFS;
         goto out;
     }
+    uh = skb->data;   /* linearize may have moved the buffer */
     skb->sk = sk;
     vns_fn_exit(ctx);
     /* udp_send_skb */
