@@ -215,8 +215,9 @@ struct vns_virtnet_rq_stats {      /* struct virtnet_rq_stats + model counters *
 /* virtnet_probe: create the device on @cfg->k (not registered), its
  * virtqueues, interrupts and TX staging / RX buffer memory, and register
  * it. -VNS_EINVAL (bad config: more queue pairs without MQ, a layout or
- * ring size the rings refuse), -VNS_ENOTSUP (big-packet receive mode:
- * guest GSO without MRG_RXBUF is not modelled), -VNS_ENOMEM. The device
+ * ring size the rings refuse), -VNS_ENOMEM. Receive buffers: mergeable
+ * with MRG_RXBUF; else big (a chain of MAX_SKB_FRAGS + 1 pages) with any
+ * guest GSO feature; else small. The device
  * is up after vns_dev_open() (virtnet_open: fills the receive rings and
  * kicks). */
 VNS_EXTERN int vns_virtnet_create(const struct vns_virtnet_config *cfg, struct vns_virtnet **out);

@@ -23,8 +23,7 @@
  * per posted RX buffer, all from the guest allocator. Payload crosses the
  * guest boundary through the synthetic-payload records of backend_sock.h
  * when the caller gives a map (config .synmap), else as real bytes.
- * Simplified: no big-packet RX mode (guest GSO without MRG_RXBUF:
- * -ENOTSUP), no XDP, no control vq (queue pairs are set at creation), no
+ * Simplified: no XDP, no control vq (queue pairs are set at creation), no
  * page-frag sharing between RX buffers (each takes a page; truesize = its
  * length), no RX hash; multiqueue picks the TX queue by skb->hash (lib/net
  * has one netdev tx queue: stopping any virtio TX queue stops it); the
@@ -45,6 +44,11 @@
 #define MAX_SKB_FRAGS VNS_MAX_SKB_FRAGS
 #define TX_STAGE_SIZE (65536u + 4096u)     /* header + a 64 KiB GSO frame, page aligned */
 #define RX_BUF_SIZE VNS_PAGE_SIZE
+/* big mode: a chain of MAX_SKB_FRAGS + 1 pages; header and data share the
+ * first page (data from padded_vnet_hdr, 32 bytes, on) */
+#define BIG_PAGES (MAX_SKB_FRAGS + 1)
+#define BIG_SGS (MAX_SKB_FRAGS + 2)
+#define PADDED_VNET_HDR 32u
 #define MAX_QP 16
 #define L1_CACHE_BYTES 64u
 #define IP_MAX_MTU 65535u
@@ -475,6 +479,12 @@ static int virtnet_poll_tx(struct vns_ctx *ctx, struct vns_napi_struct *napi, in
 
 /* --- RX ------------------------------------------------------------------------------ */
 
+/* Guest memory per receive buffer: a page, or a big-mode chain. */
+static uint64_t rx_buf_stride(const struct vns_virtnet *vi)
+{
+    return !vi->mergeable && vi->big_packets ? (uint64_t)BIG_PAGES * VNS_PAGE_SIZE : RX_BUF_SIZE;
+}
+
 static struct rxbuf *rxbuf_get(struct receive_queue *rq)
 {
     struct rxbuf *b;
@@ -527,20 +537,44 @@ static uint32_t mergeable_min_buf_len(const struct vns_virtnet *vi, uint32_t rq_
     return VNS_MAX(min_buf_len - hdr_len, (uint32_t)VNS_VIRTNET_GOOD_PACKET_LEN);
 }
 
+/* The sg list of a big-mode buffer at @gpa (add_recvbuf_big): the header
+ * alone, the rest of the first page, then MAX_SKB_FRAGS whole pages. */
+static unsigned big_sgs(const struct vns_virtnet *vi, uint64_t gpa, struct vns_sg *sg)
+{
+    sg[0] = (struct vns_sg){gpa, vi->hdr_len};
+    sg[1] = (struct vns_sg){gpa + PADDED_VNET_HDR, VNS_PAGE_SIZE - PADDED_VNET_HDR};
+    for (unsigned i = 2; i < BIG_SGS; i++)
+        sg[i] = (struct vns_sg){gpa + (uint64_t)(i - 1) * VNS_PAGE_SIZE, VNS_PAGE_SIZE};
+    return BIG_SGS;
+}
+
 static int add_recvbuf(struct receive_queue *rq, struct vns_ctx *ctx)
 {
     struct vns_virtnet *vi = rq->vi;
+    struct vns_sg sg[BIG_SGS];
+    unsigned nsg = 1;
     struct rxbuf *b;
     int err;
 
-    vns_fn_enter(ctx, vi->mergeable ? VNS_FN_add_recvbuf_mergeable : VNS_FN_add_recvbuf_small);
+    vns_fn_enter(ctx, vi->mergeable     ? VNS_FN_add_recvbuf_mergeable
+                      : vi->big_packets ? VNS_FN_add_recvbuf_big
+                                        : VNS_FN_add_recvbuf_small);
     b = rxbuf_get(rq);
     if (!b) {
         vns_fn_exit(ctx);
         return -VNS_ENOMEM;
     }
-    b->len = vi->mergeable ? get_mergeable_buf_len(rq) : vi->hdr_len + VNS_VIRTNET_GOOD_PACKET_LEN;
-    err = vns_virtq_add_inbuf(rq->vq, &(struct vns_sg){b->gpa, b->len}, 1, b, ctx);
+    if (vi->mergeable) {
+        b->len = get_mergeable_buf_len(rq);
+        sg[0] = (struct vns_sg){b->gpa, b->len};
+    } else if (vi->big_packets) {
+        nsg = big_sgs(vi, b->gpa, sg);
+        b->len = vi->hdr_len + (uint32_t)(BIG_PAGES * VNS_PAGE_SIZE - PADDED_VNET_HDR);
+    } else {
+        b->len = vi->hdr_len + VNS_VIRTNET_GOOD_PACKET_LEN;
+        sg[0] = (struct vns_sg){b->gpa, b->len};
+    }
+    err = vns_virtq_add_inbuf(rq->vq, sg, nsg, b, ctx);
     if (err) {
         rxbuf_put(rq, b);
     } else {
@@ -734,6 +768,45 @@ static struct vns_skb *receive_small(struct receive_queue *rq, struct rxbuf *b, 
     return skb;
 }
 
+/* receive_big: the frame after the header, across the chain's pages. */
+static struct vns_skb *receive_big(struct receive_queue *rq, struct rxbuf *b, uint32_t len,
+                                   struct vns_ctx *ctx)
+{
+    struct vns_virtnet *vi = rq->vi;
+    struct vns_sg sg[BIG_SGS];
+    struct vns_iov iov[BIG_SGS - 1];
+    struct vns_iov_iter it;
+    struct vns_skb *skb = NULL;
+    uint32_t flen = len - vi->hdr_len;
+
+    vns_fn_enter(ctx, VNS_FN_receive_big);
+    big_sgs(vi, b->gpa, sg);
+    for (unsigned i = 1; i < BIG_SGS; i++)
+        iov[i - 1] = (struct vns_iov){sg[i].addr, sg[i].len};
+    if (len > b->len) {
+        rq->stats.length_errors++;
+        vi->dev->stats.rx_errors++;
+    } else {
+        vns_fn_enter(ctx, VNS_FN_page_to_skb);
+        skb = flen + VNS_NET_SKB_PAD <= VNS_SKB_LARGE_BUF ? vns_netdev_alloc_skb(vi->k, flen) : NULL;
+        if (skb) {
+            vns_iov_iter_init(&it, vi->mem, iov, BIG_SGS - 1, flen);
+            it.syn = vi->syn;
+            if (vns_iov_iter_to_skb(NULL, &it, skb, flen) < 0) {
+                rq->stats.length_errors++;
+                vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_PKT_TOO_SMALL);
+                skb = NULL;
+            }
+        }
+        vns_fn_exit(ctx);
+    }
+    if (!skb)
+        vi->dev->stats.rx_dropped++;   /* give_pages */
+    rxbuf_put(rq, b);
+    vns_fn_exit(ctx);
+    return skb;
+}
+
 static void receive_buf(struct receive_queue *rq, struct rxbuf *b, uint32_t len, struct vns_ctx *ctx)
 {
     struct vns_virtnet *vi = rq->vi;
@@ -754,6 +827,8 @@ static void receive_buf(struct receive_queue *rq, struct rxbuf *b, uint32_t len,
     vns_virtio_net_hdr_decode(hb, vi->hdr_len, &h);
     if (vi->mergeable)
         skb = receive_mergeable(rq, b, len, &h, ctx);
+    else if (vi->big_packets)
+        skb = receive_big(rq, b, len, ctx);
     else
         skb = receive_small(rq, b, len, ctx);
     if (!skb) {
@@ -948,7 +1023,7 @@ static void virtnet_free_queues(struct vns_virtnet *vi)
         if (sq->tok)
             vns_galloc_free(vi->ga, sq->stage_gpa, (uint64_t)vi->num * TX_STAGE_SIZE);
         if (rq->bufs)
-            vns_galloc_free(vi->ga, rq->buf_gpa, (uint64_t)rq->nbufs * RX_BUF_SIZE);
+            vns_galloc_free(vi->ga, rq->buf_gpa, (uint64_t)rq->nbufs * rx_buf_stride(vi));
         vns_free(sq->tok);
         vns_free(sq->free_slots);
         vns_free(rq->bufs);
@@ -990,7 +1065,7 @@ static int virtnet_init_queue(struct vns_virtnet *vi, unsigned i, struct vns_cpu
         rq->bufs = NULL;
         return err;
     }
-    err = vns_galloc_alloc(vi->ga, (uint64_t)rq->nbufs * RX_BUF_SIZE, 4096, &rq->buf_gpa);
+    err = vns_galloc_alloc(vi->ga, (uint64_t)rq->nbufs * rx_buf_stride(vi), 4096, &rq->buf_gpa);
     if (err) {
         vns_free(rq->bufs);
         rq->bufs = NULL;
@@ -1000,7 +1075,7 @@ static int virtnet_init_queue(struct vns_virtnet *vi, unsigned i, struct vns_cpu
         sq->free_slots[sq->nfree++] = vi->num - 1 - s;
     rq->free_head = UINT32_MAX;
     for (uint32_t b = rq->nbufs; b-- > 0;) {
-        rq->bufs[b].gpa = rq->buf_gpa + (uint64_t)b * RX_BUF_SIZE;
+        rq->bufs[b].gpa = rq->buf_gpa + (uint64_t)b * rx_buf_stride(vi);
         rxbuf_put(rq, &rq->bufs[b]);
     }
     rq->min_buf_len = mergeable_min_buf_len(vi, vi->num);
@@ -1048,10 +1123,6 @@ int vns_virtnet_create(const struct vns_virtnet_config *cfg, struct vns_virtnet 
                       virtnet_has(vi, VNS_VIRTIO_NET_F_GUEST_ECN) ||
                       virtnet_has(vi, VNS_VIRTIO_NET_F_GUEST_UFO);
     vi->mergeable = virtnet_has(vi, VNS_VIRTIO_NET_F_MRG_RXBUF);
-    if (vi->big_packets && !vi->mergeable) {
-        vns_free(vi);
-        return -VNS_ENOTSUP;
-    }
     vi->hdr_len = (vi->mergeable || virtnet_has(vi, VNS_VIRTIO_F_VERSION_1)) ? VNS_VIRTIO_NET_HDR_MRG_LEN
                                                                               : VNS_VIRTIO_NET_HDR_LEN;
     vi->any_header_sg = virtnet_has(vi, VNS_VIRTIO_F_ANY_LAYOUT) || virtnet_has(vi, VNS_VIRTIO_F_VERSION_1);

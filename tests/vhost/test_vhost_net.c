@@ -976,6 +976,18 @@ static void test_vhost_net_vhost_handles_header(void **state)
     run_both_ways(&(struct world_opts){.features = plain, .vhost_hdr = true, .real_bytes = true}, 1000, 1000);
 }
 
+static void test_vhost_net_big_receive_buffers(void **state)
+{
+    uint64_t big = VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_CSUM) | VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_GUEST_CSUM) |
+                   VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_HOST_TSO4) | VNS_VIRTIO_BIT(VNS_VIRTIO_NET_F_GUEST_TSO4) |
+                   VNS_VIRTIO_BIT(VNS_VIRTIO_RING_F_EVENT_IDX) | VNS_VIRTIO_BIT(VNS_VIRTIO_RING_F_INDIRECT_DESC) |
+                   VNS_VIRTIO_BIT(VNS_VIRTIO_F_VERSION_1);
+
+    (void)state;
+    /* guest GSO without MRG_RXBUF: big mode; 20 KB GSO frames from the host */
+    run_both_ways(&(struct world_opts){.features = big}, 20000, 20000);
+}
+
 static void test_vhost_net_packed_rings(void **state)
 {
     (void)state;
@@ -1261,6 +1273,7 @@ int main(void)
         cmocka_unit_test_teardown(test_vhost_net_worker_cost_per_packet, teardown),
         cmocka_unit_test_teardown(test_vhost_net_legacy_header, teardown),
         cmocka_unit_test_teardown(test_vhost_net_packed_rings, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_big_receive_buffers, teardown),
         cmocka_unit_test_teardown(test_vhost_net_vhost_handles_header, teardown),
         cmocka_unit_test_teardown(test_vhost_net_bridge_tun_recv_seed_stack, teardown),
     };
