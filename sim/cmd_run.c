@@ -448,6 +448,30 @@ static int demo_series_start(struct vns_sim *sim, struct vns_demo *demo, vns_tim
     return err ? err : vns_series_start(sim, interval);
 }
 
+/* One line per workload: what users read netperf for. */
+static void print_workloads(const struct vns_world *w)
+{
+    char a[32], b[32], c[32];
+
+    for (size_t i = 0; i < vns_world_nworkloads(w); i++) {
+        struct vns_workload_result r;
+
+        if (vns_world_workload(w, i, &r) < 0)
+            continue;
+        printf("workload %zu %s %s -> %s: %llu bytes, %.3f Gbit/s", i, r.type, r.from, r.to,
+               (unsigned long long)r.bytes, r.throughput_bps / 1e9);
+        if (r.transactions)
+            printf(", %llu transactions, latency p50 %s p99 %s p99.9 %s", (unsigned long long)r.transactions,
+                   vns_format_time(r.latency_p50, a, sizeof(a)), vns_format_time(r.latency_p99, b, sizeof(b)),
+                   vns_format_time(r.latency_p999, c, sizeof(c)));
+        printf(", payload verified %llu bytes, %llu mismatches", (unsigned long long)r.verified,
+               (unsigned long long)r.mismatches);
+        if (r.error)
+            printf(", error %s", vns_errname(r.error));
+        printf("\n");
+    }
+}
+
 /* `vnetsim run FILE`: build the world of a scenario and run it. */
 static int run_world(struct run_opts *o)
 {
@@ -523,6 +547,7 @@ static int run_world(struct run_opts *o)
         vns_world_print(w, stdout);
         printf("simulated %s, %llu events\n", vns_format_time(vns_sim_now(sim), t, sizeof(t)),
                (unsigned long long)vns_sim_events_run(sim));
+        print_workloads(w);
         printf("fingerprint: 0x%016llx\n", (unsigned long long)vns_sim_fingerprint(sim));
     }
     if (o->stacks && write_trace_file(o->stacks, sim, OUT_STACKS) < 0)

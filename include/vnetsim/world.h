@@ -7,10 +7,11 @@
  * of their own, a virtio-net NIC on a tap or macvtap with its vhost
  * worker), then the workloads.
  *
- * Status: the host, remotes, wires, bridges and macvlans are built; tap
- * and macvtap devices, guest NICs and workloads arrive with issues 5 and
- * 6, and until then vns_world_create reports -VNS_ENOSYS naming the first
- * scenario entry it cannot build yet. */
+ * Every machine gets an IPv4 stack with the scenario's addresses (on the
+ * host: on the device that has them; on a remote: on its end of the wire;
+ * on a guest: on its virtio-net NIC). Workloads run as user processes on
+ * CPU 0 of their machines. Not built yet, reported as -VNS_ENOSYS with the
+ * scenario entry: UDP and ping workloads. */
 #ifndef VNETSIM_WORLD_H
 #define VNETSIM_WORLD_H
 
@@ -20,6 +21,8 @@
 
 struct vns_world;
 struct vns_kernel;
+struct vns_inet;
+struct vns_net_device;
 
 enum vns_machine_kind { VNS_MACHINE_HOST, VNS_MACHINE_GUEST, VNS_MACHINE_REMOTE };
 
@@ -29,7 +32,23 @@ struct vns_machine {
     struct vns_cpu **cpus;         /* host CPUs, remote CPUs or guest vCPUs */
     unsigned ncpus;
     struct vns_kernel *kernel;
+    struct vns_inet *inet;         /* its IPv4 stack */
+    uint32_t addr;                 /* its first IPv4 address (0 = none) */
     struct vns_gmem *mem;          /* guests: their RAM */
+    struct vns_net_device *nic;    /* guests: the virtio-net device */
+};
+
+/* What a workload measured (see vns_world_workload). */
+struct vns_workload_result {
+    const char *type;              /* "tcp_stream", ... */
+    const char *from, *to;
+    uint64_t bytes;                /* delivered to the receiving application */
+    uint64_t transactions;         /* RR */
+    vns_time_t start, end;         /* first and last byte received */
+    double throughput_bps;         /* bytes * 8 / (end - start) */
+    uint64_t latency_p50, latency_p99, latency_p999;   /* RR, ns */
+    uint64_t verified, mismatches; /* payload bytes checked at the receiver */
+    int error;                     /* a socket error, 0 if none */
 };
 
 /* Build the world of @sc. Errors name the scenario entry (file:line). */
@@ -60,6 +79,9 @@ VNS_EXTERN int vns_world_write_stats_json(const struct vns_world *w, FILE *out, 
  * layers add flows, cwnd, ring occupancy and qdisc backlog. Write them
  * with vns_series_write_csv(vns_world_sim(w), f). */
 VNS_EXTERN int vns_world_series_start(struct vns_world *w, vns_time_t interval);
+
+VNS_EXTERN size_t vns_world_nworkloads(const struct vns_world *w);
+VNS_EXTERN int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_result *out);
 
 /* Print machines, CPUs and devices as built. */
 VNS_EXTERN void vns_world_print(const struct vns_world *w, FILE *out);

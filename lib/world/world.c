@@ -17,13 +17,41 @@
 #include "vnetsim/netdev.h"
 #include "vnetsim/sim.h"
 #include "vnetsim/trace.h"
+#include "vnetsim/backend_sock.h"
+#include "vnetsim/inet.h"
+#include "vnetsim/tap.h"
+#include "vnetsim/tun.h"
+#include "vnetsim/vhost_net.h"
+#include "vnetsim/virtio_net.h"
 #include "vnetsim/wire.h"
 #include "vnetsim/world.h"
 #include "world_int.h"
 
+/* A guest's virtual hardware beyond its machine. */
+struct guest_hw {
+    struct vns_gmem_table *table;
+    struct vns_galloc *ga;
+    struct vns_synmap *syn;
+    struct vns_virtnet *vi;
+    struct vns_vhost_net *nets[VNS_SC_MAX_CPUS];
+    unsigned qps;
+};
+
+/* A tap or macvtap of the host and the guest that uses it. */
+struct backend {
+    const char *name;
+    struct vns_tun *tun;
+    struct vns_tap *tap;
+};
+
 struct vns_world {
     struct vns_sim *sim;
     const struct vns_scenario *sc;
+    struct guest_hw *hw;           /* per guest */
+    struct backend *backends;
+    size_t nbackends;
+    struct vns_workload *workloads;
+    size_t nworkloads;
     struct vns_machine host;
     struct vns_machine *guests;
     size_t nguests;
@@ -63,17 +91,34 @@ static int machine_init(struct vns_world *w, struct vns_machine *m, const char *
             return err;
         m->ncpus++;
     }
-    return vns_kernel_create(w->sim, &(struct vns_kernel_config){.name = name, .cpus = m->cpus, .ncpus = ncpus},
-                             &m->kernel);
+    err = vns_kernel_create(w->sim, &(struct vns_kernel_config){.name = name, .cpus = m->cpus, .ncpus = ncpus},
+                            &m->kernel);
+    if (!err)
+        err = vns_inet_create(m->kernel, NULL, &m->inet);
+    return err;
 }
 
 static void machine_fini(struct vns_machine *m)
 {
+    vns_inet_destroy(m->inet);
     vns_kernel_destroy(m->kernel);
     for (unsigned i = 0; i < m->ncpus; i++)
         vns_cpu_destroy(m->cpus[i]);
     vns_free(m->cpus);
     vns_gmem_destroy(m->mem);
+}
+
+struct vns_inet *vns__world_inet_of(struct vns_world *w, const char *name, uint32_t *addr, struct vns_sim **sim,
+                                    struct vns_cpu **cpu0)
+{
+    const struct vns_machine *m = vns_world_machine(w, name);
+
+    if (!m)
+        return NULL;
+    *addr = m->addr;
+    *sim = w->sim;
+    *cpu0 = m->cpus[0];
+    return m->inet;
 }
 
 static struct vns_machine *find_remote(struct vns_world *w, const char *name)
@@ -88,6 +133,36 @@ static const enum vns_macvlan_mode macvlan_modes[] = {
     [VNS_SC_MACVLAN_BRIDGE] = VNS_MACVLAN_MODE_BRIDGE, [VNS_SC_MACVLAN_PRIVATE] = VNS_MACVLAN_MODE_PRIVATE,
     [VNS_SC_MACVLAN_VEPA] = VNS_MACVLAN_MODE_VEPA, [VNS_SC_MACVLAN_PASSTHRU] = VNS_MACVLAN_MODE_PASSTHRU,
 };
+
+/* The guest whose NIC uses the host device @name, or NULL. */
+static const struct vns_sc_guest *guest_of_backend(const struct vns_scenario *sc, const char *name)
+{
+    for (size_t i = 0; i < sc->nguests; i++)
+        if (!strcmp(sc->guests[i].nic.backend, name))
+            return &sc->guests[i];
+    return NULL;
+}
+
+/* The scenario's feature names as virtio feature bits. */
+static uint64_t guest_features(const struct vns_sc_guest *g)
+{
+    static const unsigned bit[VNS_SC_F__COUNT] = {
+        [VNS_SC_F_CSUM] = VNS_VIRTIO_NET_F_CSUM, [VNS_SC_F_GUEST_CSUM] = VNS_VIRTIO_NET_F_GUEST_CSUM,
+        [VNS_SC_F_TSO4] = VNS_VIRTIO_NET_F_HOST_TSO4, [VNS_SC_F_GUEST_TSO4] = VNS_VIRTIO_NET_F_GUEST_TSO4,
+        [VNS_SC_F_MRG_RXBUF] = VNS_VIRTIO_NET_F_MRG_RXBUF, [VNS_SC_F_EVENT_IDX] = VNS_VIRTIO_RING_F_EVENT_IDX,
+        [VNS_SC_F_INDIRECT_DESC] = VNS_VIRTIO_RING_F_INDIRECT_DESC, [VNS_SC_F_MQ] = VNS_VIRTIO_NET_F_MQ,
+        [VNS_SC_F_VERSION_1] = VNS_VIRTIO_F_VERSION_1, [VNS_SC_F_NOTIFY_ON_EMPTY] = VNS_VIRTIO_F_NOTIFY_ON_EMPTY,
+    };
+    uint32_t sf = g ? g->nic.features : ((1u << VNS_SC_F_CSUM) | (1u << VNS_SC_F_GUEST_CSUM) | (1u << VNS_SC_F_TSO4) |
+                                        (1u << VNS_SC_F_GUEST_TSO4) | (1u << VNS_SC_F_MRG_RXBUF) |
+                                        (1u << VNS_SC_F_EVENT_IDX) | (1u << VNS_SC_F_VERSION_1));
+    uint64_t f = 0;
+
+    for (int i = 0; i < VNS_SC_F__COUNT; i++)
+        if (sf & (1u << i))
+            f |= VNS_VIRTIO_BIT(bit[i]);
+    return f;
+}
 
 /* One host device whose dependencies exist. */
 static int build_device(struct vns_world *w, const struct vns_sc_device *sd, struct vns_diag *d)
@@ -128,9 +203,37 @@ static int build_device(struct vns_world *w, const struct vns_sc_device *sd, str
         err = vns_macvlan_create(lower, sd->name, &(struct vns_macvlan_config){.mode = macvlan_modes[sd->mode]}, &dev);
         break;
     case VNS_SC_DEV_TAP:
-    case VNS_SC_DEV_MACVTAP:
-        return world_err(w->sc, d, -VNS_ENOSYS, sd->line, what,
-                         "tap and macvtap devices are not built yet (issue 6)");
+    case VNS_SC_DEV_MACVTAP: {
+        const struct vns_sc_guest *g = guest_of_backend(w->sc, sd->name);
+        uint64_t f = g ? guest_features(g) : guest_features(NULL);
+        /* QEMU's TUNSETVNETHDRSZ: the guest's header length */
+        unsigned hdr = vns_virtio_has(f, VNS_VIRTIO_NET_F_MRG_RXBUF) || vns_virtio_has(f, VNS_VIRTIO_F_VERSION_1) ? 12 : 10;
+        unsigned queues = g ? g->nic.queues : 1;
+        struct backend *b = &w->backends[w->nbackends];
+
+        b->name = sd->name;
+        if (sd->type == VNS_SC_DEV_TAP) {
+            err = vns_tun_create(k, &(struct vns_tun_config){.name = sd->name, .queues = queues, .vnet_hdr_sz = hdr,
+                                                             .no_offloads = !vns_virtio_has(f, VNS_VIRTIO_NET_F_GUEST_TSO4),
+                                                             .tx_queue_len = sd->txqueuelen},
+                                 &b->tun);
+            if (!err)
+                dev = vns_tun_dev(b->tun);
+        } else {
+            lower = vns_dev_get_by_name(k, sd->lower);
+            err = vns_macvtap_create(lower, sd->name,
+                                     &(struct vns_tap_config){.mode = macvlan_modes[sd->mode], .queues = queues,
+                                                              .vnet_hdr_sz = hdr,
+                                                              .no_offloads = !vns_virtio_has(f, VNS_VIRTIO_NET_F_GUEST_TSO4),
+                                                              .tx_queue_len = sd->txqueuelen},
+                                     &b->tap);
+            if (!err)
+                dev = vns_tap_dev(b->tap);
+        }
+        if (!err)
+            w->nbackends++;
+        break;
+    }
     }
     if (err)
         return world_err(w->sc, d, err, sd->line, what, vns_strerror(err));
@@ -181,6 +284,137 @@ static int build_devices(struct vns_world *w, struct vns_diag *d)
     return err;
 }
 
+static bool guest_notify(void *arg, unsigned vq_index, struct vns_ctx *ctx)
+{
+    struct guest_hw *hw = arg;
+
+    vns_vhost_net_kick(hw->nets[vq_index / 2], vq_index & 1 ? VNS_VHOST_NET_VQ_TX : VNS_VHOST_NET_VQ_RX, ctx);
+    return true;
+}
+
+static struct backend *find_backend(struct vns_world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nbackends; i++)
+        if (!strcmp(w->backends[i].name, name))
+            return &w->backends[i];
+    return NULL;
+}
+
+/* A guest: vCPUs on their pinned host CPUs, RAM, its kernel, a virtio-net
+ * NIC wired through vhost-net (one worker per queue pair) to its tap or
+ * macvtap, as QEMU sets it up (VHOST_SET_MEM_TABLE, SET_VRING_*,
+ * NET_SET_BACKEND, TUNSETVNETHDRSZ). */
+static int build_guest(struct vns_world *w, size_t i, struct vns_diag *d)
+{
+    const struct vns_sc_guest *g = &w->sc->guests[i];
+    struct vns_machine *m = &w->guests[i];
+    struct guest_hw *hw = &w->hw[i];
+    struct backend *b = find_backend(w, g->nic.backend);
+    uint64_t features = guest_features(g);
+    char what[80], name[64];
+    int err;
+
+    snprintf(what, sizeof(what), "guest '%s'", g->name);
+    if ((err = machine_init(w, m, g->name, VNS_MACHINE_GUEST, g->nvcpus, g->vcpu_pin)))
+        return world_err(w->sc, d, err, g->line, what, vns_strerror(err));
+    w->nguests++;
+    if (!b)
+        return world_err(w->sc, d, -VNS_EINVAL, g->line, what, "its backend was not built");
+    hw->qps = g->nic.queues;
+    if ((err = vns_gmem_create(&m->mem)) || (err = vns_gmem_add_region(m->mem, 0, g->memory)) ||
+        (err = vns_gmem_table_create_all(m->mem, &hw->table)) ||
+        (err = vns_galloc_create(1u << 20, g->memory - (1u << 20), &hw->ga)))
+        return world_err(w->sc, d, err, g->line, what, "cannot set up guest memory");
+    if (w->sc->payload == VNS_SC_PAYLOAD_SYNTHETIC && (err = vns_synmap_create(16384, &hw->syn)))
+        return world_err(w->sc, d, err, g->line, what, vns_strerror(err));
+    err = vns_virtnet_create(&(struct vns_virtnet_config){.k = m->kernel, .mem = m->mem, .galloc = hw->ga,
+                                                          .features = features, .ring_size = g->nic.ring_size,
+                                                          .queue_pairs = g->nic.queues, .synmap = hw->syn,
+                                                          .irq_cpus = m->cpus, .no_napi_tx = !g->nic.napi_tx,
+                                                          .layout = g->nic.packed ? VNS_VIRTQ_PACKED : VNS_VIRTQ_SPLIT,
+                                                          .notify = guest_notify, .notify_arg = hw},
+                             &hw->vi);
+    if (err)
+        return world_err(w->sc, d, err, g->line, what, "cannot create its virtio-net device");
+    m->nic = vns_virtnet_dev(hw->vi);
+    /* On a macvtap the guest's MAC is the macvtap's (what libvirt sets up):
+     * macvtap only takes frames to its own address. */
+    if (b->tap)
+        vns_dev_set_addr(m->nic, vns_tap_dev(b->tap)->dev_addr);
+    for (unsigned q = 0; q < hw->qps; q++) {
+        unsigned pin = g->nic.vhost_pin < 0 ? 0 : (unsigned)g->nic.vhost_pin;
+
+        snprintf(name, sizeof(name), "vhost-%zu-%u", 1000 + i, q);
+        err = vns_vhost_net_create(w->sim, &(struct vns_vhost_net_config){.name = name, .cpu = w->host.cpus[pin],
+                                                                         .table = hw->table, .features = features,
+                                                                         .synmap = hw->syn},
+                                   &hw->nets[q]);
+        for (unsigned v = 0; v < 2 && !err; v++) {
+            struct vns_virtq *vq = vns_virtnet_vq(hw->vi, 2 * q + v);
+
+            err = vns_vhost_net_set_vring(hw->nets[q], v, vns_virtq_layout_of(vq), vns_virtq_get_vring_size(vq),
+                                          vns_virtq_addr(vq), vns_virtnet_irq(hw->vi, 2 * q + v));
+            if (!err)
+                err = vns_vhost_net_set_backend(hw->nets[q], v, b->tap ? vns_tap_socket(b->tap, q)
+                                                                       : vns_tun_socket(b->tun, q));
+        }
+        if (err)
+            return world_err(w->sc, d, err, g->line, what, "cannot attach vhost-net");
+    }
+    if ((err = vns_dev_open(m->nic)))
+        return world_err(w->sc, d, err, g->line, what, vns_strerror(err));
+    return 0;
+}
+
+static int build_guests(struct vns_world *w, struct vns_diag *d)
+{
+    size_t n = w->sc->nguests ? w->sc->nguests : 1;
+    int err = 0;
+
+    w->guests = vns_calloc(n, sizeof(*w->guests));
+    w->hw = vns_calloc(n, sizeof(*w->hw));
+    if (!w->guests || !w->hw)
+        return vns_diag_set(d, -VNS_ENOMEM, w->sc->file, 0, 0, "out of memory");
+    for (size_t i = 0; i < w->sc->nguests && !err; i++)
+        err = build_guest(w, i, d);
+    return err;
+}
+
+static int add_addr(struct vns_world *w, struct vns_machine *m, struct vns_net_device *dev,
+                    const struct vns_sc_addr *a, unsigned line, struct vns_diag *d)
+{
+    int err;
+
+    if (!a->set)
+        return 0;
+    if (!dev)
+        return world_err(w->sc, d, -VNS_EINVAL, line, m->name,
+                         "has an address but no device to hold it (a remote needs a wire)");
+    err = vns_inet_addr_add(m->inet, dev, a->ip, a->prefix);
+    if (err)
+        return world_err(w->sc, d, err, line, m->name, "cannot add its address");
+    if (!m->addr)
+        m->addr = a->ip;
+    return 0;
+}
+
+/* ip addr add: host devices, each remote's end of its wire, guest NICs. */
+static int assign_addresses(struct vns_world *w, struct vns_diag *d)
+{
+    const struct vns_scenario *sc = w->sc;
+    int err = 0;
+
+    for (size_t i = 0; i < sc->ndevices && !err; i++)
+        err = add_addr(w, &w->host, vns_dev_get_by_name(w->host.kernel, sc->devices[i].name), &sc->devices[i].addr,
+                       sc->devices[i].line, d);
+    for (size_t i = 0; i < sc->nremotes && !err; i++)
+        err = add_addr(w, &w->remotes[i], vns_dev_get_by_name(w->remotes[i].kernel, "eth0"), &sc->remotes[i].addr,
+                       sc->remotes[i].line, d);
+    for (size_t i = 0; i < sc->nguests && !err; i++)
+        err = add_addr(w, &w->guests[i], w->guests[i].nic, &sc->guests[i].addr, sc->guests[i].line, d);
+    return err;
+}
+
 int vns_world_create(const struct vns_scenario *sc, struct vns_world **out, struct vns_diag *d)
 {
     struct vns_world *w = vns_calloc(1, sizeof(*w));
@@ -216,20 +450,17 @@ int vns_world_create(const struct vns_scenario *sc, struct vns_world **out, stru
         if (err)
             goto fail_msg;
     }
+    w->backends = vns_calloc(sc->ndevices ? sc->ndevices : 1, sizeof(*w->backends));
+    if (!w->backends) {
+        err = -VNS_ENOMEM;
+        goto fail_msg;
+    }
     if ((err = build_devices(w, d)))
         goto fail;
-    if (sc->nguests) {
-        err = vns_diag_set(d, -VNS_ENOSYS, sc->file, sc->guests[0].line, 0,
-                           "guest '%s': guests need the virtio-net NIC, tap/macvtap and vhost-net "
-                           "of issue 6, not built yet", sc->guests[0].name);
+    if ((err = build_guests(w, d)) || (err = assign_addresses(w, d)))
         goto fail;
-    }
-    if (sc->nworkloads) {
-        err = vns_diag_set(d, -VNS_ENOSYS, sc->file, sc->workloads[0].line, 0,
-                           "workload %s: workloads need the sockets of issue 5, not built yet",
-                           vns_sc_workload_name(sc->workloads[0].type));
+    if ((err = vns__world_workloads_start(w, sc, d)))
         goto fail;
-    }
     *out = w;
     return 0;
 fail_msg:
@@ -244,12 +475,36 @@ void vns_world_destroy(struct vns_world *w)
     if (!w)
         return;
     vns__world_pcap_finish(w->pcap, false);
+    vns__world_workloads_stop(w);
+    /* The order of tests/vhost/test_vhost_net.c's teardown: sockets,
+     * vhost, the guest NIC, the host's devices, kernels, memory. */
+    for (size_t i = 0; i < w->nguests; i++)
+        vns_inet_destroy(w->guests[i].inet), w->guests[i].inet = NULL;
+    vns_inet_destroy(w->host.inet);
+    w->host.inet = NULL;
+    for (size_t i = 0; i < w->nremotes; i++)
+        vns_inet_destroy(w->remotes[i].inet), w->remotes[i].inet = NULL;
+    for (size_t i = 0; w->hw && i < w->nguests; i++) {
+        for (unsigned q = 0; q < w->hw[i].qps; q++)
+            vns_vhost_net_destroy(w->hw[i].nets[q]);
+        vns_virtnet_destroy(w->hw[i].vi);
+    }
+    for (size_t i = 0; i < w->nbackends; i++) {
+        vns_tun_destroy(w->backends[i].tun);
+        vns_tap_destroy(w->backends[i].tap);
+    }
+    vns_free(w->backends);
     for (size_t i = 0; i < w->nwires; i++)
         vns_wire_destroy(w->wires[i]);
     vns_free(w->wires);
-    for (size_t i = 0; i < w->nguests; i++)
+    for (size_t i = 0; i < w->nguests; i++) {
         machine_fini(&w->guests[i]);
+        vns_galloc_destroy(w->hw[i].ga);
+        vns_gmem_table_destroy(w->hw[i].table);
+        vns_synmap_destroy(w->hw[i].syn);
+    }
     vns_free(w->guests);
+    vns_free(w->hw);
     machine_fini(&w->host);
     for (size_t i = 0; i < w->nremotes; i++)
         machine_fini(&w->remotes[i]);
@@ -406,3 +661,12 @@ int vns_world_series_start(struct vns_world *w, vns_time_t interval)
         err = series_machine(w->sim, &w->guests[i]);
     return err ? err : vns_series_start(w->sim, interval);
 }
+
+struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n)
+{
+    *n = w->nworkloads;
+    return &w->workloads;
+}
+
+void vns__world_set_nworkloads(struct vns_world *w, size_t n) { w->nworkloads = n; }
+size_t vns_world_nworkloads(const struct vns_world *w) { return w->nworkloads; }

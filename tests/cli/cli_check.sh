@@ -19,8 +19,10 @@ expect_grep "$WORK/err" "syntax.yaml:3:1: error: YAML syntax" "syntax error posi
 expect_exit 2 "missing file" -- "$VNETSIM" check "$WORK/nope.yaml"
 expect_grep "$WORK/err" "nope.yaml: error: cannot open the file" "names the file"
 expect_exit 2 "no file" -- "$VNETSIM" check
-expect_exit 2 "run a scenario this build cannot build yet" -- "$VNETSIM" run "$SRC/examples/scenarios/tap-bridge.yaml"
-expect_grep "$WORK/err" "tap-bridge.yaml:11: error: host device 'tap0': tap and macvtap devices are not built yet" "says what is missing, where"
+printf 'host: {devices: [{name: br0, type: bridge, addr: 10.0.0.1/24}]}\nremotes: []\nworkloads:\n  - {type: udp_rr, from: host, to: host2}\n' > "$WORK/nope.yaml"
+printf 'host: {devices: [{name: eth0, type: wire, peer: r, addr: 10.0.0.1/24}]}\nremotes: [{name: r, addr: 10.0.0.2/24}]\nworkloads:\n  - {type: ping, from: host, to: r}\n' > "$WORK/ping.yaml"
+expect_exit 2 "run a scenario this build cannot build yet" -- "$VNETSIM" run "$WORK/ping.yaml"
+expect_grep "$WORK/err" "ping.yaml:4: error: workload ping: not built yet" "says what is missing, where"
 expect_exit 0 "run a host and a remote" -- "$VNETSIM" run "$SRC/examples/scenarios/host-remote.yaml" --duration 5ms
 expect_grep "$WORK/out" "remote r1: 2 CPUs, kernel r1, devices: eth0" "world printed"
 expect_grep "$WORK/out" "^fingerprint: 0x" "fingerprint printed"

@@ -1,0 +1,21 @@
+# The seed stacks (tests/golden/kernel-stacks.txt, a copy of
+# shared/reference/kernel-stacks.txt) arise from the example scenarios run
+# through the CLI: tap-bridge.yaml gives the virtio-net and tun paths,
+# macvtap.yaml the tap paths. Every stack of the seed must appear, exactly.
+. "$(dirname "$0")/lib.sh"
+
+expect_exit 0 "tap-bridge" -- "$VNETSIM" run "$SRC/examples/scenarios/tap-bridge.yaml" -q --stacks "$WORK/tb.stacks"
+expect_exit 0 "macvtap" -- "$VNETSIM" run "$SRC/examples/scenarios/macvtap.yaml" -q --stacks "$WORK/mv.stacks"
+cat "$WORK/tb.stacks" "$WORK/mv.stacks" > "$WORK/all.stacks"
+awk -v RS= '
+    NR == FNR { if ($0 ~ /^\[0\]/) { want[$0] = 1; n++ } next }
+    { have[$0] = 1 }
+    END {
+        for (w in want) if (!(w in have)) { printf "missing seed stack:\n%s\n\n", w; bad++ }
+        printf "%d of %d seed stacks reproduced\n", n - bad, n
+        exit bad != 0
+    }' "$SRC/tests/golden/kernel-stacks.txt" "$WORK/all.stacks" > "$WORK/seed.out"
+rc=$?
+cat "$WORK/seed.out"
+if [ $rc -eq 0 ]; then passes=$((passes + 1)); else fails=$((fails + 1)); fi
+finish
