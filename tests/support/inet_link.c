@@ -7,6 +7,7 @@
 #include "vnetsim/sim.h"
 #include "vnetsim/rng.h"
 #include "vnetsim/napi.h"
+#include "vnetsim/proto/ip.h"
 
 struct inet_link;
 
@@ -339,4 +340,32 @@ struct vns_sock *inet_udp_bound(struct inet_host *h, uint16_t port)
     assert_int_equal(vns_socket_create(h->inet, VNS_SOCK_DGRAM, 0, &sk), 0);
     assert_int_equal(vns_sys_bind(sk, &(struct vns_sockaddr_in){.port = port}), 0);
     return sk;
+}
+
+bool inet_frame_checksums_ok(const struct vns_skb *frame, uint8_t *proto, unsigned *l4len)
+{
+    static uint8_t buf[70000];
+    const uint8_t *iph = buf + VNS_ETH_HLEN;
+    unsigned ihl, tot;
+    bool ok = true;
+    uint32_t sum;
+
+    *proto = 0;
+    *l4len = 0;
+    if (frame->len < VNS_ETH_HLEN + 20 || frame->len > sizeof(buf) ||
+        vns_skb_copy_bits(frame, 0, buf, frame->len) < 0 || vns_get_be16(buf + 12) != VNS_ETH_P_IP)
+        return true;
+    ihl = (iph[0] & 0xf) * 4u;
+    tot = vns_get_be16(iph + 2);
+    if (vns_ip_fast_csum(iph, iph[0] & 0xf) != 0)
+        ok = false;
+    *proto = iph[9];
+    *l4len = tot - ihl;
+    if (*proto == VNS_IPPROTO_TCP || *proto == VNS_IPPROTO_UDP) {
+        sum = vns_csum_tcpudp_nofold(iph + 12, iph + 16, tot - ihl, *proto, 0);
+        sum = vns_csum_partial(iph + ihl, tot - ihl, sum);
+        if (vns_csum_fold(sum) != 0)
+            ok = false;
+    }
+    return ok;
 }

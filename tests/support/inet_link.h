@@ -73,6 +73,12 @@ void inet_pair_init(struct inet_pair *p, uint64_t seed, const struct inet_link_c
                     const struct vns_inet_config *icfg);
 void inet_pair_fini(struct inet_pair *p);
 
+/* Recompute the IPv4 header checksum and the TCP/UDP checksum (over the
+ * pseudo-header and the whole segment) of an Ethernet frame. Returns the
+ * IP protocol (0 if not IPv4) in *proto and the L4 length in *l4len; true
+ * if every checksum present verifies. */
+bool inet_frame_checksums_ok(const struct vns_skb *frame, uint8_t *proto, unsigned *l4len);
+
 /* A UDP socket of @h bound to @port on any address. */
 struct vns_sock *inet_udp_bound(struct inet_host *h, uint16_t port);
 
