@@ -263,6 +263,7 @@ struct vns_sock {
     uint64_t rx_stream_off;             /* UDP: unused */
     uint8_t tos;
     uint32_t priority;
+    uint16_t inet_id;                   /* IP id of DF packets of a connected socket */
     struct vns_sock_stats st;
     struct vns_tcp *tp;                 /* TCP only */
 };
@@ -298,8 +299,8 @@ void vns__arp_send(struct vns_ctx *ctx, struct vns_inet *inet, int op, struct vn
 int vns__ip_queue_xmit(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
 int vns__ip_local_out(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb,
                       const struct vns_rtable *rt);
-void vns__ip_build_header(struct vns_inet *inet, struct vns_skb *skb, uint32_t saddr, uint32_t daddr,
-                          uint8_t proto, uint8_t tos, bool df, unsigned segs);
+void vns__ip_build_header(struct vns_inet *inet, struct vns_sock *sk, struct vns_skb *skb, uint32_t saddr,
+                          uint32_t daddr, uint8_t proto, uint8_t tos, bool df, unsigned segs);
 /* icmp.c */
 void vns__icmp_send(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb_in, uint8_t type,
                     uint8_t code, uint32_t info);

@@ -23,24 +23,40 @@
  * do not is refused the same way.
  *
  * Simplified: no dst cache per socket (the route is looked up per packet,
- * without charging, standing in for __sk_dst_check), no IP options, the IP
- * id comes from one per-kernel counter (ip_select_ident_segs advances it
- * by the GSO segment count). */
+ * without charging, standing in for __sk_dst_check), no IP options. */
 #include <string.h>
 
 #include "inet_int.h"
 
-void vns__ip_build_header(struct vns_inet *inet, struct vns_skb *skb, uint32_t saddr, uint32_t daddr,
-                          uint8_t proto, uint8_t tos, bool df, unsigned segs)
+/* Push the IPv4 header. The id follows ip_select_ident_segs (5.4): a DF
+ * packet of a connected socket takes the socket's inet_id (advanced by
+ * the GSO segment count), a DF packet without one gets id 0, others take
+ * the per-kernel generator (__ip_select_ident's hash buckets reduced to
+ * one counter). */
+void vns__ip_build_header(struct vns_inet *inet, struct vns_sock *sk, struct vns_skb *skb, uint32_t saddr,
+                          uint32_t daddr, uint8_t proto, uint8_t tos, bool df, unsigned segs)
 {
     uint8_t *iph = vns_skb_push(skb, sizeof(struct vns_iphdr));
+    uint16_t id;
 
+    if (!segs)
+        segs = 1;
+    if (df) {
+        if (sk && sk->daddr) {
+            id = sk->inet_id;
+            sk->inet_id = (uint16_t)(sk->inet_id + segs);
+        } else {
+            id = 0;
+        }
+    } else {
+        id = inet->ip_id;
+        inet->ip_id = (uint16_t)(inet->ip_id + segs);
+    }
     vns_skb_reset_network_header(skb);
     iph[0] = 0x45;
     iph[1] = tos;
     vns_put_be16(iph + 2, 0);   /* __ip_local_out sets tot_len */
-    vns_put_be16(iph + 4, inet->ip_id);
-    inet->ip_id = (uint16_t)(inet->ip_id + (segs ? segs : 1));
+    vns_put_be16(iph + 4, id);
     vns_put_be16(iph + 6, df ? VNS_IP_DF : 0);
     iph[8] = (uint8_t)inet->cfg.ip_default_ttl;
     iph[9] = proto;
@@ -190,7 +206,7 @@ int vns__ip_queue_xmit(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb 
         vns_fn_exit(ctx);
         return -VNS_EHOSTUNREACH;
     }
-    vns__ip_build_header(inet, skb, sk->saddr, sk->daddr, sk->protocol, sk->tos,
+    vns__ip_build_header(inet, sk, skb, sk->saddr, sk->daddr, sk->protocol, sk->tos,
                          !inet->cfg.ip_no_pmtu_disc, skb->gso_segs);
     skb->priority = sk->priority;
     rc = vns__ip_local_out(ctx, inet, skb, &rt);
@@ -213,6 +229,6 @@ int vns_ip_send_raw(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOMEM);
         return -VNS_ENOMEM;
     }
-    vns__ip_build_header(inet, skb, saddr ? saddr : rt.prefsrc, daddr, protocol, 0, df, skb->gso_segs);
+    vns__ip_build_header(inet, NULL, skb, saddr ? saddr : rt.prefsrc, daddr, protocol, 0, df, skb->gso_segs);
     return net_xmit_eval(vns__ip_local_out(ctx, inet, skb, &rt));
 }

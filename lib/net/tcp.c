@@ -310,6 +310,7 @@ int vns__tcp_connect(struct vns_ctx *ctx, struct vns_sock *sk, const struct vns_
     sk->connected = true;
     /* secure_tcp_seq: a keyed hash of the 4-tuple plus a clock */
     tp->iss = (uint32_t)vns_rng_u64(&inet->rng);
+    sk->inet_id = (uint16_t)(tp->iss ^ tcp_jiffies32(ctx, sk));   /* tcp_v4_connect: write_seq ^ jiffies */
     vns__tcp_connect_init(sk, rt.mtu);
     tp->snd_una = tp->iss;
     tp->snd_nxt = tp->iss + 1;

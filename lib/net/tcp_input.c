@@ -1476,6 +1476,7 @@ static void tcp_v4_conn_request(struct vns_ctx *ctx, struct vns_sock *lsk, struc
     tp->max_window = tp->snd_wnd;
     tp->snd_wl1 = cb->seq;
     tp->iss = (uint32_t)vns_rng_u64(&inet->rng);
+    sk->inet_id = (uint16_t)vns_rng_u64(&inet->rng);   /* tcp_v4_syn_recv_sock: prandom_u32() */
     tp->snd_una = tp->iss;
     tp->snd_nxt = tp->iss + 1;
     tp->write_seq = tp->iss + 1;

@@ -117,7 +117,8 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
     skb->ip_summed = VNS_CHECKSUM_PARTIAL;
     skb->csum_start = skb->transport_header;
     skb->csum_offset = 6;
-    vns__ip_build_header(inet, skb, saddr, daddr, VNS_IPPROTO_UDP, sk->tos, !inet->cfg.ip_no_pmtu_disc, 1);
+    vns__ip_build_header(inet, sk->connected ? sk : NULL, skb, saddr, daddr, VNS_IPPROTO_UDP, sk->tos,
+                         !inet->cfg.ip_no_pmtu_disc, 1);
     skb->priority = sk->priority;
     vns_fn_enter(ctx, VNS_FN_ip_send_skb);
     rc = vns__ip_local_out(ctx, inet, skb, &rt);

@@ -83,6 +83,7 @@ static void test_ip_output_header_and_stack(void **state)
     assert_int_equal(iph[0], 0x45);
     assert_int_equal(vns_get_be16(iph + 2), 20 + 8 + 200);
     assert_int_equal(vns_get_be16(iph + 6), VNS_IP_DF);
+    assert_int_equal(vns_get_be16(iph + 4), 0);   /* DF and no connected socket: id 0 */
     assert_int_equal(iph[8], 64);
     assert_int_equal(iph[9], VNS_IPPROTO_UDP);
     assert_int_equal(vns_get_be32(iph + 12), INET_ADDR_A);
