@@ -548,6 +548,7 @@ static int run_world(struct run_opts *o)
         printf("simulated %s, %llu events\n", vns_format_time(vns_sim_now(sim), t, sizeof(t)),
                (unsigned long long)vns_sim_events_run(sim));
         print_workloads(w);
+        vns_world_print_summary(w, stdout);
         printf("fingerprint: 0x%016llx\n", (unsigned long long)vns_sim_fingerprint(sim));
     }
     if (o->stacks && write_trace_file(o->stacks, sim, OUT_STACKS) < 0)

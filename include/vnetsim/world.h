@@ -83,6 +83,10 @@ VNS_EXTERN int vns_world_series_start(struct vns_world *w, vns_time_t interval);
 VNS_EXTERN size_t vns_world_nworkloads(const struct vns_world *w);
 VNS_EXTERN int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_result *out);
 
+/* Print per-CPU busy time, interrupts and VM exits, each guest NIC's kicks
+ * and interrupts per packet, and drops by reason. */
+VNS_EXTERN void vns_world_print_summary(const struct vns_world *w, FILE *out);
+
 /* Print machines, CPUs and devices as built. */
 VNS_EXTERN void vns_world_print(const struct vns_world *w, FILE *out);
 

@@ -600,6 +600,27 @@ int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char 
 
     if (!root)
         return -VNS_ENOMEM;
+    {
+        json_t *wls = json_array();
+
+        for (size_t i = 0; i < w->nworkloads; i++) {
+            struct vns_workload_result r;
+
+            if (vns_world_workload(w, i, &r) < 0)
+                continue;
+            json_array_append_new(wls, json_pack("{s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+                                                 "type", r.type, "from", r.from, "to", r.to,
+                                                 "bytes", (json_int_t)r.bytes, "throughput_bps", r.throughput_bps,
+                                                 "transactions", (json_int_t)r.transactions,
+                                                 "latency_p50_ns", (json_int_t)r.latency_p50,
+                                                 "latency_p99_ns", (json_int_t)r.latency_p99,
+                                                 "latency_p999_ns", (json_int_t)r.latency_p999,
+                                                 "payload_verified", (json_int_t)r.verified,
+                                                 "payload_mismatches", (json_int_t)r.mismatches,
+                                                 "error", r.error ? vns_errname(r.error) : ""));
+        }
+        json_object_set_new(root, "workloads", wls);
+    }
     if (extra) {
         json_t *x = json_loads(extra, 0, NULL);
 
@@ -670,3 +691,63 @@ struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n)
 
 void vns__world_set_nworkloads(struct vns_world *w, size_t n) { w->nworkloads = n; }
 size_t vns_world_nworkloads(const struct vns_world *w) { return w->nworkloads; }
+
+/* The human summary: CPUs, guest NICs (kicks and interrupts per packet),
+ * drops by reason. Workload lines are printed by the caller. */
+void vns_world_print_summary(const struct vns_world *w, FILE *out)
+{
+    vns_time_t t = vns_sim_now(w->sim);
+    const struct vns_machine *ms[1 + 2 * VNS_SC_MAX_ITEMS];
+    size_t n = 0;
+
+    ms[n++] = &w->host;
+    for (size_t i = 0; i < w->nguests; i++)
+        ms[n++] = &w->guests[i];
+    for (size_t i = 0; i < w->nremotes; i++)
+        ms[n++] = &w->remotes[i];
+    fprintf(out, "%-16s %7s %10s %10s %10s\n", "cpu", "busy", "irqs", "vmexits", "halts");
+    for (size_t k = 0; k < n; k++) {
+        for (unsigned c = 0; c < ms[k]->ncpus; c++) {
+            const struct vns_cpu_stats *s = vns_cpu_stats(ms[k]->cpus[c]);
+
+            if (!s->busy_ns && !s->irqs)
+                continue;
+            fprintf(out, "%-16s %6.1f%% %10llu %10llu %10llu\n", vns_cpu_name(ms[k]->cpus[c]),
+                    t ? 100.0 * (double)s->busy_ns / (double)t : 0.0, (unsigned long long)s->irqs,
+                    (unsigned long long)s->vmexits, (unsigned long long)s->halts);
+        }
+    }
+    for (size_t i = 0; i < w->nguests; i++) {
+        uint64_t txp = 0, txk = 0, txi = 0, rxp = 0, rxi = 0;
+
+        for (unsigned q = 0; q < w->hw[i].qps; q++) {
+            const struct vns_virtnet_sq_stats *sq = vns_virtnet_sq_stats(w->hw[i].vi, q);
+            const struct vns_virtnet_rq_stats *rq = vns_virtnet_rq_stats(w->hw[i].vi, q);
+
+            txp += sq->packets;
+            txk += sq->kicks;
+            txi += sq->interrupts;
+            rxp += rq->packets;
+            rxi += rq->interrupts;
+        }
+        fprintf(out, "%s virtio-net: tx %llu packets, %.3f kicks/packet, %.3f tx interrupts/packet; "
+                     "rx %llu packets, %.3f interrupts/packet\n", w->guests[i].name, (unsigned long long)txp,
+                txp ? (double)txk / (double)txp : 0.0, txp ? (double)txi / (double)txp : 0.0,
+                (unsigned long long)rxp, rxp ? (double)rxi / (double)rxp : 0.0);
+    }
+    for (size_t k = 0; k < n; k++) {
+        bool any = false;
+
+        for (int r = 0; r < VNS_SKB_DROP_REASON_MAX; r++) {
+            uint64_t c = vns_kernel_drops(ms[k]->kernel, (enum vns_skb_drop_reason)r);
+
+            if (!c)
+                continue;
+            fprintf(out, "%s%s %s %llu", any ? "," : "drops on ", any ? "" : ms[k]->name,
+                    vns_drop_reason_name((enum vns_skb_drop_reason)r), (unsigned long long)c);
+            any = true;
+        }
+        if (any)
+            fputc('\n', out);
+    }
+}
