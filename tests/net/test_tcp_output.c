@@ -229,6 +229,68 @@ static void test_tcp_output_zero_window_probe(void **state)
     tcp_pair_finish(&p, &c, &s);
 }
 
+struct tso_frames {
+    unsigned frames, max_segs, not_mss_multiple;
+};
+
+static void tso_on_frame(void *arg, const struct vns_skb *skb, int dir)
+{
+    struct tso_frames *t = arg;
+    uint32_t payload;
+
+    if (dir != 0 || skb->len <= 14 + 20 + 32)
+        return;
+    payload = skb->len - (14 + 20 + 32);   /* Ethernet, IPv4, TCP with timestamps */
+    t->frames++;
+    if (payload / 1448 > t->max_segs)
+        t->max_segs = payload / 1448;
+    if (payload % 1448)
+        t->not_mss_multiple++;
+}
+
+/* With a TSO device the stack hands over GSO skbs: a multiple of the MSS
+ * (but the last), at most the size goal (45 x 1448 here) and sized by
+ * tcp_tso_autosize to ~1 ms of data at the pacing rate: full 64 KiB
+ * chunks at 10 Gbit/s, much smaller ones at 100 Mbit/s; deferral
+ * (tcp_tso_should_defer) happens. */
+static void tso_run(uint64_t rate, struct tso_frames *t, uint64_t *deferred)
+{
+    struct inet_link_config lc = {.rate_bps = rate, .delay = VNS_USEC(50), .on_frame = tso_on_frame,
+                                  .on_frame_arg = t,
+                                  .features = VNS_NETIF_F_SG | VNS_NETIF_F_HW_CSUM | VNS_NETIF_F_TSO};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+
+    memset(t, 0, sizeof(*t));
+    inet_pair_init(&p, 56, &lc, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 20000000, 131072);
+    vns_sim_run(p.sim, VNS_SEC(3));
+    assert_int_equal(s.received, 20000000);
+    *deferred = vns_inet_stats(p.a.inet)->tcp_tso_deferred;
+    tcp_pair_finish(&p, &c, &s);
+}
+
+static void test_tcp_output_tso_sizing(void **state)
+{
+    struct tso_frames fast, slow;
+    uint64_t deferred;
+
+    (void)state;
+    tso_run(10000000000ull, &fast, &deferred);
+    assert_int_equal(fast.max_segs, 45);
+    assert_true(fast.frames < 20000000 / 1448 / 10);   /* mostly large GSO frames */
+    fprintf(stderr, "fast: %u frames, max %u segs, %u partial; slow: ", fast.frames, fast.max_segs,
+            fast.not_mss_multiple);
+    assert_true(fast.not_mss_multiple * 10 < fast.frames);   /* a partial tail per write at most */
+    assert_true(deferred > 0);
+    tso_run(100000000ull, &slow, &deferred);
+    fprintf(stderr, "%u frames, max %u segs\n", slow.frames, slow.max_segs);
+    assert_true(slow.max_segs >= 2 && slow.max_segs < 45);
+    assert_true(slow.frames > fast.frames * 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +299,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_output_cork, teardown),
         cmocka_unit_test_teardown(test_tcp_output_delayed_ack_timing, teardown),
         cmocka_unit_test_teardown(test_tcp_output_zero_window_probe, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_tso_sizing, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
