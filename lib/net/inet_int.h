@@ -456,6 +456,7 @@ void vns__tcp_check_probe_timer(struct vns_sock *sk, struct vns_ctx *ctx);
 int vns__tcp_v4_do_rcv(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
 void vns__tcp_parse_options(const struct vns_skb *skb, struct tcp_rx_opts *opt);
 void vns__tcp_enter_loss(struct vns_ctx *ctx, struct vns_sock *sk);
+void vns__tcp_v4_mtu_reduced(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mtu);
 void vns__tcp_incr_quickack(struct vns_sock *sk, unsigned max_quickacks);
 /* tcp_timer.c */
 void vns__tcp_init_xmit_timers(struct vns_sock *sk);

@@ -111,10 +111,12 @@ static int ip_fragment(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_sk
     vns_fn_enter(ctx, VNS_FN_ip_fragment);
     inet->stats.ip_frag_fails++;
     if (df) {
-        /* icmp_send(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu) to ourselves:
-         * counted as the report the local sender gets */
+        /* icmp_send(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu) to ourselves;
+         * its delivery (icmp_rcv -> tcp_v4_err -> tcp_v4_mtu_reduced) is
+         * done at once here rather than through the loopback device */
         inet->stats.ip_frag_needed++;
-        (void)mtu;
+        if (skb->sk && vns_skb_network_header(skb)[9] == VNS_IPPROTO_TCP)
+            vns__tcp_v4_mtu_reduced(ctx, skb->sk, mtu);
     }
     vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_PKT_TOO_BIG);
     vns_fn_exit(ctx);

@@ -701,6 +701,39 @@ static bool tcp_fastretrans_alert(struct vns_ctx *ctx, struct vns_sock *sk, uint
     return true;
 }
 
+/* tcp_v4_mtu_reduced + tcp_simple_retransmit: a smaller path MTU; sent
+ * segments larger than the new MSS are lost (Loss state without a cwnd
+ * change: "units changed"), and retransmitted at the new size. */
+void vns__tcp_v4_mtu_reduced(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mtu)
+{
+    struct vns_tcp *tp = sk->tp;
+    unsigned old_mss = tp->mss_cache, mss;
+
+    if (!tp || tp->state == VNS_TCP_LISTEN || tp->state == VNS_TCP_CLOSE)
+        return;
+    vns__tcp_sync_mss(sk, mtu);
+    mss = tp->mss_cache;
+    if (mss >= old_mss)
+        return;
+    for (struct vns_skb *skb = tp->write_queue.head; skb && skb != tp->send_head; skb = skb->next) {
+        struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+        unsigned seglen = cb->pcount > 1 ? old_mss : skb->len;
+
+        if (seglen > mss && !(cb->sacked & TCPCB_SACKED_ACKED))
+            tcp_mark_skb_lost(tp, skb);
+    }
+    if (!tp->lost_out)
+        return;
+    if (tp->ca_state != VNS_TCP_CA_Loss) {
+        tp->high_seq = tp->snd_nxt;
+        tp->snd_ssthresh = tcp_current_ssthresh(tp);
+        tp->prior_ssthresh = 0;
+        tp->undo_marker = 0;
+        vns__tcp_set_ca_state(sk, VNS_TCP_CA_Loss);
+    }
+    vns__tcp_xmit_retransmit_queue(ctx, sk);
+}
+
 /* tcp_process_tlp_ack: did the loss probe repair a loss? */
 static void tcp_process_tlp_ack(struct vns_sock *sk, uint32_t ack, int flag)
 {

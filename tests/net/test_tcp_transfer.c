@@ -229,6 +229,33 @@ static void test_tcp_transfer_slow_reader(void **state)
     tcp_pair_finish(&p, &c, &s);
 }
 
+/* The device MTU drops mid-transfer: the next segments are refused
+ * (DF: FRAG_NEEDED to the local sender), tcp_v4_mtu_reduced lowers the MSS
+ * and retransmits at the new size, and the transfer completes. */
+static void test_tcp_transfer_mtu_reduced(void **state)
+{
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct vns_tcp_info ti;
+
+    (void)state;
+    inet_pair_init(&p, 37, NULL, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 20000000, 131072);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(5));
+    assert_true(s.received > 0 && s.received < 20000000);
+    assert_int_equal(vns_dev_set_mtu(p.a.eth, 1400), 0);
+    vns_sim_run(p.sim, VNS_SEC(3));
+    assert_int_equal(s.received, 20000000);
+    assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);
+    assert_true(vns_inet_stats(p.a.inet)->ip_frag_needed > 0);
+    assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
+    assert_int_equal(ti.mss_cache, 1400 - 40 - 12);
+    tcp_pair_finish(&p, &c, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +265,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_transfer_gro_receive, teardown),
         cmocka_unit_test_teardown(test_tcp_transfer_rcvbuf_autotuning, teardown),
         cmocka_unit_test_teardown(test_tcp_transfer_slow_reader, teardown),
+        cmocka_unit_test_teardown(test_tcp_transfer_mtu_reduced, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
