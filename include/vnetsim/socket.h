@@ -91,6 +91,13 @@ VNS_EXTERN long vns_sys_recv(struct vns_ctx *ctx, struct vns_sock *sk, size_t le
 VNS_EXTERN long vns_sys_recvfrom(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,
                                  struct vns_sockaddr_in *from);
 
+/* shutdown(2): SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2. TCP SHUT_WR sends the
+ * FIN once the queued data is out (tcp_shutdown); reading continues. */
+#define VNS_SHUT_RD 0
+#define VNS_SHUT_WR 1
+#define VNS_SHUT_RDWR 2
+VNS_EXTERN int vns_sys_shutdown(struct vns_ctx *ctx, struct vns_sock *sk, int how);
+
 /* setsockopt equivalents. */
 VNS_EXTERN void vns_sock_set_nonblock(struct vns_sock *sk, bool on);
 VNS_EXTERN void vns_sock_set_sndbuf(struct vns_sock *sk, unsigned bytes);  /* SO_SNDBUF (doubled, as the kernel does) */
@@ -99,6 +106,8 @@ VNS_EXTERN void vns_sock_set_nodelay(struct vns_sock *sk, bool on);        /* TC
 VNS_EXTERN void vns_sock_set_cork(struct vns_sock *sk, bool on);           /* TCP_CORK */
 /* TCP_CONGESTION: "cubic" or "reno". -VNS_ENOENT otherwise. */
 VNS_EXTERN int vns_sock_set_congestion(struct vns_sock *sk, const char *name);
+VNS_EXTERN void vns_sock_set_priority(struct vns_sock *sk, uint32_t prio);  /* SO_PRIORITY (qdisc band) */
+VNS_EXTERN void vns_sock_set_tos(struct vns_sock *sk, uint8_t tos);         /* IP_TOS */
 
 VNS_EXTERN struct vns_sockaddr_in vns_sock_local(const struct vns_sock *sk);
 VNS_EXTERN struct vns_sockaddr_in vns_sock_peer(const struct vns_sock *sk);

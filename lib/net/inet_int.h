@@ -319,6 +319,7 @@ int vns__tcp_connect(struct vns_ctx *ctx, struct vns_sock *sk, const struct vns_
 long vns__tcp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags);
 long vns__tcp_recvmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags);
 void vns__tcp_close(struct vns_ctx *ctx, struct vns_sock *sk);
+int vns__tcp_shutdown(struct vns_ctx *ctx, struct vns_sock *sk, int how_mask);
 int vns__tcp_accept(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_sock **out);
 int vns__tcp_listen(struct vns_sock *sk, int backlog);
 /* socket.c */

@@ -429,6 +429,22 @@ void vns_sys_close(struct vns_ctx *ctx, struct vns_sock *sk)
 }
 
 void vns_sock_set_nonblock(struct vns_sock *sk, bool on) { sk->nonblock = on; }
+void vns_sock_set_priority(struct vns_sock *sk, uint32_t prio) { sk->priority = prio; }
+void vns_sock_set_tos(struct vns_sock *sk, uint8_t tos) { sk->tos = tos; }
+
+/* inet_shutdown */
+int vns_sys_shutdown(struct vns_ctx *ctx, struct vns_sock *sk, int how)
+{
+    if (how < VNS_SHUT_RD || how > VNS_SHUT_RDWR)
+        return -VNS_EINVAL;
+    if (sk->type == VNS_SOCK_DGRAM) {
+        sk->shutdown |= (uint8_t)(how + 1);
+        if (sk->waiter)
+            vns__sk_wake(ctx, sk);
+        return 0;
+    }
+    return vns__tcp_shutdown(ctx, sk, how + 1);
+}
 
 void vns_sock_set_sndbuf(struct vns_sock *sk, unsigned bytes)
 {

@@ -568,6 +568,26 @@ out:
     return rc;
 }
 
+/* tcp_shutdown (via inet_shutdown): @how_mask RCV_SHUTDOWN |
+ * SEND_SHUTDOWN. Sending FIN moves ESTABLISHED to FIN_WAIT1, CLOSE_WAIT to
+ * LAST_ACK (tcp_close_state). */
+int vns__tcp_shutdown(struct vns_ctx *ctx, struct vns_sock *sk, int how_mask)
+{
+    struct vns_tcp *tp = sk->tp;
+
+    if (tp->state == VNS_TCP_LISTEN || tp->state == VNS_TCP_CLOSE || tp->state == VNS_TCP_SYN_SENT)
+        return -VNS_SOCK_ENOTCONN;
+    sk->shutdown |= (uint8_t)how_mask;
+    if ((how_mask & SEND_SHUTDOWN) &&
+        (tp->state == VNS_TCP_ESTABLISHED || tp->state == VNS_TCP_SYN_RECV || tp->state == VNS_TCP_CLOSE_WAIT)) {
+        vns__tcp_set_state(ctx, sk, tp->state == VNS_TCP_CLOSE_WAIT ? VNS_TCP_LAST_ACK : VNS_TCP_FIN_WAIT1);
+        vns__tcp_send_fin(ctx, sk);
+    }
+    if (sk->waiter)
+        vns__sk_wake(ctx, sk);
+    return 0;
+}
+
 /* tcp_close */
 void vns__tcp_close(struct vns_ctx *ctx, struct vns_sock *sk)
 {

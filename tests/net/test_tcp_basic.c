@@ -185,6 +185,62 @@ static void test_tcp_backlog_while_owned(void **state)
     tcp_pair_finish(&p, &c, &s);
 }
 
+/* netperf TCP_STREAM's end: the client shuts its sending side down
+ * (FIN_WAIT1 -> FIN_WAIT2), the server reads to EOF and closes, the
+ * client reads EOF (0) and ends in TIME_WAIT. */
+struct shut_app {
+    struct vns_sock *sk;
+    int phase;
+    long eof;
+};
+
+static int shut_step(struct vns_ctx *ctx, void *arg)
+{
+    struct shut_app *a = arg;
+    long n;
+
+    if (a->phase == 0) {
+        assert_int_equal(vns_sys_write(ctx, a->sk, 100000), 100000);
+        assert_int_equal(vns_sys_shutdown(ctx, a->sk, VNS_SHUT_WR), 0);
+        assert_int_equal(vns_sys_write(ctx, a->sk, 1), -VNS_EPIPE);
+        a->phase = 1;
+        return VNS_STEP_AGAIN;
+    }
+    n = vns_sys_read(ctx, a->sk, 1000);
+    if (n == -VNS_EAGAIN)
+        return VNS_STEP_SLEEP;
+    a->eof = n;
+    return VNS_STEP_DONE;
+}
+
+static void test_tcp_shutdown_write(void **state)
+{
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct shut_app a = {.eof = -1};
+    struct vns_ctx *app;
+    struct vns_tcp_info ti;
+
+    (void)state;
+    inet_pair_init(&p, 26, NULL, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 0, 0);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(1));
+    a.sk = c.sk;
+    app = vns_test_ctx(p.sim, VNS_CTX_USER, "app", p.a.cpus[0], shut_step, &a);
+    vns_ctx_start(app, vns_sim_now(p.sim));
+    vns_sim_run(p.sim, VNS_MSEC(300));
+    assert_true(s.eof);
+    assert_int_equal(s.received, 100000);
+    assert_int_equal(a.eof, 0);
+    assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
+    assert_int_equal(ti.state, VNS_TCP_TIME_WAIT);
+    vns_ctx_destroy(app);
+    tcp_pair_finish(&p, &c, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +249,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_write_stack, teardown),
         cmocka_unit_test_teardown(test_tcp_destroy_mid_transfer, teardown),
         cmocka_unit_test_teardown(test_tcp_backlog_while_owned, teardown),
+        cmocka_unit_test_teardown(test_tcp_shutdown_write, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
