@@ -151,6 +151,7 @@ struct vns_inet_stats {
     uint64_t tcp_zero_window_probes, tcp_loss_probe_fired, tcp_hystart_exits;
     uint64_t tcp_full_undo, tcp_dsack_undo, tcp_loss_undo;   /* spurious reductions undone */
     uint64_t tcp_ack_compressed;  /* SACKs not sent thanks to SACK compression */
+    uint64_t tcp_rack_reo_timeouts; /* RACK reordering timer expiries */
     /* payload verification at receivers (model only) */
     uint64_t payload_bytes_verified, payload_mismatches;
 };

@@ -232,6 +232,7 @@ struct vns_tcp {
 #define ICSK_ACK_NOW 16
 #define ICSK_TIME_RETRANS 1
 #define ICSK_TIME_PROBE0 3
+#define ICSK_TIME_REO_TIMEOUT 4
 #define ICSK_TIME_LOSS_PROBE 5
 #define RCV_SHUTDOWN 1
 #define SEND_SHUTDOWN 2
@@ -458,6 +459,7 @@ int vns__tcp_v4_do_rcv(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb 
 void vns__tcp_parse_options(const struct vns_skb *skb, struct tcp_rx_opts *opt);
 void vns__tcp_enter_loss(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_v4_mtu_reduced(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mtu);
+void vns__tcp_rack_reo_timeout(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_incr_quickack(struct vns_sock *sk, unsigned max_quickacks);
 /* tcp_timer.c */
 void vns__tcp_init_xmit_timers(struct vns_sock *sk);

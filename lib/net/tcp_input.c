@@ -234,23 +234,68 @@ static void tcp_mark_skb_lost(struct vns_tcp *tp, struct vns_skb *skb)
 }
 
 /* tcp_rack_detect_loss */
-static void tcp_rack_detect_loss(struct vns_sock *sk, vns_time_t now)
+static void tcp_rack_detect_loss(struct vns_sock *sk, vns_time_t now, vns_time_t *reo_timeout)
 {
     struct vns_tcp *tp = sk->tp;
     vns_time_t reo_wnd = tcp_rack_reo_wnd(tp);
 
+    *reo_timeout = 0;
+    /* Linux walks tsorted_sent_queue (send order) and stops at the first
+     * segment sent after rack.mstamp; the write queue here is in sequence
+     * order, so every segment is looked at. */
     for (struct vns_skb *skb = tp->write_queue.head; skb && skb != tp->send_head; skb = skb->next) {
         struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+        int64_t remaining;
 
         if ((cb->sacked & TCPCB_LOST) && !(cb->sacked & TCPCB_SACKED_RETRANS))
             continue;
         if (cb->sacked & TCPCB_SACKED_ACKED)
             continue;
         if (!tcp_rack_sent_after(tp->rack.mstamp, cb->tx_time, tp->rack.end_seq, cb->end_seq))
-            break;
-        if ((int64_t)(tp->rack.rtt + reo_wnd) - (int64_t)(now - cb->tx_time) <= 0)
+            continue;
+        remaining = (int64_t)(tp->rack.rtt + reo_wnd) - (int64_t)(now - cb->tx_time);
+        if (remaining <= 0)
             tcp_mark_skb_lost(tp, skb);
+        else if ((vns_time_t)remaining > *reo_timeout)
+            *reo_timeout = (vns_time_t)remaining;
     }
+}
+
+/* tcp_rack_mark_lost: detect, and arm the reordering timer for segments
+ * that are not yet overdue (+ TCP_TIMEOUT_MIN, 2 jiffies). */
+static void tcp_rack_mark_lost(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    vns_time_t timeout, now = inet_now(ctx, sk->inet);
+
+    tcp_rack_detect_loss(sk, now, &timeout);
+    if (timeout) {
+        timeout = (timeout + VNS_MSEC(1) - 1) / VNS_MSEC(1) * VNS_MSEC(1) + VNS_MSEC(2);
+        vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_REO_TIMEOUT, now + VNS_MIN(timeout, tp->rto));
+    }
+}
+
+static void tcp_enter_recovery(struct vns_sock *sk);
+static void tcp_cwnd_reduction(struct vns_sock *sk, int newly_acked_sacked, int flag);
+
+/* tcp_rack_reo_timeout: the reordering window passed without an ACK. */
+void vns__tcp_rack_reo_timeout(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+    uint32_t prior_inflight = tcp_packets_in_flight(tp);
+    vns_time_t timeout;
+
+    sk->inet->stats.tcp_rack_reo_timeouts++;
+    tcp_rack_detect_loss(sk, inet_now(ctx, sk->inet), &timeout);
+    if (prior_inflight != tcp_packets_in_flight(tp)) {
+        if (tp->ca_state != VNS_TCP_CA_Recovery) {
+            tcp_enter_recovery(sk);
+            tcp_cwnd_reduction(sk, 1, 0);
+        }
+        vns__tcp_xmit_retransmit_queue(ctx, sk);
+    }
+    if (tp->pending != ICSK_TIME_RETRANS)
+        vns__tcp_rearm_rto(ctx, sk);
 }
 
 /* tcp_newreno_mark_lost: without SACK, the head is lost after dupthresh
@@ -283,7 +328,7 @@ static void tcp_identify_packet_loss(struct vns_ctx *ctx, struct vns_sock *sk, i
     if (!tp->sack_ok)
         tcp_newreno_mark_lost(sk, flag & FLAG_SND_UNA_ADVANCED);
     else
-        tcp_rack_detect_loss(sk, inet_now(ctx, sk->inet));
+        tcp_rack_mark_lost(ctx, sk);
 }
 
 /* --- SACK ----------------------------------------------------------------------- */
@@ -821,6 +866,9 @@ static int tcp_ack(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb
     tp->info.bytes_acked += ack - prior_snd_una;
     if (flag & FLAG_ACKED)
         tcp_ack_update_rtt(ctx, sk, seq_rtt_us, opt);
+    if (tp->tlp_high_seq)
+        tcp_process_tlp_ack(sk, ack, flag);
+    /* if needed, reset the TLP/RTO timer; RACK may override it below */
     if (flag & FLAG_SET_XMIT_TIMER) {
         /* tcp_set_xmit_timer */
         if (!vns__tcp_schedule_loss_probe(ctx, sk, true))
@@ -847,8 +895,6 @@ static int tcp_ack(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb
             vns_fn_exit(ctx);
         }
     }
-    if (tp->tlp_high_seq)
-        tcp_process_tlp_ack(sk, ack, flag);
     if (rexmit)
         vns__tcp_xmit_retransmit_queue(ctx, sk);
     tp->info.delivered = tp->delivered;

@@ -120,6 +120,8 @@ static void tcp_write_timer(struct vns_ctx *ctx, struct vns_timer_list *t)
         tcp_probe_timer(ctx, sk);
     else if (event == ICSK_TIME_LOSS_PROBE)
         vns__tcp_send_loss_probe(ctx, sk);
+    else if (event == ICSK_TIME_REO_TIMEOUT)
+        vns__tcp_rack_reo_timeout(ctx, sk);
     vns_fn_exit(ctx);
 }
 
@@ -221,7 +223,19 @@ void vns__tcp_rearm_rto(struct vns_ctx *ctx, struct vns_sock *sk)
         vns_del_timer(&tp->retransmit_timer);
         return;
     }
-    vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_RETRANS, inet_now(ctx, sk->inet) + tp->rto);
+    {
+        vns_time_t now = inet_now(ctx, sk->inet), rto = tp->rto;
+
+        /* after a reordering timer or loss probe, the RTO counts from the
+         * head's transmission (tcp_rto_delta_us) */
+        if ((tp->pending == ICSK_TIME_REO_TIMEOUT || tp->pending == ICSK_TIME_LOSS_PROBE) &&
+            tp->write_queue.head) {
+            vns_time_t sent = TCP_SKB_CB(tp->write_queue.head)->tx_time;
+
+            rto = sent + tp->rto > now ? sent + tp->rto - now : 1;
+        }
+        vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_RETRANS, now + rto);
+    }
 }
 
 /* tcp_time_wait: the socket stays as its own timewait sock. */
