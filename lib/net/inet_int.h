@@ -196,7 +196,7 @@ struct vns_tcp {
     /* output */
     uint8_t nonagle;
     bool cork;
-    bool autocorked;
+    bool tsq_throttled;                 /* TSQ_THROTTLED: TSQ or autocork held data back */
     unsigned size_goal;
     uint32_t lsndtime_ms;
     vns_time_t lsndtime;

@@ -14,12 +14,13 @@
  * ip_queue_xmit; a GSO skb (gso_size = mss) is segmented by
  * validate_xmit_skb when the device lacks TSO.
  *
- * Not modelled (XXX(inet): needs an skb destructor, see docs/tcp-ip.md):
- * TCP small queues (tcp_small_queue_check / tcp_wfree) and autocorking
- * (tcp_should_autocork), which both need sk_wmem_alloc, the bytes of
- * transmitted clones not yet freed by the device. Also not modelled:
- * pacing (sk_pacing_rate only sizes TSO autosizing), MTU probing, TLP
- * (tcp_schedule_loss_probe), urgent data, ECN. */
+ * TCP small queues (tcp_small_queue_check) and autocorking
+ * (tcp_should_autocork) need sk_wmem_alloc, the bytes of transmitted
+ * clones not yet freed below TCP; without an skb destructor the model
+ * takes the egress qdisc's backlog (see tcp_wmem_alloc) and resumes on
+ * the next ACK instead of tcp_wfree's tasklet. Not modelled: pacing
+ * (sk_pacing_rate sizes TSO autosizing and TSQ only), MTU probing, urgent
+ * data, ECN. */
 #include <string.h>
 
 #include "inet_int.h"
@@ -500,21 +501,68 @@ send_now:
 
 /* tcp_tso_segs / tcp_tso_autosize: ~1 ms of data at the pacing rate,
  * at least tcp_min_tso_segs. */
-static unsigned tcp_tso_segs(struct vns_sock *sk, unsigned mss_now)
+/* sk_pacing_rate in bytes/s (tcp_update_pacing_rate): mss x cwnd / srtt,
+ * 200% in slow start, 120% after; ~0 (unlimited) before an RTT sample. */
+static uint64_t tcp_pacing_rate(const struct vns_tcp *tp)
 {
-    struct vns_tcp *tp = sk->tp;
-    uint64_t rate, bytes;
-    unsigned segs;
+    uint64_t rate;
 
     if (!tp->srtt_us)
-        return 65535 / mss_now ? 65535 / mss_now : 1;   /* sk_pacing_rate ~0U before an RTT sample */
-    /* tcp_update_pacing_rate: mss * cwnd / srtt, 200% in slow start, 120% after */
+        return UINT64_MAX;
     rate = (uint64_t)tp->mss_cache * VNS_MAX(tp->snd_cwnd, tp->packets_out) * 1000000ull * 8u / tp->srtt_us;
-    rate = rate * (tcp_in_slow_start(tp) ? 200u : 120u) / 100u;
-    bytes = rate >> 10;   /* sk_pacing_shift 10 */
+    return rate * (tcp_in_slow_start(tp) ? 200u : 120u) / 100u;
+}
+
+/* tcp_tso_segs / tcp_tso_autosize: ~1 ms of data at the pacing rate
+ * (>> sk_pacing_shift 10), at least tcp_min_tso_segs. */
+static unsigned tcp_tso_segs(struct vns_sock *sk, unsigned mss_now)
+{
+    uint64_t rate = tcp_pacing_rate(sk->tp), bytes;
+    unsigned segs, max = 65535u / mss_now ? 65535u / mss_now : 1u;
+
+    if (rate == UINT64_MAX)
+        return max;
+    bytes = rate >> 10;
     segs = (unsigned)VNS_MIN(bytes / mss_now, 65535ull);
     segs = VNS_MAX(segs, sk->inet->cfg.tcp_min_tso_segs);
-    return VNS_MIN(segs, 65535u / mss_now ? 65535u / mss_now : 1u);
+    return VNS_MIN(segs, max);
+}
+
+/* sk_wmem_alloc, approximated: the bytes queued in the egress device's
+ * qdisc. Exact for one socket on a device that orphans skbs at xmit (tun,
+ * virtio-net without napi_tx, the test link), which is where TSQ and
+ * autocorking act; with several sockets on one device each sees them all.
+ * XXX(inet): needs an skb destructor (tcp_wfree) in lib/net to be exact. */
+static uint64_t tcp_wmem_alloc(struct vns_sock *sk)
+{
+    struct vns_rtable rt;
+
+    if (vns_ip_route_output(sk->inet, sk->daddr, &rt) < 0 || !rt.dev || !rt.dev->txq.qdisc)
+        return 0;
+    return rt.dev->txq.qdisc->backlog;
+}
+
+/* tcp_small_queue_check (5.4): stop when more than max(2 truesize,
+ * 1 ms at the pacing rate), capped by tcp_limit_output_bytes, sits below
+ * TCP -- unless nothing is in flight. Resumption comes with the next ACK
+ * (tcp_wfree's tasklet in Linux). */
+static bool tcp_small_queue_check(struct vns_sock *sk, struct vns_skb *skb, unsigned factor)
+{
+    struct vns_tcp *tp = sk->tp;
+    uint64_t limit, rate = tcp_pacing_rate(tp), wmem;
+
+    limit = VNS_MAX(2ull * vns__skb_truesize(skb), rate == UINT64_MAX ? UINT64_MAX : rate >> 10);
+    limit = VNS_MIN(limit, (uint64_t)sk->inet->cfg.tcp_limit_output_bytes);   /* SK_PACING_NONE */
+    limit <<= factor;
+    wmem = tcp_wmem_alloc(sk);
+    if (wmem > limit) {
+        if (!tp->write_queue.head || tp->write_queue.head == tp->send_head)
+            return false;   /* always send if the rtx queue is empty */
+        tp->tsq_throttled = true;
+        sk->inet->stats.tcp_tsq_throttled++;
+        return true;
+    }
+    return false;
 }
 
 static void tcp_event_new_data_sent(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb)
@@ -575,7 +623,8 @@ bool vns__tcp_write_xmit(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_
             }
             vns_fn_exit(ctx);
         }
-        /* tcp_small_queue_check: not modelled (see the file comment) */
+        if (tcp_small_queue_check(sk, skb, 0))
+            break;
         if (vns__tcp_transmit_skb(ctx, sk, skb, true, tp->rcv_nxt))
             break;
         if (tp->ca_state == VNS_TCP_CA_Recovery)
@@ -642,7 +691,6 @@ void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned
     struct vns_tcp *tp = sk->tp;
     struct vns_skb *skb = tp->write_queue.tail;
 
-    (void)size_goal;
     vns_fn_enter(ctx, VNS_FN_tcp_push);
     if (!skb || !tp->send_head) {
         vns_fn_exit(ctx);
@@ -652,6 +700,16 @@ void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned
         /* tcp_mark_push */
         TCP_SKB_CB(skb)->tcp_flags |= VNS_TCP_FLAG_PSH;
         tp->pushed_seq = tp->write_seq;
+    }
+    /* tcp_should_autocork: a short tail while earlier data still sits in
+     * the qdisc/device; the TX completion (here: the next ACK) pushes it */
+    if (sk->inet->cfg.tcp_autocorking >= 0 && skb->len < size_goal && tp->write_queue.head != tp->send_head &&
+        tcp_wmem_alloc(sk) > vns__skb_truesize(skb)) {
+        if (!tp->tsq_throttled)
+            sk->inet->stats.tcp_autocorking++;
+        tp->tsq_throttled = true;
+        vns_fn_exit(ctx);
+        return;
     }
     if (flags & VNS_MSG_MORE)
         nonagle = VNS_TCP_NAGLE_CORK;
@@ -997,6 +1055,8 @@ void vns__tcp_xmit_retransmit_queue(struct vns_ctx *ctx, struct vns_sock *sk)
             continue;
         if (cb->sacked & (TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS))
             continue;
+        if (tcp_small_queue_check(sk, skb, 1))
+            break;
         if (vns__tcp_retransmit_skb(ctx, sk, skb, (unsigned)segs))
             break;
         if (tp->ca_state != VNS_TCP_CA_Loss)

@@ -12,6 +12,8 @@
 #include "vnetsim/cpu.h"
 #include "vnetsim/proto/ip.h"
 #include "vnetsim/proto/tcp.h"
+#include "vnetsim/qdisc.h"
+#include "vnetsim/kernel.h"
 
 static int teardown(void **state)
 {
@@ -291,6 +293,50 @@ static void test_tcp_output_tso_sizing(void **state)
     assert_true(slow.frames > fast.frames * 2);
 }
 
+/* TCP small queues: on a 10 Gbit/s link whose NIC ring holds only 16
+ * frames, the bytes waiting in the qdisc stay near tcp_limit_output_bytes
+ * (1 MiB) instead of growing with cwnd, and no qdisc drop happens. */
+struct qmax {
+    struct vns_timer t;
+    struct vns_sim *sim;
+    struct vns_net_device *dev;
+    uint64_t max_backlog;
+};
+
+static void qmax_sample(struct vns_sim *sim, struct vns_timer *t)
+{
+    struct qmax *q = t->data;
+
+    if (q->dev->txq.qdisc && q->dev->txq.qdisc->backlog > q->max_backlog)
+        q->max_backlog = q->dev->txq.qdisc->backlog;
+    vns_timer_arm(sim, t, vns_sim_now(sim) + VNS_USEC(20));
+}
+
+static void test_tcp_output_tsq_bounds_qdisc(void **state)
+{
+    struct inet_link_config lc = {.rate_bps = 10000000000ull, .delay = VNS_USEC(200), .tx_ring = 16, .napi = true};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct qmax q = {0};
+
+    (void)state;
+    inet_pair_init(&p, 57, &lc, NULL);
+    q.dev = p.a.eth;
+    vns_timer_init(&q.t, qmax_sample, &q, 0);
+    vns_timer_arm(p.sim, &q.t, VNS_USEC(20));
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 100000000, 262144);
+    vns_sim_run(p.sim, VNS_SEC(1));
+    vns_timer_cancel(p.sim, &q.t);
+    assert_int_equal(s.received, 100000000);
+    assert_true(vns_inet_stats(p.a.inet)->tcp_tsq_throttled > 0);
+    assert_true(q.max_backlog > 512 * 1024);
+    assert_true(q.max_backlog <= 1048576 + 2 * 65536);
+    assert_int_equal(vns_kernel_drops(p.a.k, VNS_SKB_DROP_REASON_QDISC_DROP), 0);
+    tcp_pair_finish(&p, &c, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +346,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_output_delayed_ack_timing, teardown),
         cmocka_unit_test_teardown(test_tcp_output_zero_window_probe, teardown),
         cmocka_unit_test_teardown(test_tcp_output_tso_sizing, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_tsq_bounds_qdisc, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

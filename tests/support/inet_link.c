@@ -125,20 +125,21 @@ static int link_irq(struct vns_ctx *ctx, void *arg)
     return VNS_STEP_DONE;
 }
 
-/* NAPI poll: up to @budget frames through GRO. */
+/* NAPI poll, one frame per step (napi.h): through GRO; complete when the
+ * queue is empty before the budget is used. */
 static int link_poll(struct vns_ctx *ctx, struct vns_napi_struct *n, int budget)
 {
     struct link_chan *c = n->priv;
     struct vns_skb *skb;
-    int work = 0;
 
-    while (work < budget && (skb = vns_skb_dequeue(&c->rxq)) != NULL) {
+    if (n->work < budget && (skb = vns_skb_dequeue(&c->rxq)) != NULL) {
         vns_napi_gro_receive(ctx, n, skb);
-        work++;
+        n->work++;
+        return n->work < budget ? VNS_STEP_AGAIN : VNS_STEP_DONE;
     }
-    if (work < budget)
-        vns_napi_complete_done(ctx, n, work);
-    return work;
+    if (n->work < budget)
+        vns_napi_complete_done(ctx, n, n->work);
+    return VNS_STEP_DONE;
 }
 
 static void chan_arrive(struct vns_sim *sim, struct vns_timer *t)
@@ -368,4 +369,11 @@ bool inet_frame_checksums_ok(const struct vns_skb *frame, uint8_t *proto, unsign
             ok = false;
     }
     return ok;
+}
+
+unsigned inet_link_rx_pending(const struct inet_link *l, int dir, unsigned *napi_state, unsigned *gro_count)
+{
+    *napi_state = l->ch[dir].napi.state;
+    *gro_count = l->ch[dir].napi.gro_count;
+    return l->ch[dir].rxq.qlen;
 }

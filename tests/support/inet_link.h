@@ -62,6 +62,8 @@ struct inet_link *inet_link_create(struct inet_host *a, struct inet_host *b, con
 /* Purge frames in flight and cancel timers (before destroying the hosts). */
 void inet_link_destroy(struct inet_link *l);
 const struct inet_link_stats *inet_link_stats(const struct inet_link *l);
+/* Frames arrived for side !@dir not yet taken by its NIC interrupt/NAPI. */
+unsigned inet_link_rx_pending(const struct inet_link *l, int dir, unsigned *napi_state, unsigned *gro_count);
 
 /* Two hosts 10.0.0.1/24 (a) and 10.0.0.2/24 (b) on one link. */
 struct inet_pair {
