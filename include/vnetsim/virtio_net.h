@@ -16,7 +16,7 @@
  * with the race re-check. TX completions are reclaimed by TX NAPI
  * (napi_tx=1, the 5.4 default) and from the RX poll (virtnet_poll_cleantx).
  *
- * docs/virtio-net.md lists what is modelled per function and what is not. */
+ * docs/virtio-net-vhost.md lists what is modelled per function and what is not. */
 #ifndef VNETSIM_VIRTIO_NET_H
 #define VNETSIM_VIRTIO_NET_H
 
