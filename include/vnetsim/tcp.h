@@ -57,7 +57,7 @@ struct vns_tcp_info {
     enum vns_tcp_state state;
     enum vns_tcp_ca_state ca_state;
     const char *congestion;        /* "cubic", "reno" */
-    unsigned mss_cache;            /* current send MSS (without options... with: tcp_current_mss) */
+    unsigned mss_cache;            /* send MSS net of the timestamp option (1448 on a 1500 MTU) */
     unsigned advmss;
     unsigned rcv_mss;
     unsigned snd_wscale, rcv_wscale;
