@@ -460,7 +460,7 @@ void vns__tcp_rcv_space_adjust(struct vns_ctx *ctx, struct vns_sock *sk)
     copied = tp->copied_seq - tp->rcvq_space.seq;
     if (copied > tp->rcvq_space.space) {
         if (!sk->userlocks_rcv) {
-            uint64_t rcvwin = ((uint64_t)copied << 1) + 16u * tp->advmss, grow;
+            uint64_t rcvwin = ((uint64_t)copied << 1) + 16ull * tp->advmss, grow;
             uint64_t rcvmem = tp->advmss + VNS_MAX_TCP_HEADER + INET_SKB_OVERHEAD, rcvbuf;
 
             grow = rcvwin * (copied - tp->rcvq_space.space) / VNS_MAX(tp->rcvq_space.space, 1u);

@@ -116,7 +116,7 @@ static const uint32_t beta_scale = 8 * (BICTCP_BETA_SCALE + CUBIC_BETA) / 3 / (B
 
 static uint64_t cube_factor(void)
 {
-    return (1ull << (10 + 3 * BICTCP_HZ)) / (CUBIC_BIC_SCALE * 10);
+    return (1ull << (10 + 3 * BICTCP_HZ)) / (uint64_t)(CUBIC_BIC_SCALE * 10);
 }
 
 static uint32_t cubic_root(uint64_t a)

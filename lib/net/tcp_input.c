@@ -74,8 +74,8 @@ void vns__tcp_parse_options(const struct vns_skb *skb, struct tcp_rx_opts *opt)
                 unsigned n = (unsigned)(opsize - 2) / 8;
 
                 for (unsigned i = 0; i < n && opt->num_sacks < 4; i++) {
-                    opt->sacks[opt->num_sacks].start = vns_get_be32(ptr + 8 * i);
-                    opt->sacks[opt->num_sacks].end = vns_get_be32(ptr + 8 * i + 4);
+                    opt->sacks[opt->num_sacks].start = vns_get_be32(ptr + (size_t)8 * i);
+                    opt->sacks[opt->num_sacks].end = vns_get_be32(ptr + (size_t)8 * i + 4);
                     opt->num_sacks++;
                 }
             }

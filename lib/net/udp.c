@@ -86,7 +86,7 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
         goto out;
     }
     vns_skb_reserve(skb, VNS_MAX_TCP_HEADER);
-    uh = vns_skb_put(skb, UDP_HLEN);
+    vns_skb_put(skb, UDP_HLEN);
     flow = vns_inet_flow_id(saddr, sk->sport, daddr, dport, VNS_IPPROTO_UDP);
     if (len)
         vns_skb_add_synthetic(skb, flow, 0, (uint32_t)len);
