@@ -23,28 +23,30 @@ struct vns_net_device;
 struct vns_inet;
 struct vns_sock;
 
-#define VNS_IPV4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define VNS_IPV4(a, b, c, d)                                                                       \
+    ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 struct vns_inet_config {
-    unsigned ip_default_ttl;      /* net.ipv4.ip_default_ttl, 64 */
-    bool ip_no_pmtu_disc;         /* net.ipv4.ip_no_pmtu_disc, 0: DF set on TCP/UDP */
+    unsigned ip_default_ttl; /* net.ipv4.ip_default_ttl, 64 */
+    bool ip_no_pmtu_disc;    /* net.ipv4.ip_no_pmtu_disc, 0: DF set on TCP/UDP */
     /* net.ipv4.tcp_* (tcp_sk_init in net/ipv4/tcp_ipv4.c, tcp.c tcp_init) */
-    unsigned tcp_wmem[3];         /* 4096 16384 4194304 */
-    unsigned tcp_rmem[3];         /* 4096 131072 6291456 */
-    int tcp_autocorking;          /* 1; -1 = off */
-    int tcp_sack;                 /* 1; -1 = off */
-    int tcp_timestamps;           /* 1; -1 = off */
-    int tcp_window_scaling;       /* 1; -1 = off */
-    unsigned tcp_limit_output_bytes; /* 1 MiB (5.4: 1048576) */
-    unsigned tcp_min_tso_segs;    /* 2 */
-    unsigned tcp_tso_win_divisor; /* 3 */
-    unsigned tcp_init_cwnd;       /* TCP_INIT_CWND 10 (a route metric in Linux) */
+    unsigned tcp_wmem[3];               /* 4096 16384 4194304 */
+    unsigned tcp_rmem[3];               /* 4096 131072 6291456 */
+    int tcp_autocorking;                /* 1; -1 = off */
+    int tcp_sack;                       /* 1; -1 = off */
+    int tcp_timestamps;                 /* 1; -1 = off */
+    int tcp_window_scaling;             /* 1; -1 = off */
+    unsigned tcp_limit_output_bytes;    /* 1 MiB (5.4: 1048576) */
+    unsigned tcp_min_tso_segs;          /* 2 */
+    unsigned tcp_tso_win_divisor;       /* 3 */
+    unsigned tcp_init_cwnd;             /* TCP_INIT_CWND 10 (a route metric in Linux) */
     const char *tcp_congestion_control; /* "cubic" (5.4 default), "reno" */
     /* SO_RCVBUF/SO_SNDBUF (net.core.*mem_default 212992) for UDP */
     unsigned udp_rmem_default;
     unsigned udp_wmem_default;
-    bool skip_payload_verify;     /* receivers do not regenerate and compare payload */
-    bool materialize_payload;     /* transmitted skbs carry real payload bytes (DESIGN.md 4: materialized mode) */
+    bool skip_payload_verify; /* receivers do not regenerate and compare payload */
+    bool materialize_payload; /* transmitted skbs carry real payload bytes (DESIGN.md 4:
+                                 materialized mode) */
 };
 
 VNS_EXTERN int vns_inet_create(struct vns_kernel *k, const struct vns_inet_config *cfg,
@@ -60,13 +62,14 @@ VNS_EXTERN const struct vns_inet_config *vns_inet_config(const struct vns_inet *
 
 /* inet_insert_ifa + fib_add_ifaddr: @addr/@plen on @dev; adds the local
  * route and the prefix route (scope link). -VNS_EEXIST, -VNS_ENOSPC. */
-VNS_EXTERN int vns_inet_addr_add(struct vns_inet *inet, struct vns_net_device *dev,
-                                 uint32_t addr, unsigned plen);
+VNS_EXTERN int vns_inet_addr_add(struct vns_inet *inet, struct vns_net_device *dev, uint32_t addr,
+                                 unsigned plen);
 /* ip route add @dst/@plen [via @gw] dev @dev [metric @metric]; @gw 0 =
  * directly connected. -VNS_EEXIST (same dst/plen/metric), -VNS_ENOSPC. */
 VNS_EXTERN int vns_inet_route_add(struct vns_inet *inet, uint32_t dst, unsigned plen, uint32_t gw,
                                   struct vns_net_device *dev, unsigned metric);
-VNS_EXTERN int vns_inet_route_del(struct vns_inet *inet, uint32_t dst, unsigned plen, unsigned metric);
+VNS_EXTERN int vns_inet_route_del(struct vns_inet *inet, uint32_t dst, unsigned plen,
+                                  unsigned metric);
 
 enum vns_rtn_type {
     VNS_RTN_UNICAST = 1,
@@ -77,11 +80,11 @@ enum vns_rtn_type {
 /* A route lookup result (struct fib_result + rtable, reduced). */
 struct vns_rtable {
     enum vns_rtn_type type;
-    struct vns_net_device *dev;   /* output device (NULL for LOCAL with no dev) */
-    uint32_t gw;                  /* next hop: the gateway, or the destination */
-    uint32_t prefsrc;             /* source address to use */
-    unsigned plen;                /* prefix length of the matching route */
-    unsigned mtu;                 /* dev->mtu (no PMTU cache) */
+    struct vns_net_device *dev; /* output device (NULL for LOCAL with no dev) */
+    uint32_t gw;                /* next hop: the gateway, or the destination */
+    uint32_t prefsrc;           /* source address to use */
+    unsigned plen;              /* prefix length of the matching route */
+    unsigned mtu;               /* dev->mtu (no PMTU cache) */
 };
 
 /* ip_route_output_key: longest prefix match, lower metric wins between
@@ -94,22 +97,23 @@ VNS_EXTERN bool vns_inet_addr_is_local(const struct vns_inet *inet, uint32_t add
 
 /* NUD_* states (include/uapi/linux/neighbour.h). */
 #define VNS_NUD_INCOMPLETE 0x01
-#define VNS_NUD_REACHABLE 0x02
-#define VNS_NUD_STALE 0x04
-#define VNS_NUD_DELAY 0x08
-#define VNS_NUD_PROBE 0x10
-#define VNS_NUD_FAILED 0x20
-#define VNS_NUD_NOARP 0x40
-#define VNS_NUD_PERMANENT 0x80
-#define VNS_NUD_NONE 0x00
-#define VNS_NUD_VALID (VNS_NUD_PERMANENT | VNS_NUD_NOARP | VNS_NUD_REACHABLE | VNS_NUD_PROBE | \
-                       VNS_NUD_STALE | VNS_NUD_DELAY)
+#define VNS_NUD_REACHABLE  0x02
+#define VNS_NUD_STALE      0x04
+#define VNS_NUD_DELAY      0x08
+#define VNS_NUD_PROBE      0x10
+#define VNS_NUD_FAILED     0x20
+#define VNS_NUD_NOARP      0x40
+#define VNS_NUD_PERMANENT  0x80
+#define VNS_NUD_NONE       0x00
+#define VNS_NUD_VALID                                                                              \
+    (VNS_NUD_PERMANENT | VNS_NUD_NOARP | VNS_NUD_REACHABLE | VNS_NUD_PROBE | VNS_NUD_STALE |       \
+     VNS_NUD_DELAY)
 #define VNS_NUD_CONNECTED (VNS_NUD_PERMANENT | VNS_NUD_NOARP | VNS_NUD_REACHABLE)
 
 struct vns_neigh_info {
     unsigned nud_state;
     uint8_t ha[6];
-    unsigned arp_queue_len;        /* packets waiting for resolution */
+    unsigned arp_queue_len; /* packets waiting for resolution */
     unsigned probes;
 };
 
@@ -127,13 +131,13 @@ struct vns_inet_stats {
     uint64_t ip_in_receives, ip_in_hdr_errors, ip_in_addr_errors, ip_in_unknown_protos;
     uint64_t ip_in_discards, ip_in_delivers, ip_in_truncated, ip_in_csum_errors;
     uint64_t ip_out_requests, ip_out_no_routes, ip_out_discards;
-    uint64_t ip_frag_fails;       /* DF set and larger than the MTU: refused */
-    uint64_t ip_frag_needed;      /* ICMP FRAG_NEEDED reported to the local sender */
+    uint64_t ip_frag_fails;  /* DF set and larger than the MTU: refused */
+    uint64_t ip_frag_needed; /* ICMP FRAG_NEEDED reported to the local sender */
     /* ICMP */
     uint64_t icmp_out_msgs, icmp_in_msgs, icmp_out_dest_unreachs;
     /* ARP / neighbour table (struct neigh_statistics) */
     uint64_t arp_requests_sent, arp_replies_sent, arp_requests_rcvd, arp_replies_rcvd;
-    uint64_t arp_rcv_errors;      /* malformed or not for us */
+    uint64_t arp_rcv_errors; /* malformed or not for us */
     uint64_t neigh_allocs, neigh_res_failed, neigh_unres_discards, neigh_lookups;
     /* UDP_MIB_* */
     uint64_t udp_in_datagrams, udp_no_ports, udp_in_errors, udp_rcvbuf_errors;
@@ -149,8 +153,8 @@ struct vns_inet_stats {
     uint64_t tcp_autocorking, tcp_tsq_throttled, tcp_nagle_deferred, tcp_tso_deferred;
     uint64_t tcp_rwnd_limited, tcp_cwnd_limited;
     uint64_t tcp_zero_window_probes, tcp_loss_probe_fired, tcp_hystart_exits;
-    uint64_t tcp_full_undo, tcp_dsack_undo, tcp_loss_undo;   /* spurious reductions undone */
-    uint64_t tcp_ack_compressed;  /* SACKs not sent thanks to SACK compression */
+    uint64_t tcp_full_undo, tcp_dsack_undo, tcp_loss_undo; /* spurious reductions undone */
+    uint64_t tcp_ack_compressed;    /* SACKs not sent thanks to SACK compression */
     uint64_t tcp_rack_reo_timeouts; /* RACK reordering timer expiries */
     /* payload verification at receivers (model only) */
     uint64_t payload_bytes_verified, payload_mismatches;

@@ -42,17 +42,17 @@ enum {
 };
 
 enum vns_sock_type {
-    VNS_SOCK_STREAM = 1,    /* TCP */
-    VNS_SOCK_DGRAM = 2,     /* UDP */
+    VNS_SOCK_STREAM = 1, /* TCP */
+    VNS_SOCK_DGRAM = 2,  /* UDP */
 };
 
 /* send/recv flags (include/linux/socket.h) */
 #define VNS_MSG_DONTWAIT 0x40
-#define VNS_MSG_MORE 0x8000
+#define VNS_MSG_MORE     0x8000
 
 struct vns_sockaddr_in {
-    uint32_t addr;     /* host order */
-    uint16_t port;     /* host order */
+    uint32_t addr; /* host order */
+    uint16_t port; /* host order */
 };
 
 /* socket(AF_INET, type, 0). The socket belongs to @inet; timers run on
@@ -71,7 +71,8 @@ VNS_EXTERN int vns_sys_listen(struct vns_sock *sk, int backlog);
  * -VNS_SOCK_EINPROGRESS (non-blocking); the call after the wake-up returns
  * 0 or the error (-VNS_SOCK_ECONNREFUSED, -VNS_ETIMEDOUT). UDP: sets the
  * default destination. */
-VNS_EXTERN int vns_sys_connect(struct vns_ctx *ctx, struct vns_sock *sk, const struct vns_sockaddr_in *addr);
+VNS_EXTERN int vns_sys_connect(struct vns_ctx *ctx, struct vns_sock *sk,
+                               const struct vns_sockaddr_in *addr);
 /* A connected socket from the accept queue in *out, or -VNS_EAGAIN. */
 VNS_EXTERN int vns_sys_accept(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_sock **out);
 
@@ -93,21 +94,23 @@ VNS_EXTERN long vns_sys_recvfrom(struct vns_ctx *ctx, struct vns_sock *sk, size_
 
 /* shutdown(2): SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2. TCP SHUT_WR sends the
  * FIN once the queued data is out (tcp_shutdown); reading continues. */
-#define VNS_SHUT_RD 0
-#define VNS_SHUT_WR 1
+#define VNS_SHUT_RD   0
+#define VNS_SHUT_WR   1
 #define VNS_SHUT_RDWR 2
 VNS_EXTERN int vns_sys_shutdown(struct vns_ctx *ctx, struct vns_sock *sk, int how);
 
 /* setsockopt equivalents. */
 VNS_EXTERN void vns_sock_set_nonblock(struct vns_sock *sk, bool on);
-VNS_EXTERN void vns_sock_set_sndbuf(struct vns_sock *sk, unsigned bytes);  /* SO_SNDBUF (doubled, as the kernel does) */
-VNS_EXTERN void vns_sock_set_rcvbuf(struct vns_sock *sk, unsigned bytes);  /* SO_RCVBUF (doubled) */
-VNS_EXTERN void vns_sock_set_nodelay(struct vns_sock *sk, bool on);        /* TCP_NODELAY */
-VNS_EXTERN void vns_sock_set_cork(struct vns_sock *sk, bool on);           /* TCP_CORK */
+VNS_EXTERN void vns_sock_set_sndbuf(struct vns_sock *sk,
+                                    unsigned bytes); /* SO_SNDBUF (doubled, as the kernel does) */
+VNS_EXTERN void vns_sock_set_rcvbuf(struct vns_sock *sk, unsigned bytes); /* SO_RCVBUF (doubled) */
+VNS_EXTERN void vns_sock_set_nodelay(struct vns_sock *sk, bool on);       /* TCP_NODELAY */
+VNS_EXTERN void vns_sock_set_cork(struct vns_sock *sk, bool on);          /* TCP_CORK */
 /* TCP_CONGESTION: "cubic" or "reno". -VNS_ENOENT otherwise. */
 VNS_EXTERN int vns_sock_set_congestion(struct vns_sock *sk, const char *name);
-VNS_EXTERN void vns_sock_set_priority(struct vns_sock *sk, uint32_t prio);  /* SO_PRIORITY (qdisc band) */
-VNS_EXTERN void vns_sock_set_tos(struct vns_sock *sk, uint8_t tos);         /* IP_TOS */
+VNS_EXTERN void vns_sock_set_priority(struct vns_sock *sk,
+                                      uint32_t prio);               /* SO_PRIORITY (qdisc band) */
+VNS_EXTERN void vns_sock_set_tos(struct vns_sock *sk, uint8_t tos); /* IP_TOS */
 
 VNS_EXTERN struct vns_sockaddr_in vns_sock_local(const struct vns_sock *sk);
 VNS_EXTERN struct vns_sockaddr_in vns_sock_peer(const struct vns_sock *sk);
@@ -115,12 +118,12 @@ VNS_EXTERN struct vns_sockaddr_in vns_sock_peer(const struct vns_sock *sk);
 VNS_EXTERN int vns_sock_error(const struct vns_sock *sk);
 
 struct vns_sock_stats {
-    uint64_t bytes_sent;        /* accepted by write/send */
-    uint64_t bytes_received;    /* returned by read/recv */
+    uint64_t bytes_sent;     /* accepted by write/send */
+    uint64_t bytes_received; /* returned by read/recv */
     uint64_t datagrams_received;
-    uint64_t drops;             /* UDP: rcvbuf full */
-    unsigned rmem_alloc;        /* sk_rmem_alloc (truesize of queued skbs) */
-    unsigned wmem_queued;       /* sk_wmem_queued */
+    uint64_t drops;       /* UDP: rcvbuf full */
+    unsigned rmem_alloc;  /* sk_rmem_alloc (truesize of queued skbs) */
+    unsigned wmem_queued; /* sk_wmem_queued */
     unsigned rcvbuf, sndbuf;
 };
 VNS_EXTERN void vns_sock_get_stats(const struct vns_sock *sk, struct vns_sock_stats *st);

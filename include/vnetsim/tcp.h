@@ -24,25 +24,25 @@ enum vns_tcp_state {
 };
 
 /* include/net/tcp.h */
-#define VNS_TCP_INIT_CWND 10
-#define VNS_TCP_RTO_MIN VNS_MSEC(200)
-#define VNS_TCP_RTO_MAX VNS_SEC(120)
-#define VNS_TCP_TIMEOUT_INIT VNS_SEC(1)
-#define VNS_TCP_DELACK_MAX VNS_MSEC(200)
-#define VNS_TCP_DELACK_MIN VNS_MSEC(40)
-#define VNS_TCP_ATO_MIN VNS_MSEC(40)
-#define VNS_TCP_MAX_QUICKACKS 16
-#define VNS_TCP_RETR2 15
-#define VNS_TCP_SYN_RETRIES 6
-#define VNS_TCP_SYNACK_RETRIES 5
-#define VNS_TCP_TIMEWAIT_LEN VNS_SEC(60)
+#define VNS_TCP_INIT_CWND          10
+#define VNS_TCP_RTO_MIN            VNS_MSEC(200)
+#define VNS_TCP_RTO_MAX            VNS_SEC(120)
+#define VNS_TCP_TIMEOUT_INIT       VNS_SEC(1)
+#define VNS_TCP_DELACK_MAX         VNS_MSEC(200)
+#define VNS_TCP_DELACK_MIN         VNS_MSEC(40)
+#define VNS_TCP_ATO_MIN            VNS_MSEC(40)
+#define VNS_TCP_MAX_QUICKACKS      16
+#define VNS_TCP_RETR2              15
+#define VNS_TCP_SYN_RETRIES        6
+#define VNS_TCP_SYNACK_RETRIES     5
+#define VNS_TCP_TIMEWAIT_LEN       VNS_SEC(60)
 #define VNS_TCP_FASTRETRANS_THRESH 3
-#define VNS_TCP_MSS_DEFAULT 536
-#define VNS_TCP_MIN_SND_MSS 48
-#define VNS_TCP_MAX_WSCALE 14
-#define VNS_TCP_NAGLE_OFF 1
-#define VNS_TCP_NAGLE_CORK 2
-#define VNS_TCP_NAGLE_PUSH 4
+#define VNS_TCP_MSS_DEFAULT        536
+#define VNS_TCP_MIN_SND_MSS        48
+#define VNS_TCP_MAX_WSCALE         14
+#define VNS_TCP_NAGLE_OFF          1
+#define VNS_TCP_NAGLE_CORK         2
+#define VNS_TCP_NAGLE_PUSH         4
 
 /* icsk_ca_state (include/net/inet_connection_sock.h, tcp.h) */
 enum vns_tcp_ca_state {
@@ -56,35 +56,35 @@ enum vns_tcp_ca_state {
 struct vns_tcp_info {
     enum vns_tcp_state state;
     enum vns_tcp_ca_state ca_state;
-    const char *congestion;        /* "cubic", "reno" */
-    unsigned mss_cache;            /* send MSS net of the timestamp option (1448 on a 1500 MTU) */
+    const char *congestion; /* "cubic", "reno" */
+    unsigned mss_cache;     /* send MSS net of the timestamp option (1448 on a 1500 MTU) */
     unsigned advmss;
     unsigned rcv_mss;
     unsigned snd_wscale, rcv_wscale;
     bool sack_ok, tstamp_ok;
-    uint32_t snd_cwnd;             /* segments */
+    uint32_t snd_cwnd; /* segments */
     uint32_t snd_ssthresh;
     uint32_t packets_out, sacked_out, lost_out, retrans_out;
-    uint32_t snd_wnd;              /* peer's window, bytes */
-    uint32_t rcv_wnd;              /* our last advertised window, bytes */
-    vns_time_t srtt;               /* smoothed RTT (ns); 0 = no sample yet */
+    uint32_t snd_wnd; /* peer's window, bytes */
+    uint32_t rcv_wnd; /* our last advertised window, bytes */
+    vns_time_t srtt;  /* smoothed RTT (ns); 0 = no sample yet */
     vns_time_t rttvar;
-    vns_time_t rto;                /* current RTO (icsk_rto, before backoff) */
-    unsigned backoff;              /* icsk_backoff */
-    unsigned retransmits;          /* icsk_retransmits (consecutive RTOs) */
-    unsigned pending_timer;        /* icsk_pending: 0 none, 1 RTO, 3 zero-window probe, 5 loss probe */
-    vns_time_t timer_expires;      /* when it fires (0 if not armed) */
-    unsigned ack_pending;          /* icsk_ack.pending bits */
+    vns_time_t rto;           /* current RTO (icsk_rto, before backoff) */
+    unsigned backoff;         /* icsk_backoff */
+    unsigned retransmits;     /* icsk_retransmits (consecutive RTOs) */
+    unsigned pending_timer;   /* icsk_pending: 0 none, 1 RTO, 3 zero-window probe, 5 loss probe */
+    vns_time_t timer_expires; /* when it fires (0 if not armed) */
+    unsigned ack_pending;     /* icsk_ack.pending bits */
     uint64_t total_retrans;
     uint64_t bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, data_segs_out, data_segs_in;
     uint64_t delivered;
     uint64_t rto_events, fast_retrans_events, dsack_events;
     uint64_t delayed_acks_sent, quick_acks_sent;
-    unsigned ofo_queue_len;        /* skbs in the out-of-order queue */
-    unsigned write_queue_bytes;    /* unsent bytes */
-    unsigned size_goal;            /* last tcp_send_mss size goal */
-    uint32_t snd_una, snd_nxt, write_seq, rcv_nxt, copied_seq;  /* relative to the ISNs */
+    unsigned ofo_queue_len;                                    /* skbs in the out-of-order queue */
+    unsigned write_queue_bytes;                                /* unsent bytes */
+    unsigned size_goal;                                        /* last tcp_send_mss size goal */
+    uint32_t snd_una, snd_nxt, write_seq, rcv_nxt, copied_seq; /* relative to the ISNs */
 };
 
 VNS_EXTERN int vns_tcp_get_info(const struct vns_sock *sk, struct vns_tcp_info *info);

@@ -13,7 +13,8 @@
 #include "inet_int.h"
 
 void vns__arp_send(struct vns_ctx *ctx, struct vns_inet *inet, int op, struct vns_net_device *dev,
-                   uint32_t dest_ip, uint32_t src_ip, const uint8_t *dest_hw, const uint8_t *target_hw)
+                   uint32_t dest_ip, uint32_t src_ip, const uint8_t *dest_hw,
+                   const uint8_t *target_hw)
 {
     struct vns_skb *skb;
     uint8_t *p;
@@ -35,13 +36,13 @@ void vns__arp_send(struct vns_ctx *ctx, struct vns_inet *inet, int op, struct vn
     p[4] = VNS_ETH_ALEN;
     p[5] = 4;
     vns_put_be16(p + 6, (uint16_t)op);
-    memcpy(p + 8, dev->dev_addr, VNS_ETH_ALEN);        /* sha */
-    vns_put_be32(p + 14, src_ip);                      /* spa */
+    memcpy(p + 8, dev->dev_addr, VNS_ETH_ALEN); /* sha */
+    vns_put_be32(p + 14, src_ip);               /* spa */
     if (target_hw)
-        memcpy(p + 18, target_hw, VNS_ETH_ALEN);       /* tha */
+        memcpy(p + 18, target_hw, VNS_ETH_ALEN); /* tha */
     else
         memset(p + 18, 0, VNS_ETH_ALEN);
-    vns_put_be32(p + 24, dest_ip);                     /* tpa */
+    vns_put_be32(p + 24, dest_ip); /* tpa */
     vns_skb_reset_mac_header(skb);
     skb->network_header = (uint16_t)(skb->mac_header + VNS_ETH_HLEN);
     skb->dev = dev;
@@ -119,16 +120,18 @@ int vns_arp_rcv(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device 
     vns_fn_enter(ctx, VNS_FN_arp_rcv);
     if (skb->pkt_type == VNS_PACKET_OTHERHOST || !vns_pskb_may_pull(skb, ARP_HLEN)) {
         inet->stats.arp_rcv_errors++;
-        vns_kfree_skb_reason(skb, skb->pkt_type == VNS_PACKET_OTHERHOST ? VNS_SKB_DROP_REASON_OTHERHOST
-                                                                        : VNS_SKB_DROP_REASON_PKT_TOO_SMALL);
+        vns_kfree_skb_reason(skb, skb->pkt_type == VNS_PACKET_OTHERHOST
+                                      ? VNS_SKB_DROP_REASON_OTHERHOST
+                                      : VNS_SKB_DROP_REASON_PKT_TOO_SMALL);
         vns_fn_exit(ctx);
         return VNS_NET_RX_DROP;
     }
     arp = skb->data;
     /* arp_rcv: ar_hln == dev->addr_len, ar_pln == 4; arp_process: Ethernet
      * hardware with IPv4 protocol, request or reply only. */
-    if (vns_get_be16(arp) != ARPHRD_ETHER || vns_get_be16(arp + 2) != VNS_ETH_P_IP || arp[4] != VNS_ETH_ALEN ||
-        arp[5] != 4 || (vns_get_be16(arp + 6) != ARPOP_REQUEST && vns_get_be16(arp + 6) != ARPOP_REPLY)) {
+    if (vns_get_be16(arp) != ARPHRD_ETHER || vns_get_be16(arp + 2) != VNS_ETH_P_IP ||
+        arp[4] != VNS_ETH_ALEN || arp[5] != 4 ||
+        (vns_get_be16(arp + 6) != ARPOP_REQUEST && vns_get_be16(arp + 6) != ARPOP_REPLY)) {
         inet->stats.arp_rcv_errors++;
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
         vns_fn_exit(ctx);

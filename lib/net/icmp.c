@@ -12,12 +12,12 @@
 
 #include "inet_int.h"
 
-#define ICMP_ECHOREPLY 0
+#define ICMP_ECHOREPLY    0
 #define ICMP_DEST_UNREACH 3
-#define ICMP_ECHO 8
+#define ICMP_ECHO         8
 
-void vns__icmp_send(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb_in, uint8_t type,
-                    uint8_t code, uint32_t info)
+void vns__icmp_send(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb_in,
+                    uint8_t type, uint8_t code, uint32_t info)
 {
     const uint8_t *iph = vns_skb_network_header(skb_in);
     unsigned ihl = (iph[0] & 0xf) * 4u;
@@ -38,7 +38,7 @@ void vns__icmp_send(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
         uint8_t t;
 
         if (vns_skb_copy_bits(skb_in, (uint32_t)l4off, &t, 1) < 0 || t != ICMP_ECHO)
-            return;   /* never answer an ICMP error */
+            return; /* never answer an ICMP error */
     }
     vns_fn_enter(ctx, VNS_FN_icmp_send);
     skb = vns_alloc_skb(inet->k, VNS_MAX_TCP_HEADER + 8 + ihl + 8);

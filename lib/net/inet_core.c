@@ -10,19 +10,19 @@
 static void inet_config_defaults(struct vns_inet_config *c)
 {
     if (!c->ip_default_ttl)
-        c->ip_default_ttl = 64;                       /* IPDEFTTL */
+        c->ip_default_ttl = 64; /* IPDEFTTL */
     if (!c->tcp_wmem[0]) {
-        c->tcp_wmem[0] = 4096;                        /* tcp_init: SK_MEM_QUANTUM */
+        c->tcp_wmem[0] = 4096; /* tcp_init: SK_MEM_QUANTUM */
         c->tcp_wmem[1] = 16384;
-        c->tcp_wmem[2] = 4194304;                     /* 4 MiB */
+        c->tcp_wmem[2] = 4194304; /* 4 MiB */
     }
     if (!c->tcp_rmem[0]) {
         c->tcp_rmem[0] = 4096;
-        c->tcp_rmem[1] = 131072;                      /* 5.4: 131072 (tcp_init) */
-        c->tcp_rmem[2] = 6291456;                     /* 6 MiB */
+        c->tcp_rmem[1] = 131072;  /* 5.4: 131072 (tcp_init) */
+        c->tcp_rmem[2] = 6291456; /* 6 MiB */
     }
     if (!c->tcp_limit_output_bytes)
-        c->tcp_limit_output_bytes = 1048576;          /* 5.4: 1 MiB (16 * 65536) */
+        c->tcp_limit_output_bytes = 1048576; /* 5.4: 1 MiB (16 * 65536) */
     if (!c->tcp_min_tso_segs)
         c->tcp_min_tso_segs = 2;
     if (!c->tcp_tso_win_divisor)
@@ -32,7 +32,7 @@ static void inet_config_defaults(struct vns_inet_config *c)
     if (!c->tcp_congestion_control)
         c->tcp_congestion_control = "cubic";
     if (!c->udp_rmem_default)
-        c->udp_rmem_default = INET_SK_MEM_MAX;        /* net.core.rmem_default */
+        c->udp_rmem_default = INET_SK_MEM_MAX; /* net.core.rmem_default */
     if (!c->udp_wmem_default)
         c->udp_wmem_default = INET_SK_MEM_MAX;
 }
@@ -89,13 +89,24 @@ void vns_inet_destroy(struct vns_inet *inet)
     vns_free(inet);
 }
 
-struct vns_kernel *vns_inet_kernel(const struct vns_inet *inet) { return inet->k; }
-const struct vns_inet_config *vns_inet_config(const struct vns_inet *inet) { return &inet->cfg; }
-const struct vns_inet_stats *vns_inet_stats(const struct vns_inet *inet) { return &inet->stats; }
-
-uint64_t vns_inet_flow_id(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport, uint8_t proto)
+struct vns_kernel *vns_inet_kernel(const struct vns_inet *inet)
 {
-    uint64_t z = ((uint64_t)saddr << 32 | daddr) ^ ((uint64_t)sport << 48 | (uint64_t)dport << 32 | proto);
+    return inet->k;
+}
+const struct vns_inet_config *vns_inet_config(const struct vns_inet *inet)
+{
+    return &inet->cfg;
+}
+const struct vns_inet_stats *vns_inet_stats(const struct vns_inet *inet)
+{
+    return &inet->stats;
+}
+
+uint64_t vns_inet_flow_id(uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport,
+                          uint8_t proto)
+{
+    uint64_t z =
+        ((uint64_t)saddr << 32 | daddr) ^ ((uint64_t)sport << 48 | (uint64_t)dport << 32 | proto);
 
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

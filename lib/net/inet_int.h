@@ -18,23 +18,23 @@
 #include "vnetsim/proto/tcp.h"
 #include "vnetsim/proto/udp.h"
 
-#define INET_MAX_IFA 16
+#define INET_MAX_IFA    16
 #define INET_MAX_ROUTES 64
-#define INET_SK_MEM_MAX 212992u       /* SK_WMEM_MAX / SK_RMEM_MAX (net/core/sock.c) */
+#define INET_SK_MEM_MAX 212992u /* SK_WMEM_MAX / SK_RMEM_MAX (net/core/sock.c) */
 
 /* arp_tbl.parms (net/ipv4/arp.c) */
-#define ARP_UCAST_PROBES 3
-#define ARP_MCAST_PROBES 3
-#define ARP_RETRANS_TIME VNS_SEC(1)
+#define ARP_UCAST_PROBES        3
+#define ARP_MCAST_PROBES        3
+#define ARP_RETRANS_TIME        VNS_SEC(1)
 #define ARP_BASE_REACHABLE_TIME VNS_SEC(30)
-#define ARP_DELAY_PROBE_TIME VNS_SEC(5)
-#define ARP_QUEUE_LEN_BYTES INET_SK_MEM_MAX   /* unres_qlen_bytes */
+#define ARP_DELAY_PROBE_TIME    VNS_SEC(5)
+#define ARP_QUEUE_LEN_BYTES     INET_SK_MEM_MAX /* unres_qlen_bytes */
 
 /* ARP wire format (include/uapi/linux/if_arp.h) */
-#define ARPHRD_ETHER 1
+#define ARPHRD_ETHER  1
 #define ARPOP_REQUEST 1
-#define ARPOP_REPLY 2
-#define ARP_HLEN 28
+#define ARPOP_REPLY   2
+#define ARP_HLEN      28
 
 struct inet_ifaddr {
     struct vns_net_device *dev;
@@ -61,13 +61,13 @@ struct vns_neighbour {
     uint32_t ip;
     unsigned nud_state;
     uint8_t ha[VNS_ETH_ALEN];
-    struct vns_skb_head arp_queue;      /* packets waiting for resolution */
+    struct vns_skb_head arp_queue; /* packets waiting for resolution */
     uint32_t arp_queue_len_bytes;
     unsigned probes;
-    vns_time_t confirmed;               /* last reachability confirmation */
+    vns_time_t confirmed; /* last reachability confirmation */
     vns_time_t updated;
     vns_time_t used;
-    vns_time_t reachable_time;          /* randomised base_reachable_time */
+    vns_time_t reachable_time; /* randomised base_reachable_time */
     struct vns_timer_list timer;
     bool dead;
 };
@@ -81,15 +81,15 @@ struct tcp_skb_cb {
     uint32_t seq;
     uint32_t end_seq;
     uint8_t tcp_flags;
-    uint8_t sacked;                     /* TCPCB_* */
-    uint16_t pcount;                    /* tcp_skb_pcount */
+    uint8_t sacked;  /* TCPCB_* */
+    uint16_t pcount; /* tcp_skb_pcount */
     uint32_t truesize;
-    vns_time_t tx_time;                 /* skb_mstamp of the last transmission */
+    vns_time_t tx_time; /* skb_mstamp of the last transmission */
 };
-#define TCPCB_SACKED_ACKED 0x01
+#define TCPCB_SACKED_ACKED   0x01
 #define TCPCB_SACKED_RETRANS 0x02
-#define TCPCB_LOST 0x04
-#define TCPCB_EVER_RETRANS 0x80
+#define TCPCB_LOST           0x04
+#define TCPCB_EVER_RETRANS   0x80
 _Static_assert(sizeof(struct tcp_skb_cb) <= VNS_SKB_CB_SIZE, "tcp_skb_cb fits skb->cb");
 static inline struct tcp_skb_cb *TCP_SKB_CB(struct vns_skb *skb)
 {
@@ -127,11 +127,11 @@ struct cubic_state {
     uint32_t cnt;
     uint32_t last_max_cwnd;
     uint32_t last_cwnd;
-    uint32_t last_time;       /* jiffies-like ms */
+    uint32_t last_time; /* jiffies-like ms */
     uint32_t bic_origin_point;
     uint32_t bic_K;
-    uint32_t delay_min;       /* us */
-    uint32_t epoch_start;     /* ms; 0 = not started */
+    uint32_t delay_min;   /* us */
+    uint32_t epoch_start; /* ms; 0 = not started */
     uint32_t ack_cnt;
     uint32_t tcp_cwnd;
     /* HyStart */
@@ -141,16 +141,16 @@ struct cubic_state {
 };
 
 struct vns_tcp {
-    uint8_t state;                      /* enum vns_tcp_state */
+    uint8_t state; /* enum vns_tcp_state */
     uint8_t ca_state;
     uint32_t iss, irs;
     /* send sequence space */
     uint32_t snd_una, snd_nxt, write_seq, pushed_seq, snd_wl1, snd_wnd, max_window, snd_sml;
-    uint32_t high_seq;                  /* snd_nxt at the start of recovery/loss */
-    uint32_t tlp_high_seq;              /* snd_nxt when a TLP retransmission went out, 0 = none */
-    uint32_t undo_marker;               /* snd_una when a reduction began; 0 = nothing to undo */
-    int undo_retrans;                   /* retransmissions not yet proven spurious; -1 = none */
-    uint32_t retrans_stamp;             /* TS value of the first retransmission, 0 = none */
+    uint32_t high_seq;      /* snd_nxt at the start of recovery/loss */
+    uint32_t tlp_high_seq;  /* snd_nxt when a TLP retransmission went out, 0 = none */
+    uint32_t undo_marker;   /* snd_una when a reduction began; 0 = nothing to undo */
+    int undo_retrans;       /* retransmissions not yet proven spurious; -1 = none */
+    uint32_t retrans_stamp; /* TS value of the first retransmission, 0 = none */
     /* receive sequence space */
     uint32_t rcv_nxt, copied_seq, rcv_wup, rcv_wnd, rcv_ssthresh, window_clamp;
     /* options */
@@ -161,9 +161,13 @@ struct vns_tcp {
     bool saw_tstamp;
     uint32_t tsoffset;
     /* SACK blocks we advertise */
-    struct { uint32_t start, end; } selective_acks[4];
+    struct {
+        uint32_t start, end;
+    } selective_acks[4];
     unsigned num_sacks;
-    struct { uint32_t start, end; } dsack;
+    struct {
+        uint32_t start, end;
+    } dsack;
     bool dsack_pending;
     /* congestion control */
     uint32_t snd_cwnd, snd_ssthresh, snd_cwnd_cnt, snd_cwnd_clamp, prior_cwnd, prior_ssthresh;
@@ -171,23 +175,28 @@ struct vns_tcp {
     uint32_t prr_delivered, prr_out;
     uint32_t delivered;
     uint32_t reordering;
-    unsigned dupacks;                   /* Reno-style duplicate ACK count (no SACK) */
+    unsigned dupacks; /* Reno-style duplicate ACK count (no SACK) */
     const struct tcp_cong_ops *ca_ops;
     struct cubic_state cubic;
     bool is_cwnd_limited;
     uint32_t max_packets_out;
     /* RACK (tcp_recovery.c): the most recently sent delivered segment */
-    struct { vns_time_t mstamp; uint32_t end_seq; vns_time_t rtt; bool reord; } rack;
-    vns_time_t min_rtt;                 /* windowed min in Linux; all-time min here */
+    struct {
+        vns_time_t mstamp;
+        uint32_t end_seq;
+        vns_time_t rtt;
+        bool reord;
+    } rack;
+    vns_time_t min_rtt; /* windowed min in Linux; all-time min here */
     /* RTT / RTO (RFC 6298, tcp_rtt_estimator) in us */
-    uint32_t srtt_us;                   /* << 3 */
+    uint32_t srtt_us; /* << 3 */
     uint32_t mdev_us, mdev_max_us, rttvar_us;
     uint32_t rtt_seq;
     vns_time_t rto;
     unsigned backoff, retransmits;
-    uint8_t pending;                    /* ICSK_TIME_RETRANS / PROBE0 */
+    uint8_t pending; /* ICSK_TIME_RETRANS / PROBE0 */
     /* delayed ACK (struct inet_connection_sock icsk_ack) */
-    uint8_t ack_pending;                /* ICSK_ACK_* */
+    uint8_t ack_pending; /* ICSK_ACK_* */
     uint8_t quick;
     bool pingpong;
     vns_time_t ato;
@@ -196,28 +205,31 @@ struct vns_tcp {
     /* output */
     uint8_t nonagle;
     bool cork;
-    bool tsq_throttled;                 /* TSQ_THROTTLED: TSQ or autocork held data back */
+    bool tsq_throttled; /* TSQ_THROTTLED: TSQ or autocork held data back */
     unsigned size_goal;
     uint32_t lsndtime_ms;
     vns_time_t lsndtime;
-    vns_time_t tso_deferred;            /* tcp_tso_should_defer start (0 = none) */
+    vns_time_t tso_deferred; /* tcp_tso_should_defer start (0 = none) */
     /* queues */
-    struct vns_skb_head write_queue;    /* all not-yet-acked data: rtx part then unsent */
-    struct vns_skb *send_head;          /* first unsent skb in write_queue */
-    struct vns_skb_head ofo_queue;      /* out of order, sorted by seq */
+    struct vns_skb_head write_queue; /* all not-yet-acked data: rtx part then unsent */
+    struct vns_skb *send_head;       /* first unsent skb in write_queue */
+    struct vns_skb_head ofo_queue;   /* out of order, sorted by seq */
     /* timers */
     struct vns_timer_list retransmit_timer;
     struct vns_timer_list delack_timer;
-    struct vns_timer_list keepalive_timer;   /* TIME_WAIT / orphan FIN_WAIT2 */
-    struct vns_timer compressed_ack_timer;   /* hrtimer: SACK compression (5.4) */
+    struct vns_timer_list keepalive_timer; /* TIME_WAIT / orphan FIN_WAIT2 */
+    struct vns_timer compressed_ack_timer; /* hrtimer: SACK compression (5.4) */
     unsigned compressed_ack;
     uint32_t compressed_ack_rcv_nxt;
     /* receive buffer autotuning (tcp_rcv_space_adjust) */
-    struct { uint32_t space, seq; vns_time_t time; } rcvq_space;
+    struct {
+        uint32_t space, seq;
+        vns_time_t time;
+    } rcvq_space;
     /* listener */
     struct vns_sock *accept_head, *accept_tail;
     unsigned accept_qlen, max_ack_backlog;
-    struct vns_sock *parent;            /* listener of a not-yet-accepted child */
+    struct vns_sock *parent; /* listener of a not-yet-accepted child */
     struct vns_sock *accept_next;
     /* counters */
     struct vns_tcp_info info;
@@ -225,48 +237,48 @@ struct vns_tcp {
     unsigned syn_retries;
 };
 
-#define ICSK_ACK_SCHED 1
-#define ICSK_ACK_TIMER 2
-#define ICSK_ACK_PUSHED 4
-#define ICSK_ACK_PUSHED2 8
-#define ICSK_ACK_NOW 16
-#define ICSK_TIME_RETRANS 1
-#define ICSK_TIME_PROBE0 3
+#define ICSK_ACK_SCHED        1
+#define ICSK_ACK_TIMER        2
+#define ICSK_ACK_PUSHED       4
+#define ICSK_ACK_PUSHED2      8
+#define ICSK_ACK_NOW          16
+#define ICSK_TIME_RETRANS     1
+#define ICSK_TIME_PROBE0      3
 #define ICSK_TIME_REO_TIMEOUT 4
-#define ICSK_TIME_LOSS_PROBE 5
-#define RCV_SHUTDOWN 1
-#define SEND_SHUTDOWN 2
+#define ICSK_TIME_LOSS_PROBE  5
+#define RCV_SHUTDOWN          1
+#define SEND_SHUTDOWN         2
 
 struct vns_sock {
     struct vns_inet *inet;
-    struct vns_sock *next;              /* inet's socket list */
+    struct vns_sock *next; /* inet's socket list */
     enum vns_sock_type type;
     uint8_t protocol;
     uint32_t saddr, daddr;
     uint16_t sport, dport;
     unsigned cpu;
     bool bound;
-    bool connected;                     /* UDP: default destination set */
+    bool connected; /* UDP: default destination set */
     bool nonblock;
-    bool user_closed;                   /* descriptor released (orphan) */
+    bool user_closed; /* descriptor released (orphan) */
     bool freed;
     int sk_err;
     uint8_t shutdown;
-    struct vns_ctx *waiter;             /* sk_sleep: one waiting context */
+    struct vns_ctx *waiter; /* sk_sleep: one waiting context */
     unsigned sndbuf, rcvbuf;
-    bool userlocks_snd, userlocks_rcv;  /* SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK */
+    bool userlocks_snd, userlocks_rcv; /* SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK */
     uint32_t rmem_alloc, wmem_queued, wmem_alloc;
     struct vns_skb_head receive_queue;
-    bool owned_by_user;                 /* lock_sock held by a syscall */
+    bool owned_by_user; /* lock_sock held by a syscall */
     struct vns_skb_head backlog;
     uint32_t backlog_len;
-    uint64_t tx_flow, rx_flow;          /* synthetic payload ids */
-    uint64_t rx_stream_off;             /* UDP: unused */
+    uint64_t tx_flow, rx_flow; /* synthetic payload ids */
+    uint64_t rx_stream_off;    /* UDP: unused */
     uint8_t tos;
     uint32_t priority;
-    uint16_t inet_id;                   /* IP id of DF packets of a connected socket */
+    uint16_t inet_id; /* IP id of DF packets of a connected socket */
     struct vns_sock_stats st;
-    struct vns_tcp *tp;                 /* TCP only */
+    struct vns_tcp *tp; /* TCP only */
 };
 
 struct vns_inet {
@@ -280,31 +292,36 @@ struct vns_inet {
     struct vns_neighbour *neighs;
     unsigned nneigh;
     struct vns_sock *socks;
-    uint16_t next_ephemeral;            /* ip_local_port_range 32768..60999 */
+    uint16_t next_ephemeral; /* ip_local_port_range 32768..60999 */
     uint16_t ip_id;
-    struct vns_rng rng;                 /* ISNs, reachable_time */
+    struct vns_rng rng; /* ISNs, reachable_time */
     struct vns_inet_stats stats;
 };
 
 /* route.c */
 struct inet_ifaddr *vns__inet_ifa_for_dev(struct vns_inet *inet, const struct vns_net_device *dev);
 /* neigh.c / arp.c */
-struct vns_neighbour *vns__neigh_lookup(struct vns_inet *inet, const struct vns_net_device *dev, uint32_t ip);
-struct vns_neighbour *vns__neigh_create(struct vns_inet *inet, struct vns_net_device *dev, uint32_t ip);
+struct vns_neighbour *vns__neigh_lookup(struct vns_inet *inet, const struct vns_net_device *dev,
+                                        uint32_t ip);
+struct vns_neighbour *vns__neigh_create(struct vns_inet *inet, struct vns_net_device *dev,
+                                        uint32_t ip);
 int vns__neigh_output(struct vns_ctx *ctx, struct vns_neighbour *n, struct vns_skb *skb);
-void vns__neigh_update(struct vns_ctx *ctx, struct vns_neighbour *n, const uint8_t *lladdr, unsigned state);
+void vns__neigh_update(struct vns_ctx *ctx, struct vns_neighbour *n, const uint8_t *lladdr,
+                       unsigned state);
 void vns__neigh_destroy_all(struct vns_inet *inet);
 void vns__arp_send(struct vns_ctx *ctx, struct vns_inet *inet, int op, struct vns_net_device *dev,
-                   uint32_t dest_ip, uint32_t src_ip, const uint8_t *dest_hw, const uint8_t *target_hw);
+                   uint32_t dest_ip, uint32_t src_ip, const uint8_t *dest_hw,
+                   const uint8_t *target_hw);
 /* ip_output.c */
 int vns__ip_queue_xmit(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
 int vns__ip_local_out(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb,
                       const struct vns_rtable *rt);
-void vns__ip_build_header(struct vns_inet *inet, struct vns_sock *sk, struct vns_skb *skb, uint32_t saddr,
-                          uint32_t daddr, uint8_t proto, uint8_t tos, bool df, unsigned segs);
+void vns__ip_build_header(struct vns_inet *inet, struct vns_sock *sk, struct vns_skb *skb,
+                          uint32_t saddr, uint32_t daddr, uint8_t proto, uint8_t tos, bool df,
+                          unsigned segs);
 /* icmp.c */
-void vns__icmp_send(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb_in, uint8_t type,
-                    uint8_t code, uint32_t info);
+void vns__icmp_send(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb_in,
+                    uint8_t type, uint8_t code, uint32_t info);
 int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
 /* udp.c */
 int vns__udp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
@@ -329,13 +346,13 @@ void vns__sock_free(struct vns_sock *sk);
 void vns__sk_wake(struct vns_ctx *ctx, struct vns_sock *sk);
 int vns__sk_wait(struct vns_ctx *ctx, struct vns_sock *sk);
 uint16_t vns__inet_ephemeral_port(struct vns_inet *inet, uint8_t proto, uint32_t saddr);
-struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t saddr, uint16_t sport,
-                                uint32_t daddr, uint16_t dport);
+struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t saddr,
+                                uint16_t sport, uint32_t daddr, uint16_t dport);
 void vns__lock_sock(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_backlog_rcv(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
-bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint32_t off, uint32_t len,
-                         uint64_t flow, uint64_t stream_off);
+bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint32_t off,
+                         uint32_t len, uint64_t flow, uint64_t stream_off);
 uint32_t vns__skb_truesize(const struct vns_skb *skb);
 
 static inline vns_time_t inet_now(const struct vns_ctx *ctx, const struct vns_inet *inet)
@@ -344,7 +361,10 @@ static inline vns_time_t inet_now(const struct vns_ctx *ctx, const struct vns_in
 }
 
 /* Sequence number arithmetic (include/net/tcp.h before(), after()). */
-static inline bool tcp_before(uint32_t s1, uint32_t s2) { return (int32_t)(s1 - s2) < 0; }
+static inline bool tcp_before(uint32_t s1, uint32_t s2)
+{
+    return (int32_t)(s1 - s2) < 0;
+}
 #define tcp_after(s2, s1) tcp_before(s1, s2)
 
 #endif
@@ -355,17 +375,17 @@ static inline bool tcp_before(uint32_t s1, uint32_t s2) { return (int32_t)(s1 - 
 #define VNETSIM_TCP_INTERNALS
 
 /* TCP options (include/net/tcp.h) */
-#define TCPOPT_EOL 0
-#define TCPOPT_NOP 1
-#define TCPOPT_MSS 2
-#define TCPOPT_WINDOW 3
-#define TCPOPT_SACK_PERM 4
-#define TCPOPT_SACK 5
-#define TCPOPT_TIMESTAMP 8
-#define TCPOLEN_MSS 4
-#define TCPOLEN_WINDOW 3
-#define TCPOLEN_SACK_PERM 2
-#define TCPOLEN_TIMESTAMP 10
+#define TCPOPT_EOL             0
+#define TCPOPT_NOP             1
+#define TCPOPT_MSS             2
+#define TCPOPT_WINDOW          3
+#define TCPOPT_SACK_PERM       4
+#define TCPOPT_SACK            5
+#define TCPOPT_TIMESTAMP       8
+#define TCPOLEN_MSS            4
+#define TCPOLEN_WINDOW         3
+#define TCPOLEN_SACK_PERM      2
+#define TCPOLEN_TIMESTAMP      10
 #define TCPOLEN_TSTAMP_ALIGNED 12
 
 /* Parsed options of a received segment (tcp_parse_options). */
@@ -375,47 +395,61 @@ struct tcp_rx_opts {
     uint8_t snd_wscale;
     uint32_t rcv_tsval, rcv_tsecr;
     unsigned num_sacks;
-    struct { uint32_t start, end; } sacks[4];
+    struct {
+        uint32_t start, end;
+    } sacks[4];
 };
 
 /* FLAG_* of tcp_input.c */
-#define FLAG_DATA 0x01
-#define FLAG_WIN_UPDATE 0x02
-#define FLAG_DATA_ACKED 0x04
+#define FLAG_DATA               0x01
+#define FLAG_WIN_UPDATE         0x02
+#define FLAG_DATA_ACKED         0x04
 #define FLAG_RETRANS_DATA_ACKED 0x08
-#define FLAG_SYN_ACKED 0x10
-#define FLAG_DATA_SACKED 0x20
-#define FLAG_ECE 0x40
-#define FLAG_LOST_RETRANS 0x80
-#define FLAG_SLOWPATH 0x100
-#define FLAG_ORIG_SACK_ACKED 0x200
-#define FLAG_SND_UNA_ADVANCED 0x400
-#define FLAG_DSACKING_ACK 0x800
-#define FLAG_SET_XMIT_TIMER 0x1000
-#define FLAG_ACKED (FLAG_DATA_ACKED | FLAG_SYN_ACKED)
-#define FLAG_NOT_DUP (FLAG_DATA | FLAG_WIN_UPDATE | FLAG_ACKED)
-#define FLAG_CA_ALERT (FLAG_DATA_SACKED | FLAG_ECE | FLAG_DSACKING_ACK)
-#define FLAG_FORWARD_PROGRESS (FLAG_ACKED | FLAG_DATA_SACKED)
+#define FLAG_SYN_ACKED          0x10
+#define FLAG_DATA_SACKED        0x20
+#define FLAG_ECE                0x40
+#define FLAG_LOST_RETRANS       0x80
+#define FLAG_SLOWPATH           0x100
+#define FLAG_ORIG_SACK_ACKED    0x200
+#define FLAG_SND_UNA_ADVANCED   0x400
+#define FLAG_DSACKING_ACK       0x800
+#define FLAG_SET_XMIT_TIMER     0x1000
+#define FLAG_ACKED              (FLAG_DATA_ACKED | FLAG_SYN_ACKED)
+#define FLAG_NOT_DUP            (FLAG_DATA | FLAG_WIN_UPDATE | FLAG_ACKED)
+#define FLAG_CA_ALERT           (FLAG_DATA_SACKED | FLAG_ECE | FLAG_DSACKING_ACK)
+#define FLAG_FORWARD_PROGRESS   (FLAG_ACKED | FLAG_DATA_SACKED)
 
 static inline uint32_t tcp_jiffies32(const struct vns_ctx *ctx, const struct vns_sock *sk)
 {
-    return (uint32_t)(inet_now(ctx, sk->inet) / VNS_MSEC(1));   /* HZ = 1000 */
+    return (uint32_t)(inet_now(ctx, sk->inet) / VNS_MSEC(1)); /* HZ = 1000 */
 }
 static inline uint32_t tcp_packets_in_flight(const struct vns_tcp *tp)
 {
     return tp->packets_out - (tp->sacked_out + tp->lost_out) + tp->retrans_out;
 }
-static inline bool tcp_in_slow_start(const struct vns_tcp *tp) { return tp->snd_cwnd < tp->snd_ssthresh; }
-static inline uint32_t tcp_wnd_end(const struct vns_tcp *tp) { return tp->snd_una + tp->snd_wnd; }
+static inline bool tcp_in_slow_start(const struct vns_tcp *tp)
+{
+    return tp->snd_cwnd < tp->snd_ssthresh;
+}
+static inline uint32_t tcp_wnd_end(const struct vns_tcp *tp)
+{
+    return tp->snd_una + tp->snd_wnd;
+}
 static inline uint32_t tcp_receive_window(const struct vns_tcp *tp)
 {
     int32_t win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
 
     return win < 0 ? 0 : (uint32_t)win;
 }
-static inline unsigned tcp_skb_pcount(struct vns_skb *skb) { return TCP_SKB_CB(skb)->pcount; }
+static inline unsigned tcp_skb_pcount(struct vns_skb *skb)
+{
+    return TCP_SKB_CB(skb)->pcount;
+}
 /* tcp_win_from_space with tcp_adv_win_scale = 1 */
-static inline int tcp_win_from_space(int space) { return space - (space >> 1); }
+static inline int tcp_win_from_space(int space)
+{
+    return space - (space >> 1);
+}
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 
 /* tcp.c */
@@ -430,13 +464,15 @@ void vns__tcp_new_space(struct vns_ctx *ctx, struct vns_sock *sk);
 /* tcp_output.c */
 unsigned vns__tcp_current_mss(struct vns_sock *sk);
 unsigned vns__tcp_send_mss(struct vns_sock *sk, unsigned *size_goal, int flags);
-void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned mss_now, int nonagle,
-                   unsigned size_goal);
+void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned mss_now,
+                   int nonagle, unsigned size_goal);
 void vns__tcp_push_one(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_now);
-void vns__tcp_push_pending_frames(struct vns_ctx *ctx, struct vns_sock *sk, unsigned cur_mss, int nonagle);
-bool vns__tcp_write_xmit(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_now, int nonagle, int push_one);
-int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, bool clone_it,
-                          uint32_t rcv_nxt);
+void vns__tcp_push_pending_frames(struct vns_ctx *ctx, struct vns_sock *sk, unsigned cur_mss,
+                                  int nonagle);
+bool vns__tcp_write_xmit(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_now, int nonagle,
+                         int push_one);
+int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb,
+                          bool clone_it, uint32_t rcv_nxt);
 void vns__tcp_send_ack(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_send_delayed_ack(struct vns_ctx *ctx, struct vns_sock *sk);
 int vns__tcp_send_syn(struct vns_ctx *ctx, struct vns_sock *sk, bool synack);
@@ -445,9 +481,11 @@ void vns__tcp_send_active_reset(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_xmit_probe_skb(struct vns_ctx *ctx, struct vns_sock *sk);
 bool vns__tcp_schedule_loss_probe(struct vns_ctx *ctx, struct vns_sock *sk, bool advancing_rto);
 void vns__tcp_send_loss_probe(struct vns_ctx *ctx, struct vns_sock *sk);
-int vns__tcp_retransmit_skb_raw(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs);
+int vns__tcp_retransmit_skb_raw(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb,
+                                unsigned segs);
 void vns__tcp_v4_send_reset(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
-int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs);
+int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb,
+                            unsigned segs);
 void vns__tcp_xmit_retransmit_queue(struct vns_ctx *ctx, struct vns_sock *sk);
 int vns__tcp_fragment(struct vns_sock *sk, struct vns_skb *skb, uint32_t len, unsigned mss_now);
 void vns__tcp_set_skb_tso_segs(struct vns_skb *skb, unsigned mss_now);

@@ -52,7 +52,7 @@ static int ip_local_deliver(struct vns_ctx *ctx, struct vns_inet *inet, struct v
         break;
     default:
         inet->stats.ip_in_unknown_protos++;
-        vns__icmp_send(ctx, inet, skb, 3, 2, 0);   /* ICMP_DEST_UNREACH, ICMP_PROT_UNREACH */
+        vns__icmp_send(ctx, inet, skb, 3, 2, 0); /* ICMP_DEST_UNREACH, ICMP_PROT_UNREACH */
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_UNHANDLED_PROTO);
         rc = VNS_NET_RX_DROP;
         break;
@@ -80,7 +80,7 @@ static int ip_rcv_finish(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_
              (daddr & ifa->mask) == (ifa->addr & ifa->mask));
     if (!local) {
         inet->stats.ip_in_addr_errors++;
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);   /* IP_INADDRERRORS */
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* IP_INADDRERRORS */
         vns_fn_exit(ctx);
         return VNS_NET_RX_DROP;
     }

@@ -33,8 +33,9 @@
  * the GSO segment count), a DF packet without one gets id 0, others take
  * the per-kernel generator (__ip_select_ident's hash buckets reduced to
  * one counter). */
-void vns__ip_build_header(struct vns_inet *inet, struct vns_sock *sk, struct vns_skb *skb, uint32_t saddr,
-                          uint32_t daddr, uint8_t proto, uint8_t tos, bool df, unsigned segs)
+void vns__ip_build_header(struct vns_inet *inet, struct vns_sock *sk, struct vns_skb *skb,
+                          uint32_t saddr, uint32_t daddr, uint8_t proto, uint8_t tos, bool df,
+                          unsigned segs)
 {
     uint8_t *iph = vns_skb_push(skb, sizeof(struct vns_iphdr));
     uint16_t id;
@@ -55,7 +56,7 @@ void vns__ip_build_header(struct vns_inet *inet, struct vns_sock *sk, struct vns
     vns_skb_reset_network_header(skb);
     iph[0] = 0x45;
     iph[1] = tos;
-    vns_put_be16(iph + 2, 0);   /* __ip_local_out sets tot_len */
+    vns_put_be16(iph + 2, 0); /* __ip_local_out sets tot_len */
     vns_put_be16(iph + 4, id);
     vns_put_be16(iph + 6, df ? VNS_IP_DF : 0);
     iph[8] = (uint8_t)inet->cfg.ip_default_ttl;
@@ -84,7 +85,7 @@ static int ip_finish_output2(struct vns_ctx *ctx, struct vns_inet *inet, struct 
         return -VNS_ENOMEM;
     }
     if (ctx)
-        vns_local_bh_disable(ctx);   /* rcu_read_lock_bh */
+        vns_local_bh_disable(ctx); /* rcu_read_lock_bh */
     n = vns__neigh_lookup(inet, rt->dev, rt->gw);
     if (!n)
         n = vns__neigh_create(inet, rt->dev, rt->gw);
@@ -98,13 +99,14 @@ static int ip_finish_output2(struct vns_ctx *ctx, struct vns_inet *inet, struct 
     }
     rc = vns__neigh_output(ctx, n, skb);
     if (ctx)
-        vns_local_bh_enable(ctx);    /* rcu_read_unlock_bh: softirqs may run here */
+        vns_local_bh_enable(ctx); /* rcu_read_unlock_bh: softirqs may run here */
     vns_fn_exit(ctx);
     return rc;
 }
 
 /* ip_fragment: refused (see the file comment). Consumes @skb. */
-static int ip_fragment(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb, unsigned mtu)
+static int ip_fragment(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb,
+                       unsigned mtu)
 {
     bool df = vns_get_be16(vns_skb_network_header(skb) + 6) & VNS_IP_DF;
 
@@ -231,6 +233,7 @@ int vns_ip_send_raw(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOMEM);
         return -VNS_ENOMEM;
     }
-    vns__ip_build_header(inet, NULL, skb, saddr ? saddr : rt.prefsrc, daddr, protocol, 0, df, skb->gso_segs);
+    vns__ip_build_header(inet, NULL, skb, saddr ? saddr : rt.prefsrc, daddr, protocol, 0, df,
+                         skb->gso_segs);
     return net_xmit_eval(vns__ip_local_out(ctx, inet, skb, &rt));
 }

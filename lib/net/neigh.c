@@ -22,7 +22,8 @@ static vns_time_t neigh_rand_reach_time(struct vns_inet *inet)
     return ARP_BASE_REACHABLE_TIME / 2 + vns_rng_below(&inet->rng, ARP_BASE_REACHABLE_TIME);
 }
 
-struct vns_neighbour *vns__neigh_lookup(struct vns_inet *inet, const struct vns_net_device *dev, uint32_t ip)
+struct vns_neighbour *vns__neigh_lookup(struct vns_inet *inet, const struct vns_net_device *dev,
+                                        uint32_t ip)
 {
     inet->stats.neigh_lookups++;
     for (struct vns_neighbour *n = inet->neighs; n; n = n->next)
@@ -54,7 +55,8 @@ static void arp_constructor(struct vns_inet *inet, struct vns_neighbour *n)
     }
 }
 
-struct vns_neighbour *vns__neigh_create(struct vns_inet *inet, struct vns_net_device *dev, uint32_t ip)
+struct vns_neighbour *vns__neigh_create(struct vns_inet *inet, struct vns_net_device *dev,
+                                        uint32_t ip)
 {
     struct vns_neighbour *n = vns_calloc(1, sizeof(*n));
 
@@ -107,7 +109,8 @@ int vns_neigh_get(const struct vns_inet *inet, const struct vns_net_device *dev,
     return -VNS_ENOENT;
 }
 
-int vns_neigh_add_permanent(struct vns_inet *inet, struct vns_net_device *dev, uint32_t ip, const uint8_t *ha)
+int vns_neigh_add_permanent(struct vns_inet *inet, struct vns_net_device *dev, uint32_t ip,
+                            const uint8_t *ha)
 {
     struct vns_neighbour *n = vns__neigh_lookup(inet, dev, ip);
 
@@ -236,7 +239,7 @@ static int neigh_event_send(struct vns_ctx *ctx, struct vns_neighbour *n, struct
             break;
         n->arp_queue_len_bytes -= vns__skb_truesize(old);
         inet->stats.neigh_unres_discards++;
-        vns_kfree_skb_reason(old, VNS_SKB_DROP_REASON_NOT_SPECIFIED);   /* NEIGH_QUEUEFULL */
+        vns_kfree_skb_reason(old, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* NEIGH_QUEUEFULL */
     }
     vns_skb_queue_tail(&n->arp_queue, skb);
     n->arp_queue_len_bytes += truesize;
@@ -302,7 +305,8 @@ int vns__neigh_output(struct vns_ctx *ctx, struct vns_neighbour *n, struct vns_s
 
 /* __neigh_update: new link-layer address and state (ARP reply/request,
  * or an administrative entry). A newly valid entry sends its queue. */
-void vns__neigh_update(struct vns_ctx *ctx, struct vns_neighbour *n, const uint8_t *lladdr, unsigned state)
+void vns__neigh_update(struct vns_ctx *ctx, struct vns_neighbour *n, const uint8_t *lladdr,
+                       unsigned state)
 {
     vns_time_t now = inet_now(ctx, n->inet);
     unsigned old = n->nud_state;
@@ -310,11 +314,11 @@ void vns__neigh_update(struct vns_ctx *ctx, struct vns_neighbour *n, const uint8
     vns_fn_enter(ctx, VNS_FN_neigh_update);
     if (old & (VNS_NUD_NOARP | VNS_NUD_PERMANENT) && !(state & VNS_NUD_PERMANENT)) {
         vns_fn_exit(ctx);
-        return;   /* NEIGH_UPDATE_F_ADMIN needed to change those */
+        return; /* NEIGH_UPDATE_F_ADMIN needed to change those */
     }
     /* A STALE update with the same address keeps a better state. */
-    if (state == VNS_NUD_STALE && (old & VNS_NUD_VALID) && lladdr && vns_ether_addr_equal(lladdr, n->ha) &&
-        !(old & VNS_NUD_STALE)) {
+    if (state == VNS_NUD_STALE && (old & VNS_NUD_VALID) && lladdr &&
+        vns_ether_addr_equal(lladdr, n->ha) && !(old & VNS_NUD_STALE)) {
         vns_fn_exit(ctx);
         return;
     }

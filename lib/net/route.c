@@ -48,7 +48,8 @@ static int route_insert(struct vns_inet *inet, const struct fib_route *r)
     return 0;
 }
 
-int vns_inet_addr_add(struct vns_inet *inet, struct vns_net_device *dev, uint32_t addr, unsigned plen)
+int vns_inet_addr_add(struct vns_inet *inet, struct vns_net_device *dev, uint32_t addr,
+                      unsigned plen)
 {
     struct fib_route r;
     int err;
@@ -119,7 +120,8 @@ int vns_inet_route_del(struct vns_inet *inet, uint32_t dst, unsigned plen, unsig
     for (unsigned i = 0; i < inet->nroutes; i++) {
         struct fib_route *o = &inet->routes[i];
 
-        if (o->type == VNS_RTN_UNICAST && o->dst == (dst & mask) && o->plen == plen && o->metric == metric) {
+        if (o->type == VNS_RTN_UNICAST && o->dst == (dst & mask) && o->plen == plen &&
+            o->metric == metric) {
             memmove(o, o + 1, (inet->nroutes - i - 1) * sizeof(*o));
             inet->nroutes--;
             return 0;
@@ -140,7 +142,7 @@ static const struct fib_route *fib_lookup(const struct vns_inet *inet, uint32_t 
         if ((daddr & r->mask) != r->dst)
             continue;
         if (!(r->dev->flags & VNS_IFF_UP))
-            continue;   /* fib_table_lookup skips nexthops with a dead device */
+            continue; /* fib_table_lookup skips nexthops with a dead device */
         if (!best || r->plen > best->plen || (r->plen == best->plen && r->metric < best->metric))
             best = r;
     }

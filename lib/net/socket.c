@@ -76,7 +76,8 @@ void vns__sock_free(struct vns_sock *sk)
     vns_free(sk);
 }
 
-int vns_socket_create(struct vns_inet *inet, enum vns_sock_type type, unsigned cpu, struct vns_sock **out)
+int vns_socket_create(struct vns_inet *inet, enum vns_sock_type type, unsigned cpu,
+                      struct vns_sock **out)
 {
     struct vns_sock *sk;
 
@@ -119,7 +120,8 @@ uint16_t vns__inet_ephemeral_port(struct vns_inet *inet, uint8_t proto, uint32_t
 
         inet->next_ephemeral = (uint16_t)(port >= 60999 ? 32768 : port + 1);
         for (struct vns_sock *s = inet->socks; s; s = s->next)
-            if (s->protocol == proto && s->sport == port && (!s->saddr || !saddr || s->saddr == saddr))
+            if (s->protocol == proto && s->sport == port &&
+                (!s->saddr || !saddr || s->saddr == saddr))
                 used = true;
         if (!used)
             return port;
@@ -127,8 +129,8 @@ uint16_t vns__inet_ephemeral_port(struct vns_inet *inet, uint8_t proto, uint32_t
     return 0;
 }
 
-struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t saddr, uint16_t sport,
-                                uint32_t daddr, uint16_t dport)
+struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t saddr,
+                                uint16_t sport, uint32_t daddr, uint16_t dport)
 {
     struct vns_sock *best = NULL;
     int best_score = -1;
@@ -148,7 +150,7 @@ struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t s
             if (s->tp->state == VNS_TCP_LISTEN) {
                 score += 0;
             } else if (s->dport == sport && s->daddr == saddr) {
-                return s;   /* established (or request) match */
+                return s; /* established (or request) match */
             } else {
                 continue;
             }
@@ -181,8 +183,8 @@ void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk)
 
         vns_fn_enter(ctx, VNS_FN___release_sock);
         while ((skb = vns_skb_dequeue(&sk->backlog)) != NULL) {
-            sk->backlog_len -= vns__skb_truesize(skb) < sk->backlog_len ? vns__skb_truesize(skb)
-                                                                         : sk->backlog_len;
+            sk->backlog_len -=
+                vns__skb_truesize(skb) < sk->backlog_len ? vns__skb_truesize(skb) : sk->backlog_len;
             if (sk->tp && !sk->freed)
                 vns__tcp_backlog_rcv(ctx, sk, skb);
             else
@@ -195,8 +197,8 @@ void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk)
     vns_fn_exit(ctx);
 }
 
-bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint32_t off, uint32_t len,
-                         uint64_t flow, uint64_t stream_off)
+bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint32_t off,
+                         uint32_t len, uint64_t flow, uint64_t stream_off)
 {
     uint32_t hl = vns_skb_headlen(skb);
     uint8_t buf[256];
@@ -339,7 +341,7 @@ int vns_sys_bind(struct vns_sock *sk, const struct vns_sockaddr_in *addr)
     if (sk->bound)
         return -VNS_EINVAL;
     if (addr->addr && !vns_inet_addr_is_local(sk->inet, addr->addr))
-        return -VNS_EINVAL;   /* EADDRNOTAVAIL */
+        return -VNS_EINVAL; /* EADDRNOTAVAIL */
     if (addr->port) {
         for (struct vns_sock *s = sk->inet->socks; s; s = s->next)
             if (s != sk && s->protocol == sk->protocol && s->sport == addr->port &&
@@ -380,7 +382,8 @@ int vns_sys_connect(struct vns_ctx *ctx, struct vns_sock *sk, const struct vns_s
             sk->daddr = addr->addr;
             sk->dport = addr->port;
             sk->connected = true;
-            sk->tx_flow = vns_inet_flow_id(sk->saddr, sk->sport, sk->daddr, sk->dport, VNS_IPPROTO_UDP);
+            sk->tx_flow =
+                vns_inet_flow_id(sk->saddr, sk->sport, sk->daddr, sk->dport, VNS_IPPROTO_UDP);
         } else {
             rc = -VNS_SOCK_ENETUNREACH;
         }
@@ -420,7 +423,7 @@ void vns_sys_close(struct vns_ctx *ctx, struct vns_sock *sk)
     sk->waiter = NULL;
     sk->user_closed = true;
     if (sk->type == VNS_SOCK_STREAM)
-        vns__tcp_close(ctx, sk);   /* may free it */
+        vns__tcp_close(ctx, sk); /* may free it */
     else
         vns__sock_free(sk);
     vns_fn_exit(ctx);
@@ -428,9 +431,18 @@ void vns_sys_close(struct vns_ctx *ctx, struct vns_sock *sk)
     vns_fn_exit(ctx);
 }
 
-void vns_sock_set_nonblock(struct vns_sock *sk, bool on) { sk->nonblock = on; }
-void vns_sock_set_priority(struct vns_sock *sk, uint32_t prio) { sk->priority = prio; }
-void vns_sock_set_tos(struct vns_sock *sk, uint8_t tos) { sk->tos = tos; }
+void vns_sock_set_nonblock(struct vns_sock *sk, bool on)
+{
+    sk->nonblock = on;
+}
+void vns_sock_set_priority(struct vns_sock *sk, uint32_t prio)
+{
+    sk->priority = prio;
+}
+void vns_sock_set_tos(struct vns_sock *sk, uint8_t tos)
+{
+    sk->tos = tos;
+}
 
 /* inet_shutdown */
 int vns_sys_shutdown(struct vns_ctx *ctx, struct vns_sock *sk, int how)
@@ -471,7 +483,10 @@ struct vns_sockaddr_in vns_sock_peer(const struct vns_sock *sk)
     return (struct vns_sockaddr_in){.addr = sk->daddr, .port = sk->dport};
 }
 
-int vns_sock_error(const struct vns_sock *sk) { return sk->sk_err; }
+int vns_sock_error(const struct vns_sock *sk)
+{
+    return sk->sk_err;
+}
 
 void vns_sock_get_stats(const struct vns_sock *sk, struct vns_sock_stats *st)
 {

@@ -21,8 +21,8 @@
 #include "inet_int.h"
 
 static const char *const tcp_state_names[] = {
-    "?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
-    "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
+    "?",         "ESTABLISHED", "SYN_SENT",   "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+    "TIME_WAIT", "CLOSE",       "CLOSE_WAIT", "LAST_ACK", "LISTEN",    "CLOSING",
 };
 
 const char *vns_tcp_state_name(enum vns_tcp_state s)
@@ -124,7 +124,7 @@ void vns__tcp_sync_mss(struct vns_sock *sk, unsigned pmtu)
     if (mss > tp->mss_clamp)
         mss = tp->mss_clamp;
     if (tp->tstamp_ok)
-        mss -= 12;   /* TCPOLEN_TSTAMP_ALIGNED */
+        mss -= 12; /* TCPOLEN_TSTAMP_ALIGNED */
     if (mss < VNS_TCP_MIN_SND_MSS)
         mss = VNS_TCP_MIN_SND_MSS;
     tp->mss_cache = mss;
@@ -142,7 +142,7 @@ static void tcp_sndbuf_expand(struct vns_sock *sk)
     if (sk->userlocks_snd)
         return;
     while (p2 < per_mss)
-        p2 <<= 1;   /* roundup_pow_of_two */
+        p2 <<= 1; /* roundup_pow_of_two */
     nr_segs = VNS_MAX((unsigned)VNS_TCP_INIT_CWND, tp->snd_cwnd);
     nr_segs = VNS_MAX(nr_segs, tp->reordering + 1);
     sndmem = 2ull * nr_segs * p2;
@@ -175,7 +175,8 @@ void vns__tcp_init_buffer_space(struct vns_sock *sk)
     int maxwin;
 
     tcp_sndbuf_expand(sk);
-    tp->rcvq_space.space = VNS_MIN(VNS_MIN(tp->rcv_ssthresh, tp->rcv_wnd), (uint32_t)VNS_TCP_INIT_CWND * tp->advmss);
+    tp->rcvq_space.space =
+        VNS_MIN(VNS_MIN(tp->rcv_ssthresh, tp->rcv_wnd), (uint32_t)VNS_TCP_INIT_CWND * tp->advmss);
     tp->rcvq_space.seq = tp->copied_seq;
     tp->rcvq_space.time = 0;
     maxwin = tcp_win_from_space((int)sk->rcvbuf);
@@ -213,7 +214,7 @@ void vns__tcp_connect_init(struct vns_sock *sk, unsigned mtu)
         unsigned s = VNS_MAX(space, inet->cfg.tcp_rmem[2]);
         int l = 0;
 
-        s = VNS_MAX(s, INET_SK_MEM_MAX);   /* sysctl_rmem_max */
+        s = VNS_MAX(s, INET_SK_MEM_MAX); /* sysctl_rmem_max */
         while ((s >> l) > 1)
             l++;
         wscale = (unsigned)VNS_MAX(0, VNS_MIN(l - 15, VNS_TCP_MAX_WSCALE));
@@ -235,7 +236,7 @@ int vns__tcp_listen(struct vns_sock *sk, int backlog)
     if (sk->inet->nifa && vns_ip_route_output(sk->inet, sk->inet->ifa[0].addr ^ 1u, &rt) == 0)
         mtu = rt.mtu;
     vns__tcp_connect_init(sk, mtu);
-    tp->max_ack_backlog = backlog > 0 ? (unsigned)backlog : 1u;   /* min(backlog, somaxconn 128) */
+    tp->max_ack_backlog = backlog > 0 ? (unsigned)backlog : 1u; /* min(backlog, somaxconn 128) */
     if (tp->max_ack_backlog > 128)
         tp->max_ack_backlog = 128;
     tp->state = VNS_TCP_LISTEN;
@@ -310,7 +311,8 @@ int vns__tcp_connect(struct vns_ctx *ctx, struct vns_sock *sk, const struct vns_
     sk->connected = true;
     /* secure_tcp_seq: a keyed hash of the 4-tuple plus a clock */
     tp->iss = (uint32_t)vns_rng_u64(&inet->rng);
-    sk->inet_id = (uint16_t)(tp->iss ^ tcp_jiffies32(ctx, sk));   /* tcp_v4_connect: write_seq ^ jiffies */
+    sk->inet_id =
+        (uint16_t)(tp->iss ^ tcp_jiffies32(ctx, sk)); /* tcp_v4_connect: write_seq ^ jiffies */
     vns__tcp_connect_init(sk, rt.mtu);
     tp->snd_una = tp->iss;
     tp->snd_nxt = tp->iss + 1;
@@ -372,7 +374,8 @@ long vns__tcp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
             if (sk->wmem_queued >= sk->sndbuf) {
                 /* wait_for_space */
                 if (copied)
-                    vns__tcp_push(ctx, sk, flags & ~VNS_MSG_MORE, mss_now, VNS_TCP_NAGLE_PUSH, size_goal);
+                    vns__tcp_push(ctx, sk, flags & ~VNS_MSG_MORE, mss_now, VNS_TCP_NAGLE_PUSH,
+                                  size_goal);
                 vns_fn_enter(ctx, VNS_FN_sk_stream_wait_memory);
                 rc = (flags & VNS_MSG_DONTWAIT) ? -VNS_EAGAIN : vns__sk_wait(ctx, sk);
                 vns_fn_exit(ctx);
@@ -405,7 +408,8 @@ long vns__tcp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
         if ((size_t)copy > len - copied)
             copy = (long)(len - copied);
         vns_charge_bytes(ctx, VNS_FN_tcp_sendmsg_locked, (uint64_t)copy);
-        if (vns_skb_add_synthetic(skb, sk->tx_flow, tp->write_seq - tp->iss - 1, (uint32_t)copy) < 0) {
+        if (vns_skb_add_synthetic(skb, sk->tx_flow, tp->write_seq - tp->iss - 1, (uint32_t)copy) <
+            0) {
             rc = -VNS_EINVAL;
             goto out_err;
         }
@@ -503,7 +507,8 @@ long vns__tcp_recvmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
 
         if (n) {
             vns_charge_bytes(ctx, VNS_FN_tcp_recvmsg, n);
-            vns__payload_verify(sk->inet, skb, off, n, sk->rx_flow, (uint64_t)(tp->copied_seq - tp->irs - 1));
+            vns__payload_verify(sk->inet, skb, off, n, sk->rx_flow,
+                                (uint64_t)(tp->copied_seq - tp->irs - 1));
             tp->copied_seq += n;
             copied += n;
         }
@@ -579,8 +584,10 @@ int vns__tcp_shutdown(struct vns_ctx *ctx, struct vns_sock *sk, int how_mask)
         return -VNS_SOCK_ENOTCONN;
     sk->shutdown |= (uint8_t)how_mask;
     if ((how_mask & SEND_SHUTDOWN) &&
-        (tp->state == VNS_TCP_ESTABLISHED || tp->state == VNS_TCP_SYN_RECV || tp->state == VNS_TCP_CLOSE_WAIT)) {
-        vns__tcp_set_state(ctx, sk, tp->state == VNS_TCP_CLOSE_WAIT ? VNS_TCP_LAST_ACK : VNS_TCP_FIN_WAIT1);
+        (tp->state == VNS_TCP_ESTABLISHED || tp->state == VNS_TCP_SYN_RECV ||
+         tp->state == VNS_TCP_CLOSE_WAIT)) {
+        vns__tcp_set_state(ctx, sk,
+                           tp->state == VNS_TCP_CLOSE_WAIT ? VNS_TCP_LAST_ACK : VNS_TCP_FIN_WAIT1);
         vns__tcp_send_fin(ctx, sk);
     }
     if (sk->waiter)
@@ -634,7 +641,8 @@ void vns__tcp_close(struct vns_ctx *ctx, struct vns_sock *sk)
                 vns_mod_timer(&tp->keepalive_timer, inet_now(ctx, sk->inet) + VNS_SEC(60));
         } else {
             /* tcp_close_state: ESTABLISHED/SYN_RECV -> FIN_WAIT1, CLOSE_WAIT -> LAST_ACK */
-            vns__tcp_set_state(ctx, sk, tp->state == VNS_TCP_CLOSE_WAIT ? VNS_TCP_LAST_ACK : VNS_TCP_FIN_WAIT1);
+            vns__tcp_set_state(
+                ctx, sk, tp->state == VNS_TCP_CLOSE_WAIT ? VNS_TCP_LAST_ACK : VNS_TCP_FIN_WAIT1);
             vns__tcp_send_fin(ctx, sk);
         }
         break;
@@ -711,7 +719,8 @@ int vns_tcp_get_info(const struct vns_sock *sk, struct vns_tcp_info *info)
     info->backoff = tp->backoff;
     info->retransmits = tp->retransmits;
     info->pending_timer = tp->pending;
-    info->timer_expires = vns_timer_list_pending(&tp->retransmit_timer) ? tp->retransmit_timer.expires : 0;
+    info->timer_expires =
+        vns_timer_list_pending(&tp->retransmit_timer) ? tp->retransmit_timer.expires : 0;
     info->ack_pending = tp->ack_pending;
     info->ofo_queue_len = tp->ofo_queue.qlen;
     for (const struct vns_skb *s = tp->send_head; s; s = s->next)

@@ -98,21 +98,22 @@ const struct tcp_cong_ops vns__tcp_reno = {
 
 /* --- CUBIC -------------------------------------------------------------------- */
 
-#define BICTCP_BETA_SCALE 1024
-#define BICTCP_HZ 10
-#define CUBIC_BETA 717
-#define CUBIC_BIC_SCALE 41
-#define CUBIC_HZ 1000u
-#define HYSTART_ACK_TRAIN 0x1
-#define HYSTART_DELAY 0x2
-#define HYSTART_LOW_WINDOW 16
-#define HYSTART_ACK_DELTA 2
+#define BICTCP_BETA_SCALE   1024
+#define BICTCP_HZ           10
+#define CUBIC_BETA          717
+#define CUBIC_BIC_SCALE     41
+#define CUBIC_HZ            1000u
+#define HYSTART_ACK_TRAIN   0x1
+#define HYSTART_DELAY       0x2
+#define HYSTART_LOW_WINDOW  16
+#define HYSTART_ACK_DELTA   2
 #define HYSTART_MIN_SAMPLES 8
-#define HYSTART_DELAY_MIN (4u << 3)
-#define HYSTART_DELAY_MAX (16u << 3)
+#define HYSTART_DELAY_MIN   (4u << 3)
+#define HYSTART_DELAY_MAX   (16u << 3)
 
 static const uint32_t cube_rtt_scale = CUBIC_BIC_SCALE * 10;
-static const uint32_t beta_scale = 8 * (BICTCP_BETA_SCALE + CUBIC_BETA) / 3 / (BICTCP_BETA_SCALE - CUBIC_BETA);
+static const uint32_t beta_scale =
+    8 * (BICTCP_BETA_SCALE + CUBIC_BETA) / 3 / (BICTCP_BETA_SCALE - CUBIC_BETA);
 
 static uint64_t cube_factor(void)
 {
@@ -121,7 +122,7 @@ static uint64_t cube_factor(void)
 
 static uint32_t cubic_root(uint64_t a)
 {
-    uint64_t lo = 0, hi = 2097152;   /* 2^21: cube above 2^63 */
+    uint64_t lo = 0, hi = 2097152; /* 2^21: cube above 2^63 */
 
     while (lo < hi) {
         uint64_t mid = (lo + hi + 1) / 2;
@@ -194,7 +195,8 @@ static void hystart_update(struct vns_sock *sk, uint32_t delay)
             ca->curr_rtt = delay;
         ca->sample_cnt++;
     } else {
-        uint32_t thresh = VNS_MIN(VNS_MAX(ca->delay_min >> 3, HYSTART_DELAY_MIN), HYSTART_DELAY_MAX);
+        uint32_t thresh =
+            VNS_MIN(VNS_MAX(ca->delay_min >> 3, HYSTART_DELAY_MIN), HYSTART_DELAY_MAX);
 
         if (ca->curr_rtt > ca->delay_min + thresh) {
             ca->found |= HYSTART_DELAY;
@@ -230,7 +232,7 @@ static void bictcp_update(struct cubic_state *ca, uint32_t cwnd, uint32_t acked,
         }
     }
     t = (uint64_t)(int32_t)(cubic_now - ca->epoch_start);
-    t += ca->delay_min >> 3;   /* msecs_to_jiffies, HZ 1000 */
+    t += ca->delay_min >> 3; /* msecs_to_jiffies, HZ 1000 */
     t <<= BICTCP_HZ;
     t /= CUBIC_HZ;
     offs = t < ca->bic_K ? ca->bic_K - t : t - ca->bic_K;
@@ -283,8 +285,9 @@ static uint32_t bictcp_recalc_ssthresh(struct vns_sock *sk)
     struct cubic_state *ca = &tp->cubic;
 
     ca->epoch_start = 0;
-    if (tp->snd_cwnd < ca->last_max_cwnd)   /* fast convergence */
-        ca->last_max_cwnd = (tp->snd_cwnd * (BICTCP_BETA_SCALE + CUBIC_BETA)) / (2 * BICTCP_BETA_SCALE);
+    if (tp->snd_cwnd < ca->last_max_cwnd) /* fast convergence */
+        ca->last_max_cwnd =
+            (tp->snd_cwnd * (BICTCP_BETA_SCALE + CUBIC_BETA)) / (2 * BICTCP_BETA_SCALE);
     else
         ca->last_max_cwnd = tp->snd_cwnd;
     return VNS_MAX((tp->snd_cwnd * CUBIC_BETA) / BICTCP_BETA_SCALE, 2u);

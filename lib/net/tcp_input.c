@@ -188,8 +188,8 @@ static bool tcp_rack_sent_after(vns_time_t t1, vns_time_t t2, uint32_t seq1, uin
 }
 
 /* tcp_rack_advance: @skb (sent at @xmit_time) was delivered. */
-static void tcp_rack_advance(struct vns_tcp *tp, uint8_t sacked, uint32_t end_seq, vns_time_t xmit_time,
-                             vns_time_t now)
+static void tcp_rack_advance(struct vns_tcp *tp, uint8_t sacked, uint32_t end_seq,
+                             vns_time_t xmit_time, vns_time_t now)
 {
     vns_time_t rtt = now - xmit_time;
 
@@ -337,8 +337,9 @@ static void tcp_identify_packet_loss(struct vns_ctx *ctx, struct vns_sock *sk, i
  * Segments straddling a block edge are split at it (tcp_shift/tcp_fragment
  * in Linux; here at the MSS boundary inside the block). Returns the
  * number of newly SACKed packets. */
-static unsigned tcp_sacktag_write_queue(struct vns_ctx *ctx, struct vns_sock *sk, const struct tcp_rx_opts *opt,
-                                        uint32_t prior_snd_una, int *flag)
+static unsigned tcp_sacktag_write_queue(struct vns_ctx *ctx, struct vns_sock *sk,
+                                        const struct tcp_rx_opts *opt, uint32_t prior_snd_una,
+                                        int *flag)
 {
     struct vns_tcp *tp = sk->tp;
     vns_time_t now = inet_now(ctx, sk->inet);
@@ -363,8 +364,9 @@ static unsigned tcp_sacktag_write_queue(struct vns_ctx *ctx, struct vns_sock *sk
             continue;
         }
         if (!tcp_after(end, start) || tcp_after(end, tp->snd_nxt) || !tcp_after(end, tp->snd_una))
-            continue;   /* invalid or old */
-        for (struct vns_skb *skb = tp->write_queue.head; skb && skb != tp->send_head; skb = skb->next) {
+            continue; /* invalid or old */
+        for (struct vns_skb *skb = tp->write_queue.head; skb && skb != tp->send_head;
+             skb = skb->next) {
             struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
             if (!tcp_after(cb->end_seq, start))
@@ -379,7 +381,7 @@ static unsigned tcp_sacktag_write_queue(struct vns_ctx *ctx, struct vns_sock *sk
 
                 if (cut >= skb->len || vns__tcp_fragment(sk, skb, cut, mss) < 0)
                     continue;
-                continue;   /* the tail is the next skb */
+                continue; /* the tail is the next skb */
             }
             if (tcp_after(cb->end_seq, end)) {
                 uint32_t cut = (end - cb->seq) / mss * mss;
@@ -415,8 +417,9 @@ static unsigned tcp_sacktag_write_queue(struct vns_ctx *ctx, struct vns_sock *sk
 
 /* tcp_clean_rtx_queue: free what the cumulative ACK covers. Returns the
  * packets newly acked (not previously SACKed). */
-static unsigned tcp_clean_rtx_queue(struct vns_ctx *ctx, struct vns_sock *sk, uint32_t prior_snd_una,
-                                    int *flag, long *seq_rtt_us, const struct tcp_rx_opts *opt)
+static unsigned tcp_clean_rtx_queue(struct vns_ctx *ctx, struct vns_sock *sk,
+                                    uint32_t prior_snd_una, int *flag, long *seq_rtt_us,
+                                    const struct tcp_rx_opts *opt)
 {
     struct vns_tcp *tp = sk->tp;
     vns_time_t now = inet_now(ctx, sk->inet);
@@ -519,7 +522,8 @@ static void tcp_cwnd_reduction(struct vns_sock *sk, int newly_acked_sacked, int 
 
         sndcnt = (int)(dividend / tp->prior_cwnd) - (int)tp->prr_out;
     } else if ((flag & (FLAG_RETRANS_DATA_ACKED | FLAG_LOST_RETRANS)) == FLAG_RETRANS_DATA_ACKED) {
-        sndcnt = VNS_MIN(delta, VNS_MAX((int)tp->prr_delivered - (int)tp->prr_out, newly_acked_sacked) + 1);
+        sndcnt = VNS_MIN(
+            delta, VNS_MAX((int)tp->prr_delivered - (int)tp->prr_out, newly_acked_sacked) + 1);
     } else {
         sndcnt = VNS_MIN(delta, newly_acked_sacked);
     }
@@ -533,7 +537,8 @@ static void tcp_end_cwnd_reduction(struct vns_sock *sk)
     struct vns_tcp *tp = sk->tp;
 
     /* reset cwnd to ssthresh in CWR or Recovery (unless undone) */
-    if (tp->snd_ssthresh < TCP_INFINITE_SSTHRESH && (tp->ca_state == VNS_TCP_CA_CWR || tp->undo_marker)) {
+    if (tp->snd_ssthresh < TCP_INFINITE_SSTHRESH &&
+        (tp->ca_state == VNS_TCP_CA_CWR || tp->undo_marker)) {
         tp->snd_cwnd = tp->snd_ssthresh;
         tp->snd_cwnd_cnt = 0;
     }
@@ -572,7 +577,8 @@ static void tcp_undo_cwnd_reduction(struct vns_sock *sk, bool unmark_loss)
     struct vns_tcp *tp = sk->tp;
 
     if (unmark_loss) {
-        for (struct vns_skb *skb = tp->write_queue.head; skb && skb != tp->send_head; skb = skb->next)
+        for (struct vns_skb *skb = tp->write_queue.head; skb && skb != tp->send_head;
+             skb = skb->next)
             TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_LOST;
         tp->lost_out = 0;
     }
@@ -586,9 +592,8 @@ static void tcp_undo_cwnd_reduction(struct vns_sock *sk, bool unmark_loss)
 
 static bool tcp_any_retrans_done(const struct vns_tcp *tp)
 {
-    return tp->retrans_out ||
-           (tp->write_queue.head && tp->write_queue.head != tp->send_head &&
-            (TCP_SKB_CB(tp->write_queue.head)->sacked & TCPCB_EVER_RETRANS));
+    return tp->retrans_out || (tp->write_queue.head && tp->write_queue.head != tp->send_head &&
+                               (TCP_SKB_CB(tp->write_queue.head)->sacked & TCPCB_EVER_RETRANS));
 }
 
 /* tcp_try_undo_recovery: the whole episode was spurious? Always opens
@@ -640,7 +645,7 @@ void vns__tcp_enter_loss(struct vns_ctx *ctx, struct vns_sock *sk)
     tp->retrans_out = 0;
     tp->lost_out = 0;
     if (!tp->sack_ok)
-        tp->sacked_out = 0;   /* tcp_reset_reno_sack */
+        tp->sacked_out = 0; /* tcp_reset_reno_sack */
     for (struct vns_skb *skb = tp->write_queue.head; skb && skb != tp->send_head; skb = skb->next) {
         struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
@@ -658,7 +663,7 @@ void vns__tcp_enter_loss(struct vns_ctx *ctx, struct vns_sock *sk)
     tp->high_seq = tp->snd_nxt;
     tp->tlp_high_seq = 0;
     vns__tcp_set_ca_state(sk, VNS_TCP_CA_Loss);
-    tp->rack.reord = true;   /* tcp_timeout_mark_lost: reordering may have caused this */
+    tp->rack.reord = true; /* tcp_timeout_mark_lost: reordering may have caused this */
 }
 
 /* tcp_fastretrans_alert, reduced to what 5.4 does without undo and ECN.
@@ -733,7 +738,7 @@ static bool tcp_fastretrans_alert(struct vns_ctx *ctx, struct vns_sock *sk, uint
             /* tcp_try_to_open */
             if (tp->ca_state != VNS_TCP_CA_CWR)
                 vns__tcp_set_ca_state(sk, (tp->sacked_out || tp->retrans_out) ? VNS_TCP_CA_Disorder
-                                                                                : VNS_TCP_CA_Open);
+                                                                              : VNS_TCP_CA_Open);
             vns_fn_exit(ctx);
             return false;
         }
@@ -787,7 +792,7 @@ static void tcp_process_tlp_ack(struct vns_sock *sk, uint32_t ack, int flag)
     if (tcp_before(ack, tp->tlp_high_seq))
         return;
     if (flag & FLAG_DSACKING_ACK) {
-        tp->tlp_high_seq = 0;   /* original and probe both arrived: no loss */
+        tp->tlp_high_seq = 0; /* original and probe both arrived: no loss */
     } else if (tcp_after(ack, tp->tlp_high_seq)) {
         /* the probe repaired a loss: reduce cwnd once (CWR) */
         tcp_init_cwnd_reduction(sk);
@@ -800,7 +805,8 @@ static void tcp_process_tlp_ack(struct vns_sock *sk, uint32_t ack, int flag)
     }
 }
 
-static bool tcp_may_update_window(const struct vns_tcp *tp, uint32_t ack, uint32_t ack_seq, uint32_t nwin)
+static bool tcp_may_update_window(const struct vns_tcp *tp, uint32_t ack, uint32_t ack_seq,
+                                  uint32_t nwin)
 {
     return tcp_after(ack, tp->snd_una) || tcp_after(ack_seq, tp->snd_wl1) ||
            (ack_seq == tp->snd_wl1 && nwin > tp->snd_wnd);
@@ -808,8 +814,8 @@ static bool tcp_may_update_window(const struct vns_tcp *tp, uint32_t ack, uint32
 
 /* tcp_ack: process an incoming ACK. Returns -1 for an ACK of data never
  * sent, 0 for an old or dubious one handled, 1 otherwise. */
-static int tcp_ack(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, const struct tcp_rx_opts *opt,
-                   int flag)
+static int tcp_ack(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb,
+                   const struct tcp_rx_opts *opt, int flag)
 {
     struct vns_tcp *tp = sk->tp;
     struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
@@ -889,7 +895,8 @@ static int tcp_ack(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb
             tcp_cwnd_reduction(sk, acked_sacked, flag);
         } else if (flag & FLAG_DATA_ACKED) {
             vns_fn_enter(ctx, VNS_FN_tcp_cong_avoid);
-            vns_fn_enter(ctx, tp->ca_ops == &vns__tcp_cubic ? VNS_FN_cubictcp_cong_avoid : VNS_FN_tcp_reno_cong_avoid);
+            vns_fn_enter(ctx, tp->ca_ops == &vns__tcp_cubic ? VNS_FN_cubictcp_cong_avoid
+                                                            : VNS_FN_tcp_reno_cong_avoid);
             tp->ca_ops->cong_avoid(sk, ack, (uint32_t)acked_sacked);
             vns_fn_exit(ctx);
             vns_fn_exit(ctx);
@@ -958,7 +965,7 @@ static void tcp_event_data_recv(struct vns_ctx *ctx, struct vns_sock *sk, struct
     /* tcp_measure_rcv_mss */
     {
         unsigned lss = tp->last_seg_size, len = skb->gso_size ? skb->gso_size : skb->len;
-        unsigned hdr = tp->tstamp_ok ? 32u : 20u;   /* tcp_header_len */
+        unsigned hdr = tp->tstamp_ok ? 32u : 20u; /* tcp_header_len */
 
         tp->last_seg_size = 0;
         if (len >= tp->rcv_mss) {
@@ -1007,7 +1014,9 @@ measured:
  * recent block first; the rest follow in sequence order here). */
 static void tcp_sack_rebuild(struct vns_tcp *tp, uint32_t newest_seq)
 {
-    struct { uint32_t start, end; } blk[64];
+    struct {
+        uint32_t start, end;
+    } blk[64];
     unsigned n = 0;
 
     tp->num_sacks = 0;
@@ -1030,7 +1039,7 @@ static void tcp_sack_rebuild(struct vns_tcp *tp, uint32_t newest_seq)
             tp->selective_acks[0].start = blk[i].start;
             tp->selective_acks[0].end = blk[i].end;
             tp->num_sacks = 1;
-            blk[i].start = blk[i].end;   /* used */
+            blk[i].start = blk[i].end; /* used */
             break;
         }
     }
@@ -1072,7 +1081,7 @@ static void tcp_ofo_queue(struct vns_ctx *ctx, struct vns_sock *sk)
         vns_skb_dequeue(&tp->ofo_queue);
         sk->rmem_alloc -= VNS_MIN(sk->rmem_alloc, cb->truesize);
         if (!tcp_after(cb->end_seq, tp->rcv_nxt)) {
-            vns_kfree_skb(skb);   /* duplicate */
+            vns_kfree_skb(skb); /* duplicate */
             continue;
         }
         if (tcp_before(cb->seq, tp->rcv_nxt)) {
@@ -1172,7 +1181,7 @@ static void tcp_data_queue(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_
             sk->inet->stats.tcp_rcv_pruned++;
             goto out_of_window;
         }
-queue_and_out:
+    queue_and_out:
         if (sk->rmem_alloc + vns__skb_truesize(skb) > sk->rcvbuf + (sk->rcvbuf >> 1)) {
             /* tcp_try_rmem_schedule + tcp_prune_queue failing */
             sk->inet->stats.tcp_rcv_pruned++;
@@ -1203,7 +1212,7 @@ queue_and_out:
         /* a retransmission of what we have: D-SACK and ACK at once */
         sk->inet->stats.tcp_dup_data_rcvd++;
         tcp_dsack_set(sk, cb->seq, cb->end_seq);
-out_of_window:
+    out_of_window:
         tcp_enter_quickack_mode(sk, VNS_TCP_MAX_QUICKACKS);
         tp->ack_pending |= ICSK_ACK_SCHED;
         vns_kfree_skb(skb);
@@ -1248,7 +1257,7 @@ static void tcp_ack_snd_check(struct vns_ctx *ctx, struct vns_sock *sk)
         vns__tcp_send_delayed_ack(ctx, sk);
         goto out;
     }
-    if (!tp->sack_ok || tp->compressed_ack >= 44)   /* tcp_comp_sack_nr */
+    if (!tp->sack_ok || tp->compressed_ack >= 44) /* tcp_comp_sack_nr */
         goto send_now;
     if (tp->compressed_ack_rcv_nxt != tp->rcv_nxt) {
         tp->compressed_ack_rcv_nxt = tp->rcv_nxt;
@@ -1332,7 +1341,8 @@ static void tcp_reset(struct vns_ctx *ctx, struct vns_sock *sk)
 /* tcp_sequence: the segment overlaps the receive window. */
 static bool tcp_sequence(const struct vns_tcp *tp, uint32_t seq, uint32_t end_seq)
 {
-    return !tcp_before(end_seq, tp->rcv_wup) && !tcp_after(seq, tp->rcv_nxt + tcp_receive_window(tp));
+    return !tcp_before(end_seq, tp->rcv_wup) &&
+           !tcp_after(seq, tp->rcv_nxt + tcp_receive_window(tp));
 }
 
 /* tcp_rcv_established (slow path). Consumes @skb. */
@@ -1347,7 +1357,7 @@ static void tcp_rcv_established(struct vns_ctx *ctx, struct vns_sock *sk, struct
     if (!tcp_sequence(tp, cb->seq, cb->end_seq)) {
         if (!(cb->tcp_flags & VNS_TCP_FLAG_RST)) {
             tcp_dsack_set(sk, cb->seq, cb->end_seq);
-            vns__tcp_send_ack(ctx, sk);   /* tcp_send_dupack */
+            vns__tcp_send_ack(ctx, sk); /* tcp_send_dupack */
         }
         vns_kfree_skb(skb);
         vns_fn_exit(ctx);
@@ -1486,7 +1496,7 @@ static void tcp_rcv_synsent(struct vns_ctx *ctx, struct vns_sock *sk, struct vns
         tp->copied_seq = tp->rcv_nxt;
         tp->snd_una = ack;
         tp->snd_wl1 = cb->seq;
-        tp->snd_wnd = vns_get_be16(th + 14);   /* not scaled in a SYN */
+        tp->snd_wnd = vns_get_be16(th + 14); /* not scaled in a SYN */
         tp->max_window = tp->snd_wnd;
         tcp_handshake_done(ctx, sk);
         vns_kfree_skb(skb);
@@ -1517,7 +1527,7 @@ static void tcp_v4_conn_request(struct vns_ctx *ctx, struct vns_sock *lsk, struc
         if (s->tp && s->tp->parent == lsk)
             pending++;
     if (pending >= ltp->max_ack_backlog) {
-        vns_kfree_skb(skb);   /* accept queue full: the SYN is dropped */
+        vns_kfree_skb(skb); /* accept queue full: the SYN is dropped */
         vns_fn_exit(ctx);
         return;
     }
@@ -1557,7 +1567,7 @@ static void tcp_v4_conn_request(struct vns_ctx *ctx, struct vns_sock *lsk, struc
     tp->max_window = tp->snd_wnd;
     tp->snd_wl1 = cb->seq;
     tp->iss = (uint32_t)vns_rng_u64(&inet->rng);
-    sk->inet_id = (uint16_t)vns_rng_u64(&inet->rng);   /* tcp_v4_syn_recv_sock: prandom_u32() */
+    sk->inet_id = (uint16_t)vns_rng_u64(&inet->rng); /* tcp_v4_syn_recv_sock: prandom_u32() */
     tp->snd_una = tp->iss;
     tp->snd_nxt = tp->iss + 1;
     tp->write_seq = tp->iss + 1;
@@ -1568,7 +1578,8 @@ static void tcp_v4_conn_request(struct vns_ctx *ctx, struct vns_sock *lsk, struc
     vns__tcp_set_state(ctx, sk, VNS_TCP_SYN_RECV);
     tp->lsndtime = inet_now(ctx, inet);
     vns__tcp_send_syn(ctx, sk, true);
-    vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_RETRANS, inet_now(ctx, inet) + VNS_TCP_TIMEOUT_INIT);
+    vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_RETRANS,
+                              inet_now(ctx, inet) + VNS_TCP_TIMEOUT_INIT);
     vns_kfree_skb(skb);
     vns_fn_exit(ctx);
 }
@@ -1667,7 +1678,8 @@ static void tcp_rcv_state_process(struct vns_ctx *ctx, struct vns_sock *sk, stru
             vns__tcp_set_state(ctx, sk, VNS_TCP_FIN_WAIT2);
             sk->shutdown |= SEND_SHUTDOWN;
             if (sk->user_closed)
-                vns_mod_timer(&tp->keepalive_timer, inet_now(ctx, sk->inet) + VNS_SEC(60));   /* tcp_fin_timeout */
+                vns_mod_timer(&tp->keepalive_timer,
+                              inet_now(ctx, sk->inet) + VNS_SEC(60)); /* tcp_fin_timeout */
         }
         break;
     case VNS_TCP_CLOSING:
@@ -1758,9 +1770,9 @@ int vns__tcp_v4_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
         goto bad_packet;
     /* tcp_v4_checksum_init / tcp_checksum_complete */
     if (skb->ip_summed != VNS_CHECKSUM_UNNECESSARY && skb->ip_summed != VNS_CHECKSUM_PARTIAL) {
-        if (vns_csum_fold(vns_skb_checksum(skb, 0, skb->len,
-                                           vns_csum_tcpudp_nofold(iph + 12, iph + 16, skb->len, VNS_IPPROTO_TCP,
-                                                                  0))) != 0) {
+        if (vns_csum_fold(vns_skb_checksum(
+                skb, 0, skb->len,
+                vns_csum_tcpudp_nofold(iph + 12, iph + 16, skb->len, VNS_IPPROTO_TCP, 0))) != 0) {
             inet->stats.tcp_in_csum_errors++;
             goto bad_packet;
         }
@@ -1770,10 +1782,11 @@ int vns__tcp_v4_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
     memset(cb, 0, sizeof(*cb));
     cb->seq = vns_get_be32(th + 4);
     cb->tcp_flags = th[13];
-    cb->end_seq = cb->seq + ((th[13] & VNS_TCP_FLAG_SYN) ? 1u : 0u) + ((th[13] & VNS_TCP_FLAG_FIN) ? 1u : 0u) +
-                  (skb->len - doff);
+    cb->end_seq = cb->seq + ((th[13] & VNS_TCP_FLAG_SYN) ? 1u : 0u) +
+                  ((th[13] & VNS_TCP_FLAG_FIN) ? 1u : 0u) + (skb->len - doff);
     vns_skb_pull(skb, doff);
-    sk = vns__sk_lookup(inet, VNS_IPPROTO_TCP, saddr, vns_get_be16(th), daddr, vns_get_be16(th + 2));
+    sk =
+        vns__sk_lookup(inet, VNS_IPPROTO_TCP, saddr, vns_get_be16(th), daddr, vns_get_be16(th + 2));
     if (!sk) {
         inet->stats.tcp_no_socket++;
         vns__tcp_v4_send_reset(ctx, inet, skb);

@@ -45,7 +45,8 @@ unsigned vns__tcp_send_mss(struct vns_sock *sk, unsigned *size_goal, int flags)
     /* sk_can_gso: the route's device does SG and checksum offload (GSO is
      * then done in software if it lacks TSO) */
     if (vns_ip_route_output(sk->inet, sk->daddr, &rt) == 0 && rt.dev) {
-        large_allowed = (rt.dev->features & VNS_NETIF_F_SG) && (rt.dev->features & VNS_NETIF_F_CSUM_MASK);
+        large_allowed =
+            (rt.dev->features & VNS_NETIF_F_SG) && (rt.dev->features & VNS_NETIF_F_CSUM_MASK);
         gso_max_size = rt.dev->gso_max_size;
     }
     if (!large_allowed) {
@@ -56,14 +57,15 @@ unsigned vns__tcp_send_mss(struct vns_sock *sk, unsigned *size_goal, int flags)
     new_size_goal = gso_max_size - 1 - VNS_MAX_TCP_HEADER;
     /* tcp_bound_to_half_wnd */
     {
-        unsigned cutoff = tp->max_window > VNS_TCP_MSS_DEFAULT ? tp->max_window >> 1 : tp->max_window;
+        unsigned cutoff =
+            tp->max_window > VNS_TCP_MSS_DEFAULT ? tp->max_window >> 1 : tp->max_window;
 
         if (cutoff && new_size_goal > cutoff)
             new_size_goal = VNS_MAX(cutoff, 68u - 20u - (tp->tstamp_ok ? 12u : 0u));
     }
     segs = new_size_goal / mss_now;
     if (segs > 65535)
-        segs = 65535;   /* sk_gso_max_segs */
+        segs = 65535; /* sk_gso_max_segs */
     goal = segs * mss_now;
     *size_goal = VNS_MAX(goal, mss_now);
     tp->size_goal = *size_goal;
@@ -86,7 +88,8 @@ unsigned vns__tcp_select_window_raw(struct vns_sock *sk)
 {
     struct vns_tcp *tp = sk->tp;
     int mss = (int)tp->rcv_mss;
-    int free_space = tcp_win_from_space((int)sk->rcvbuf - (int)sk->backlog_len - (int)sk->rmem_alloc);
+    int free_space =
+        tcp_win_from_space((int)sk->rcvbuf - (int)sk->backlog_len - (int)sk->rmem_alloc);
     int allowed_space = tcp_win_from_space((int)sk->rcvbuf);
     int full_space = VNS_MIN((int)tp->window_clamp, allowed_space);
     int window;
@@ -232,15 +235,15 @@ static void tcp_event_ack_sent(struct vns_sock *sk, unsigned pkts, uint32_t rcv_
         vns_timer_cancel(sk->inet->sim, &tp->compressed_ack_timer);
     }
     if (rcv_nxt != tp->rcv_nxt)
-        return;   /* an ACK of older data: more to ACK */
+        return; /* an ACK of older data: more to ACK */
     tp->ack_pending = 0;
     vns_del_timer(&tp->delack_timer);
 }
 
 /* __tcp_transmit_skb: consumes nothing when @clone_it (the original stays
  * on the write queue); otherwise consumes @skb. */
-int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, bool clone_it,
-                          uint32_t rcv_nxt)
+int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb,
+                          bool clone_it, uint32_t rcv_nxt)
 {
     struct vns_tcp *tp = sk->tp;
     struct vns_inet *inet = sk->inet;
@@ -292,7 +295,8 @@ int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_s
 
         vns_put_be32(s, sk->saddr);
         vns_put_be32(d, sk->daddr);
-        vns_put_be16(th + 16, (uint16_t)~vns_csum_fold(vns_csum_tcpudp_nofold(s, d, skb->len, VNS_IPPROTO_TCP, 0)));
+        vns_put_be16(th + 16, (uint16_t)~vns_csum_fold(
+                                  vns_csum_tcpudp_nofold(s, d, skb->len, VNS_IPPROTO_TCP, 0)));
         skb->ip_summed = VNS_CHECKSUM_PARTIAL;
         skb->csum_start = skb->transport_header;
         skb->csum_offset = 16;
@@ -322,7 +326,7 @@ int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_s
     skb->sk = sk;
     err = vns__ip_queue_xmit(ctx, sk, skb);
     if (err > 0)
-        err = -VNS_ENOBUFS;   /* NET_XMIT_DROP: tcp_enter_cwr in Linux */
+        err = -VNS_ENOBUFS; /* NET_XMIT_DROP: tcp_enter_cwr in Linux */
     vns_fn_exit(ctx);
     return err;
 }
@@ -342,7 +346,8 @@ int vns__tcp_fragment(struct vns_sock *sk, struct vns_skb *skb, uint32_t len, un
     if (!buff)
         return -VNS_ENOMEM;
     vns_skb_reserve(buff, VNS_MAX_TCP_HEADER);
-    if (vns_skb_add_synthetic(buff, skb->pay_flow, skb->pay_off + (len - vns_skb_headlen(skb)), rest) < 0) {
+    if (vns_skb_add_synthetic(buff, skb->pay_flow, skb->pay_off + (len - vns_skb_headlen(skb)),
+                              rest) < 0) {
         vns_kfree_skb(buff);
         return -VNS_EINVAL;
     }
@@ -354,7 +359,7 @@ int vns__tcp_fragment(struct vns_sock *sk, struct vns_skb *skb, uint32_t len, un
     cb->end_seq = ncb->seq;
     /* PSH and FIN go to the second part */
     ncb->tcp_flags = cb->tcp_flags;
-    cb->tcp_flags &= (uint8_t)~(VNS_TCP_FLAG_FIN | VNS_TCP_FLAG_PSH);
+    cb->tcp_flags &= (uint8_t) ~(VNS_TCP_FLAG_FIN | VNS_TCP_FLAG_PSH);
     ncb->sacked = cb->sacked;
     ncb->tx_time = cb->tx_time;
     ncb->truesize = rest;
@@ -420,10 +425,12 @@ static bool tcp_minshall_check(const struct vns_tcp *tp)
 
 static bool tcp_nagle_check(bool partial, const struct vns_tcp *tp, int nonagle)
 {
-    return partial && ((nonagle & VNS_TCP_NAGLE_CORK) || (!nonagle && tp->packets_out && tcp_minshall_check(tp)));
+    return partial && ((nonagle & VNS_TCP_NAGLE_CORK) ||
+                       (!nonagle && tp->packets_out && tcp_minshall_check(tp)));
 }
 
-static bool tcp_nagle_test(const struct vns_tcp *tp, struct vns_skb *skb, unsigned cur_mss, int nonagle)
+static bool tcp_nagle_test(const struct vns_tcp *tp, struct vns_skb *skb, unsigned cur_mss,
+                           int nonagle)
 {
     if (nonagle & VNS_TCP_NAGLE_PUSH)
         return true;
@@ -509,7 +516,8 @@ static uint64_t tcp_pacing_rate(const struct vns_tcp *tp)
 
     if (!tp->srtt_us)
         return UINT64_MAX;
-    rate = (uint64_t)tp->mss_cache * VNS_MAX(tp->snd_cwnd, tp->packets_out) * 1000000ull * 8u / tp->srtt_us;
+    rate = (uint64_t)tp->mss_cache * VNS_MAX(tp->snd_cwnd, tp->packets_out) * 1000000ull * 8u /
+           tp->srtt_us;
     return rate * (tcp_in_slow_start(tp) ? 200u : 120u) / 100u;
 }
 
@@ -552,12 +560,12 @@ static bool tcp_small_queue_check(struct vns_sock *sk, struct vns_skb *skb, unsi
     uint64_t limit, rate = tcp_pacing_rate(tp), wmem;
 
     limit = VNS_MAX(2ull * vns__skb_truesize(skb), rate == UINT64_MAX ? UINT64_MAX : rate >> 10);
-    limit = VNS_MIN(limit, (uint64_t)sk->inet->cfg.tcp_limit_output_bytes);   /* SK_PACING_NONE */
+    limit = VNS_MIN(limit, (uint64_t)sk->inet->cfg.tcp_limit_output_bytes); /* SK_PACING_NONE */
     limit <<= factor;
     wmem = tcp_wmem_alloc(sk);
     if (wmem > limit) {
         if (!tp->write_queue.head || tp->write_queue.head == tp->send_head)
-            return false;   /* always send if the rtx queue is empty */
+            return false; /* always send if the rtx queue is empty */
         tp->tsq_throttled = true;
         sk->inet->stats.tcp_tsq_throttled++;
         return true;
@@ -579,7 +587,8 @@ static void tcp_event_new_data_sent(struct vns_ctx *ctx, struct vns_sock *sk, st
     vns_fn_exit(ctx);
 }
 
-bool vns__tcp_write_xmit(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_now, int nonagle, int push_one)
+bool vns__tcp_write_xmit(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_now, int nonagle,
+                         int push_one)
 {
     struct vns_tcp *tp = sk->tp;
     struct vns_skb *skb;
@@ -596,7 +605,7 @@ bool vns__tcp_write_xmit(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_
         cwnd_quota = tcp_cwnd_test(tp, skb);
         if (!cwnd_quota) {
             if (push_one == 2)
-                cwnd_quota = 1;   /* force a loss probe */
+                cwnd_quota = 1; /* force a loss probe */
             else
                 break;
         }
@@ -605,7 +614,8 @@ bool vns__tcp_write_xmit(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_
             break;
         }
         if (tso_segs == 1) {
-            if (!tcp_nagle_test(tp, skb, mss_now, skb == tp->write_queue.tail ? nonagle : VNS_TCP_NAGLE_PUSH)) {
+            if (!tcp_nagle_test(tp, skb, mss_now,
+                                skb == tp->write_queue.tail ? nonagle : VNS_TCP_NAGLE_PUSH)) {
                 sk->inet->stats.tcp_nagle_deferred++;
                 break;
             }
@@ -664,7 +674,8 @@ void vns__tcp_check_probe_timer(struct vns_sock *sk, struct vns_ctx *ctx)
         vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_PROBE0, inet_now(ctx, sk->inet) + tp->rto);
 }
 
-void vns__tcp_push_pending_frames(struct vns_ctx *ctx, struct vns_sock *sk, unsigned cur_mss, int nonagle)
+void vns__tcp_push_pending_frames(struct vns_ctx *ctx, struct vns_sock *sk, unsigned cur_mss,
+                                  int nonagle)
 {
     vns_fn_enter(ctx, VNS_FN___tcp_push_pending_frames);
     if (sk->tp->state == VNS_TCP_CLOSE) {
@@ -685,8 +696,8 @@ void vns__tcp_push_one(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_no
 
 /* tcp_push (net/ipv4/tcp.c). Autocorking is not modelled (it needs
  * sk_wmem_alloc; see the file comment): the check is skipped. */
-void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned mss_now, int nonagle,
-                   unsigned size_goal)
+void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned mss_now,
+                   int nonagle, unsigned size_goal)
 {
     struct vns_tcp *tp = sk->tp;
     struct vns_skb *skb = tp->write_queue.tail;
@@ -703,8 +714,8 @@ void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned
     }
     /* tcp_should_autocork: a short tail while earlier data still sits in
      * the qdisc/device; the TX completion (here: the next ACK) pushes it */
-    if (sk->inet->cfg.tcp_autocorking >= 0 && skb->len < size_goal && tp->write_queue.head != tp->send_head &&
-        tcp_wmem_alloc(sk) > vns__skb_truesize(skb)) {
+    if (sk->inet->cfg.tcp_autocorking >= 0 && skb->len < size_goal &&
+        tp->write_queue.head != tp->send_head && tcp_wmem_alloc(sk) > vns__skb_truesize(skb)) {
         if (!tp->tsq_throttled)
             sk->inet->stats.tcp_autocorking++;
         tp->tsq_throttled = true;
@@ -766,7 +777,7 @@ void vns__tcp_send_delayed_ack(struct vns_ctx *ctx, struct vns_sock *sk)
 
     vns_fn_enter(ctx, VNS_FN_tcp_send_delayed_ack);
     if (ato > VNS_TCP_DELACK_MIN) {
-        vns_time_t max_ato = VNS_MSEC(500);   /* HZ / 2 */
+        vns_time_t max_ato = VNS_MSEC(500); /* HZ / 2 */
 
         if (tp->pingpong || (tp->ack_pending & ICSK_ACK_PUSHED))
             max_ato = VNS_TCP_DELACK_MAX;
@@ -798,7 +809,8 @@ void vns__tcp_send_delayed_ack(struct vns_ctx *ctx, struct vns_sock *sk)
 int vns__tcp_send_syn(struct vns_ctx *ctx, struct vns_sock *sk, bool synack)
 {
     struct vns_tcp *tp = sk->tp;
-    struct vns_skb *skb = tcp_ctl_skb(sk, tp->iss, (uint8_t)(VNS_TCP_FLAG_SYN | (synack ? VNS_TCP_FLAG_ACK : 0)));
+    struct vns_skb *skb =
+        tcp_ctl_skb(sk, tp->iss, (uint8_t)(VNS_TCP_FLAG_SYN | (synack ? VNS_TCP_FLAG_ACK : 0)));
 
     if (!skb)
         return -VNS_ENOBUFS;
@@ -883,12 +895,14 @@ void vns__tcp_v4_send_reset(struct vns_ctx *ctx, struct vns_inet *inet, struct v
         rh[13] = VNS_TCP_FLAG_RST | VNS_TCP_FLAG_ACK;
     }
     rh[12] = 5 << 4;
-    vns_put_be16(rh + 16, vns_csum_fold(vns_csum_partial(rh, 20, vns_csum_tcpudp_nofold(iph + 16, iph + 12, 20,
-                                                                                       VNS_IPPROTO_TCP, 0))));
+    vns_put_be16(rh + 16,
+                 vns_csum_fold(vns_csum_partial(
+                     rh, 20, vns_csum_tcpudp_nofold(iph + 16, iph + 12, 20, VNS_IPPROTO_TCP, 0))));
     vns_skb_reset_transport_header(r);
     inet->stats.tcp_out_rsts++;
     inet->stats.tcp_out_segs++;
-    vns_ip_send_raw(ctx, inet, r, vns_get_be32(iph + 16), vns_get_be32(iph + 12), VNS_IPPROTO_TCP, true);
+    vns_ip_send_raw(ctx, inet, r, vns_get_be32(iph + 16), vns_get_be32(iph + 12), VNS_IPPROTO_TCP,
+                    true);
     vns_fn_exit(ctx);
 }
 
@@ -908,7 +922,8 @@ void vns__tcp_xmit_probe_skb(struct vns_ctx *ctx, struct vns_sock *sk)
 
 /* __tcp_retransmit_skb: trim what is acked, cut to @segs MSS, send a
  * clone. Counts the retransmission (total_retrans, RetransSegs). */
-int vns__tcp_retransmit_skb_raw(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs)
+int vns__tcp_retransmit_skb_raw(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb,
+                                unsigned segs)
 {
     struct vns_tcp *tp = sk->tp;
     struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
@@ -946,7 +961,8 @@ int vns__tcp_retransmit_skb_raw(struct vns_ctx *ctx, struct vns_sock *sk, struct
 
 /* tcp_retransmit_skb: __tcp_retransmit_skb, then mark it retransmitted
  * (TCPCB_SACKED_RETRANS, retrans_out). */
-int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb, unsigned segs)
+int vns__tcp_retransmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb,
+                            unsigned segs)
 {
     struct vns_tcp *tp = sk->tp;
     int err;
@@ -975,11 +991,12 @@ bool vns__tcp_schedule_loss_probe(struct vns_ctx *ctx, struct vns_sock *sk, bool
     struct vns_tcp *tp = sk->tp;
     vns_time_t now = inet_now(ctx, sk->inet), timeout, rto_delta;
 
-    if (!tp->packets_out || !tp->sack_ok || (tp->ca_state != VNS_TCP_CA_Open && tp->ca_state != VNS_TCP_CA_CWR))
+    if (!tp->packets_out || !tp->sack_ok ||
+        (tp->ca_state != VNS_TCP_CA_Open && tp->ca_state != VNS_TCP_CA_CWR))
         return false;
     if (tp->srtt_us) {
         timeout = (vns_time_t)(tp->srtt_us >> 2) * 1000u;
-        timeout = (timeout + VNS_MSEC(1) - 1) / VNS_MSEC(1) * VNS_MSEC(1);   /* usecs_to_jiffies */
+        timeout = (timeout + VNS_MSEC(1) - 1) / VNS_MSEC(1) * VNS_MSEC(1); /* usecs_to_jiffies */
         timeout += tp->packets_out == 1 ? VNS_TCP_RTO_MIN : VNS_MSEC(2);   /* TCP_TIMEOUT_MIN */
     } else {
         timeout = VNS_TCP_TIMEOUT_INIT;
@@ -1062,7 +1079,8 @@ void vns__tcp_xmit_retransmit_queue(struct vns_ctx *ctx, struct vns_sock *sk)
         if (tp->ca_state != VNS_TCP_CA_Loss)
             sk->inet->stats.tcp_fast_retrans++;
         if (skb == tp->write_queue.head)
-            vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_RETRANS, inet_now(ctx, sk->inet) + tp->rto);
+            vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_RETRANS,
+                                      inet_now(ctx, sk->inet) + tp->rto);
     }
     vns_fn_exit(ctx);
 }

@@ -32,7 +32,8 @@ static void tcp_retransmit_timer(struct vns_ctx *ctx, struct vns_sock *sk)
 
     vns_fn_enter(ctx, VNS_FN_tcp_retransmit_timer);
     if (tp->state == VNS_TCP_SYN_SENT || tp->state == VNS_TCP_SYN_RECV) {
-        unsigned limit = tp->state == VNS_TCP_SYN_SENT ? VNS_TCP_SYN_RETRIES : VNS_TCP_SYNACK_RETRIES;
+        unsigned limit =
+            tp->state == VNS_TCP_SYN_SENT ? VNS_TCP_SYN_RETRIES : VNS_TCP_SYNACK_RETRIES;
 
         if (tp->retransmits >= limit) {
             if (tp->state == VNS_TCP_SYN_SENT)
@@ -65,7 +66,8 @@ static void tcp_retransmit_timer(struct vns_ctx *ctx, struct vns_sock *sk)
     vns__tcp_enter_loss(ctx, sk);
     if (vns__tcp_retransmit_skb(ctx, sk, tp->write_queue.head, 1) < 0) {
         /* local congestion: retry soon (TCP_RESOURCE_PROBE_INTERVAL 500 ms) */
-        vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_RETRANS, now + VNS_MIN(tp->rto, VNS_MSEC(500)));
+        vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_RETRANS,
+                                  now + VNS_MIN(tp->rto, VNS_MSEC(500)));
         vns_fn_exit(ctx);
         return;
     }
@@ -176,7 +178,7 @@ static void tcp_compressed_ack_kick(struct vns_sim *sim, struct vns_timer *t)
 
     (void)sim;
     if (tp->compressed_ack > VNS_TCP_FASTRETRANS_THRESH) {
-        tp->compressed_ack--;   /* one ACK is sent after all */
+        tp->compressed_ack--; /* one ACK is sent after all */
         vns__tcp_send_ack(NULL, sk);
     }
 }
@@ -189,7 +191,8 @@ void vns__tcp_init_xmit_timers(struct vns_sock *sk)
     vns_timer_init(&tp->compressed_ack_timer, tcp_compressed_ack_kick, sk, vns_cpu_id(cpu));
     vns_timer_list_init(&tp->retransmit_timer, cpu, VNS_FN_tcp_write_timer, tcp_write_timer, sk);
     vns_timer_list_init(&tp->delack_timer, cpu, VNS_FN_tcp_delack_timer, tcp_delack_timer, sk);
-    vns_timer_list_init(&tp->keepalive_timer, cpu, VNS_FN_tcp_keepalive_timer, tcp_keepalive_timer, sk);
+    vns_timer_list_init(&tp->keepalive_timer, cpu, VNS_FN_tcp_keepalive_timer, tcp_keepalive_timer,
+                        sk);
 }
 
 void vns__tcp_clear_xmit_timers(struct vns_sock *sk)

@@ -58,7 +58,7 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
         daddr = sk->daddr;
         dport = sk->dport;
     } else {
-        rc = -VNS_SOCK_ENOTCONN;   /* EDESTADDRREQ */
+        rc = -VNS_SOCK_ENOTCONN; /* EDESTADDRREQ */
         goto out;
     }
     if (vns_ip_route_output(inet, daddr, &rt) < 0 || rt.type == VNS_RTN_LOCAL) {
@@ -96,7 +96,7 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
         rc = -VNS_ENOBUFS;
         goto out;
     }
-    uh = skb->data;   /* linearize may have moved the buffer */
+    uh = skb->data; /* linearize may have moved the buffer */
     skb->sk = sk;
     vns_fn_exit(ctx);
     /* udp_send_skb */
@@ -117,15 +117,15 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
     skb->ip_summed = VNS_CHECKSUM_PARTIAL;
     skb->csum_start = skb->transport_header;
     skb->csum_offset = 6;
-    vns__ip_build_header(inet, sk->connected ? sk : NULL, skb, saddr, daddr, VNS_IPPROTO_UDP, sk->tos,
-                         !inet->cfg.ip_no_pmtu_disc, 1);
+    vns__ip_build_header(inet, sk->connected ? sk : NULL, skb, saddr, daddr, VNS_IPPROTO_UDP,
+                         sk->tos, !inet->cfg.ip_no_pmtu_disc, 1);
     skb->priority = sk->priority;
     vns_fn_enter(ctx, VNS_FN_ip_send_skb);
     rc = vns__ip_local_out(ctx, inet, skb, &rt);
     vns_fn_exit(ctx);
     if (rc == VNS_NET_XMIT_DROP || rc == -VNS_ENOBUFS) {
         inet->stats.udp_sndbuf_errors++;
-        rc = 0;   /* -ENOBUFS swallowed without IP_RECVERR */
+        rc = 0; /* -ENOBUFS swallowed without IP_RECVERR */
     } else if (rc == VNS_NET_XMIT_CN) {
         rc = 0;
     }
@@ -150,7 +150,7 @@ static int udp_queue_rcv_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vn
         inet->stats.udp_rcvbuf_errors++;
         inet->stats.udp_in_errors++;
         sk->st.drops++;
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);   /* SOCKET_RCVBUFF */
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* SOCKET_RCVBUFF */
         vns_fn_exit(ctx);
         vns_fn_exit(ctx);
         return VNS_NET_RX_DROP;
@@ -189,20 +189,21 @@ int vns__udp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb
 
         vns_put_be32(s, saddr);
         vns_put_be32(d, daddr);
-        if (vns_csum_fold(vns_skb_checksum(skb, 0, ulen, vns_csum_tcpudp_nofold(s, d, ulen, VNS_IPPROTO_UDP, 0))) !=
-            0) {
+        if (vns_csum_fold(vns_skb_checksum(
+                skb, 0, ulen, vns_csum_tcpudp_nofold(s, d, ulen, VNS_IPPROTO_UDP, 0))) != 0) {
             inet->stats.udp_in_csum_errors++;
             inet->stats.udp_in_errors++;
-            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);   /* UDP_CSUM */
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* UDP_CSUM */
             rc = VNS_NET_RX_DROP;
             goto out;
         }
     }
-    sk = vns__sk_lookup(inet, VNS_IPPROTO_UDP, saddr, vns_get_be16(uh), daddr, vns_get_be16(uh + 2));
+    sk =
+        vns__sk_lookup(inet, VNS_IPPROTO_UDP, saddr, vns_get_be16(uh), daddr, vns_get_be16(uh + 2));
     if (!sk) {
         inet->stats.udp_no_ports++;
-        vns__icmp_send(ctx, inet, skb, 3, 3, 0);   /* ICMP_DEST_UNREACH, ICMP_PORT_UNREACH */
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);   /* NO_SOCKET */
+        vns__icmp_send(ctx, inet, skb, 3, 3, 0); /* ICMP_DEST_UNREACH, ICMP_PORT_UNREACH */
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* NO_SOCKET */
         rc = VNS_NET_RX_DROP;
         goto out;
     }
@@ -246,8 +247,8 @@ long vns__udp_recvmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
     }
     {
         const uint8_t *iph = vns_skb_network_header(skb);
-        uint64_t flow = vns_inet_flow_id(vns_get_be32(iph + 12), INET_RX_CB(skb)->sport, vns_get_be32(iph + 16),
-                                         sk->sport, VNS_IPPROTO_UDP);
+        uint64_t flow = vns_inet_flow_id(vns_get_be32(iph + 12), INET_RX_CB(skb)->sport,
+                                         vns_get_be32(iph + 16), sk->sport, VNS_IPPROTO_UDP);
 
         vns__payload_verify(inet, skb, 0, copy, flow, 0);
     }

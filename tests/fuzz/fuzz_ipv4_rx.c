@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (vns_cpu_create(sim, &(struct vns_cpu_config){.name = "cpu0"}, &cpu) < 0)
         goto out;
-    if (vns_kernel_create(sim, &(struct vns_kernel_config){.name = "k", .cpus = &cpu, .ncpus = 1}, &k) < 0)
+    if (vns_kernel_create(sim, &(struct vns_kernel_config){.name = "k", .cpus = &cpu, .ncpus = 1},
+                          &k) < 0)
         goto out;
     if (vns_inet_create(k, NULL, &inet) < 0)
         goto out;

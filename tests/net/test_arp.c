@@ -38,7 +38,8 @@ static int send_step(struct vns_ctx *ctx, void *arg)
     return s->sent == s->n ? VNS_STEP_DONE : VNS_STEP_AGAIN;
 }
 
-static struct vns_ctx *start_sender(struct inet_host *h, struct sender *s, uint32_t dst, unsigned n, size_t len)
+static struct vns_ctx *start_sender(struct inet_host *h, struct sender *s, uint32_t dst, unsigned n,
+                                    size_t len)
 {
     struct vns_ctx *ctx;
 
@@ -171,7 +172,7 @@ static void test_arp_malformed_dropped(void **state)
     vns_skb_reserve(skb, 64);
     a = vns_skb_put(skb, 28);
     memset(a, 0, 28);
-    vns_put_be16(a, 6);   /* IEEE 802 hardware: not ours */
+    vns_put_be16(a, 6); /* IEEE 802 hardware: not ours */
     vns_put_be16(a + 2, 0x0800);
     a[4] = 6;
     a[5] = 4;
@@ -200,19 +201,19 @@ static void test_arp_stale_delay_probe(void **state)
     vns_sim_run(p.sim, VNS_MSEC(10));
     assert_int_equal(vns_neigh_get(p.a.inet, p.a.eth, INET_ADDR_B, &ni), 0);
     assert_int_equal(ni.nud_state, VNS_NUD_REACHABLE);
-    vns_sim_run(p.sim, VNS_SEC(50));   /* reachable_time is in [15 s, 45 s) */
+    vns_sim_run(p.sim, VNS_SEC(50)); /* reachable_time is in [15 s, 45 s) */
     assert_int_equal(vns_neigh_get(p.a.inet, p.a.eth, INET_ADDR_B, &ni), 0);
     assert_int_equal(ni.nud_state, VNS_NUD_STALE);
     req = vns_inet_stats(p.a.inet)->arp_requests_sent;
-    s.n = 2;   /* one more datagram */
+    s.n = 2; /* one more datagram */
     vns_ctx_push(ctx, send_step, &s);
     vns_ctx_wake(NULL, ctx);
     vns_sim_run(p.sim, VNS_SEC(50) + VNS_MSEC(10));
     assert_int_equal(vns_neigh_get(p.a.inet, p.a.eth, INET_ADDR_B, &ni), 0);
     assert_int_equal(ni.nud_state, VNS_NUD_DELAY);
-    assert_int_equal(vns_inet_stats(p.b.inet)->ip_in_delivers, 2);   /* sent at once from STALE */
+    assert_int_equal(vns_inet_stats(p.b.inet)->ip_in_delivers, 2); /* sent at once from STALE */
     vns_sim_run(p.sim, VNS_SEC(56));
-    assert_int_equal(vns_inet_stats(p.a.inet)->arp_requests_sent, req + 1);   /* the unicast probe */
+    assert_int_equal(vns_inet_stats(p.a.inet)->arp_requests_sent, req + 1); /* the unicast probe */
     assert_int_equal(vns_neigh_get(p.a.inet, p.a.eth, INET_ADDR_B, &ni), 0);
     assert_int_equal(ni.nud_state, VNS_NUD_REACHABLE);
     vns_sys_close(NULL, rx);

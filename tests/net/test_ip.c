@@ -44,7 +44,8 @@ static int udp_send_once(struct vns_ctx *ctx, void *arg)
 {
     struct udp_app *a = arg;
 
-    a->rc = vns_sys_sendto(ctx, a->sk, a->len, 0, &(struct vns_sockaddr_in){.addr = INET_ADDR_B, .port = 7});
+    a->rc = vns_sys_sendto(ctx, a->sk, a->len, 0,
+                           &(struct vns_sockaddr_in){.addr = INET_ADDR_B, .port = 7});
     return VNS_STEP_DONE;
 }
 
@@ -61,11 +62,12 @@ static void test_ip_output_header_and_stack(void **state)
     struct vns_sock *sink;
     const uint8_t *iph;
     char *stacks;
-    static const char expect[] = "[0] dev_queue_xmit\n[0] ip_finish_output2\n[0] __ip_finish_output\n"
-                                 "[0] ip_finish_output\n[0] ip_output\n[0] ip_local_out\n[0] ip_send_skb\n"
-                                 "[0] udp_send_skb\n[0] udp_sendmsg\n[0] inet_sendmsg\n[0] sock_sendmsg\n"
-                                 "[0] __sys_sendto\n[0] __x64_sys_sendto\n[0] do_syscall_64\n"
-                                 "[0] entry_SYSCALL_64_after_hwframe\n\n";
+    static const char expect[] =
+        "[0] dev_queue_xmit\n[0] ip_finish_output2\n[0] __ip_finish_output\n"
+        "[0] ip_finish_output\n[0] ip_output\n[0] ip_local_out\n[0] ip_send_skb\n"
+        "[0] udp_send_skb\n[0] udp_sendmsg\n[0] inet_sendmsg\n[0] sock_sendmsg\n"
+        "[0] __sys_sendto\n[0] __x64_sys_sendto\n[0] do_syscall_64\n"
+        "[0] entry_SYSCALL_64_after_hwframe\n\n";
 
     (void)state;
     inet_pair_init(&p, 3, &lc, NULL);
@@ -83,7 +85,7 @@ static void test_ip_output_header_and_stack(void **state)
     assert_int_equal(iph[0], 0x45);
     assert_int_equal(vns_get_be16(iph + 2), 20 + 8 + 200);
     assert_int_equal(vns_get_be16(iph + 6), VNS_IP_DF);
-    assert_int_equal(vns_get_be16(iph + 4), 0);   /* DF and no connected socket: id 0 */
+    assert_int_equal(vns_get_be16(iph + 4), 0); /* DF and no connected socket: id 0 */
     assert_int_equal(iph[8], 64);
     assert_int_equal(iph[9], VNS_IPPROTO_UDP);
     assert_int_equal(vns_get_be32(iph + 12), INET_ADDR_A);
@@ -116,7 +118,8 @@ static void test_ip_df_too_big_refused(void **state)
     memset(vns_skb_put(skb, 8), 0, 8);
     vns_skb_add_synthetic(skb, 1, 0, 1600);
     vns_skb_reset_transport_header(skb);
-    assert_int_equal(vns_ip_send_raw(NULL, p.a.inet, skb, 0, INET_ADDR_B, 253, true), -VNS_EMSGSIZE);
+    assert_int_equal(vns_ip_send_raw(NULL, p.a.inet, skb, 0, INET_ADDR_B, 253, true),
+                     -VNS_EMSGSIZE);
     assert_int_equal(vns_inet_stats(p.a.inet)->ip_frag_fails, 1);
     assert_int_equal(vns_inet_stats(p.a.inet)->ip_frag_needed, 1);
     assert_int_equal(vns_kernel_drops(p.a.k, VNS_SKB_DROP_REASON_PKT_TOO_BIG), 1);
@@ -124,7 +127,8 @@ static void test_ip_df_too_big_refused(void **state)
     skb = vns_alloc_skb(p.a.k, VNS_MAX_TCP_HEADER + 8);
     vns_skb_reserve(skb, VNS_MAX_TCP_HEADER);
     memset(vns_skb_put(skb, 8), 0, 8);
-    assert_int_equal(vns_ip_send_raw(NULL, p.a.inet, skb, 0, VNS_IPV4(9, 9, 9, 9), 253, true), -VNS_EHOSTUNREACH);
+    assert_int_equal(vns_ip_send_raw(NULL, p.a.inet, skb, 0, VNS_IPV4(9, 9, 9, 9), 253, true),
+                     -VNS_EHOSTUNREACH);
     assert_int_equal(vns_inet_stats(p.a.inet)->ip_out_no_routes, 1);
     inet_pair_fini(&p);
 }
@@ -224,13 +228,13 @@ static void test_ip_rcv_validation(void **state)
     /* a padded frame is trimmed to tot_len and delivered */
     skb = ip_pkt(p.b.k, INET_ADDR_B, VNS_IPPROTO_ICMP, 28);
     memset(vns_skb_put(skb, 18), 0xee, 18);
-    skb->data[20] = 8;   /* echo request, checksum below */
+    skb->data[20] = 8; /* echo request, checksum below */
     vns_put_be16(skb->data + 22, vns_csum_fold(vns_csum_partial(skb->data + 20, 8, 0)));
     assert_int_equal(vns_ip_rcv(NULL, skb, p.b.eth, in), VNS_NET_RX_SUCCESS);
     assert_int_equal(st->icmp_in_msgs, 1);
     assert_int_equal(st->ip_in_receives, 11);
     vns_sim_run(p.sim, VNS_MSEC(10));
-    assert_int_equal(vns_inet_stats(p.a.inet)->icmp_in_msgs, 2);   /* the echo reply */
+    assert_int_equal(vns_inet_stats(p.a.inet)->icmp_in_msgs, 2); /* the echo reply */
     inet_pair_fini(&p);
 }
 

@@ -26,17 +26,21 @@ static void test_route_longest_prefix_and_default(void **state)
     assert_int_equal(vns_ip_route_output(in, VNS_IPV4(10, 0, 0, 7), &rt), 0);
     assert_int_equal(rt.type, VNS_RTN_UNICAST);
     assert_ptr_equal(rt.dev, p.a.eth);
-    assert_int_equal(rt.gw, VNS_IPV4(10, 0, 0, 7));     /* on-link: next hop is the destination */
+    assert_int_equal(rt.gw, VNS_IPV4(10, 0, 0, 7)); /* on-link: next hop is the destination */
     assert_int_equal(rt.prefsrc, INET_ADDR_A);
     assert_int_equal(rt.plen, 24);
     assert_int_equal(rt.mtu, 1500);
 
     assert_int_equal(vns_inet_route_add(in, 0, 0, VNS_IPV4(10, 0, 0, 254), p.a.eth, 0), 0);
-    assert_int_equal(vns_inet_route_add(in, VNS_IPV4(172, 16, 0, 0), 12, VNS_IPV4(10, 0, 0, 2), p.a.eth, 0), 0);
-    assert_int_equal(vns_inet_route_add(in, VNS_IPV4(172, 16, 5, 0), 24, VNS_IPV4(10, 0, 0, 3), p.a.eth, 10), 0);
-    assert_int_equal(vns_inet_route_add(in, VNS_IPV4(172, 16, 5, 0), 24, VNS_IPV4(10, 0, 0, 4), p.a.eth, 5), 0);
-    assert_int_equal(vns_inet_route_add(in, VNS_IPV4(172, 16, 5, 0), 24, VNS_IPV4(10, 0, 0, 4), p.a.eth, 5),
-                     -VNS_EEXIST);
+    assert_int_equal(
+        vns_inet_route_add(in, VNS_IPV4(172, 16, 0, 0), 12, VNS_IPV4(10, 0, 0, 2), p.a.eth, 0), 0);
+    assert_int_equal(
+        vns_inet_route_add(in, VNS_IPV4(172, 16, 5, 0), 24, VNS_IPV4(10, 0, 0, 3), p.a.eth, 10), 0);
+    assert_int_equal(
+        vns_inet_route_add(in, VNS_IPV4(172, 16, 5, 0), 24, VNS_IPV4(10, 0, 0, 4), p.a.eth, 5), 0);
+    assert_int_equal(
+        vns_inet_route_add(in, VNS_IPV4(172, 16, 5, 0), 24, VNS_IPV4(10, 0, 0, 4), p.a.eth, 5),
+        -VNS_EEXIST);
 
     assert_int_equal(vns_ip_route_output(in, VNS_IPV4(8, 8, 8, 8), &rt), 0);
     assert_int_equal(rt.gw, VNS_IPV4(10, 0, 0, 254));
@@ -45,7 +49,7 @@ static void test_route_longest_prefix_and_default(void **state)
     assert_int_equal(rt.gw, VNS_IPV4(10, 0, 0, 2));
     assert_int_equal(rt.plen, 12);
     assert_int_equal(vns_ip_route_output(in, VNS_IPV4(172, 16, 5, 9), &rt), 0);
-    assert_int_equal(rt.gw, VNS_IPV4(10, 0, 0, 4));   /* metric 5 beats 10 */
+    assert_int_equal(rt.gw, VNS_IPV4(10, 0, 0, 4)); /* metric 5 beats 10 */
     assert_int_equal(rt.plen, 24);
     assert_int_equal(vns_inet_route_del(in, VNS_IPV4(172, 16, 5, 0), 24, 5), 0);
     assert_int_equal(vns_ip_route_output(in, VNS_IPV4(172, 16, 5, 9), &rt), 0);

@@ -10,7 +10,7 @@
 #include "vnetsim/sim.h"
 #include "vnetsim/cpu.h"
 #include "vnetsim/trace.h"
-#include "net/inet_int.h"   /* lock_sock / release_sock for the backlog test */
+#include "net/inet_int.h" /* lock_sock / release_sock for the backlog test */
 
 static int teardown(void **state)
 {
@@ -44,8 +44,8 @@ static void test_tcp_handshake_transfer_close(void **state)
     assert_int_equal(ci.state, VNS_TCP_ESTABLISHED);
     assert_int_equal(si.state, VNS_TCP_ESTABLISHED);
     assert_true(ci.sack_ok && ci.tstamp_ok && si.sack_ok && si.tstamp_ok);
-    assert_int_equal(ci.mss_cache, 1448);    /* 1500 - 40 - 12 (timestamps) */
-    assert_int_equal(ci.rcv_wscale, 7);      /* tcp_rmem[2] 6 MiB */
+    assert_int_equal(ci.mss_cache, 1448); /* 1500 - 40 - 12 (timestamps) */
+    assert_int_equal(ci.rcv_wscale, 7);   /* tcp_rmem[2] 6 MiB */
     assert_int_equal(si.snd_wscale, 7);
     assert_int_equal(vns_sock_peer(s.conn).addr, INET_ADDR_A);
     vns_sim_run(p.sim, VNS_MSEC(200));
@@ -67,7 +67,7 @@ static void test_tcp_handshake_transfer_close(void **state)
         assert_true(s.conn_closed);
         (void)csk;
     }
-    vns_sim_run(p.sim, VNS_SEC(70));   /* TIME_WAIT ends */
+    vns_sim_run(p.sim, VNS_SEC(70)); /* TIME_WAIT ends */
     tcp_client_fini(&c);
     s.conn = NULL;
     tcp_server_fini(&s);
@@ -108,13 +108,15 @@ static void test_tcp_write_stack(void **state)
     vns_sim_run(p.sim, VNS_MSEC(50));
     assert_int_equal(s.received, 20000);
     stacks = vns_test_stacks_string(p.sim, false);
-    blk = strstr(stacks, "[0] dev_queue_xmit\n[0] ip_finish_output2\n[0] __ip_finish_output\n[0] ip_finish_output\n"
-                         "[0] ip_output\n[0] ip_local_out\n[0] __ip_queue_xmit\n[0] ip_queue_xmit\n"
-                         "[0] __tcp_transmit_skb\n[0] tcp_write_xmit\n[0] __tcp_push_pending_frames\n"
-                         "[0] tcp_push\n[0] tcp_sendmsg_locked\n[0] tcp_sendmsg\n[0] inet_sendmsg\n"
-                         "[0] sock_sendmsg\n[0] sock_write_iter\n[0] new_sync_write\n[0] __vfs_write\n"
-                         "[0] vfs_write\n[0] ksys_write\n[0] __x64_sys_write\n[0] do_syscall_64\n"
-                         "[0] entry_SYSCALL_64_after_hwframe\n\n");
+    blk = strstr(
+        stacks,
+        "[0] dev_queue_xmit\n[0] ip_finish_output2\n[0] __ip_finish_output\n[0] ip_finish_output\n"
+        "[0] ip_output\n[0] ip_local_out\n[0] __ip_queue_xmit\n[0] ip_queue_xmit\n"
+        "[0] __tcp_transmit_skb\n[0] tcp_write_xmit\n[0] __tcp_push_pending_frames\n"
+        "[0] tcp_push\n[0] tcp_sendmsg_locked\n[0] tcp_sendmsg\n[0] inet_sendmsg\n"
+        "[0] sock_sendmsg\n[0] sock_write_iter\n[0] new_sync_write\n[0] __vfs_write\n"
+        "[0] vfs_write\n[0] ksys_write\n[0] __x64_sys_write\n[0] do_syscall_64\n"
+        "[0] entry_SYSCALL_64_after_hwframe\n\n");
     if (!blk)
         fprintf(stderr, "%s", stacks);
     assert_non_null(blk);
@@ -139,7 +141,7 @@ static void test_tcp_destroy_mid_transfer(void **state)
     assert_true(s.received > 0 && !s.eof);
     vns_ctx_destroy(c.ctx);
     vns_ctx_destroy(s.ctx);
-    inet_pair_fini(&p);   /* sockets, queues and timers go with the inet */
+    inet_pair_fini(&p); /* sockets, queues and timers go with the inet */
 }
 
 static int write_30000(struct vns_ctx *ctx, void *arg)
@@ -162,7 +164,7 @@ static void test_tcp_backlog_while_owned(void **state)
     (void)state;
     inet_pair_init(&p, 25, NULL, NULL);
     tcp_server_start(&s, &p.b, 5001, 0);
-    s.read_after = VNS_SEC(10);   /* accept, then do not read for now */
+    s.read_after = VNS_SEC(10); /* accept, then do not read for now */
     tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 0, 0);
     c.no_close = true;
     vns_sim_run(p.sim, VNS_MSEC(1));
@@ -173,10 +175,11 @@ static void test_tcp_backlog_while_owned(void **state)
     vns_sim_run(p.sim, VNS_MSEC(5));
     assert_true(vns_inet_stats(p.b.inet)->tcp_backlog_queued > 0);
     assert_int_equal(vns_tcp_get_info(s.conn, &ti), 0);
-    assert_int_equal(ti.rcv_nxt, 1);   /* nothing processed yet */
+    assert_int_equal(ti.rcv_nxt, 1); /* nothing processed yet */
     vns__release_sock(NULL, s.conn);
     assert_int_equal(vns_tcp_get_info(s.conn, &ti), 0);
-    assert_int_equal(ti.rcv_nxt, 1 + 10 * 1448);   /* the initial window, IW10, was all in the backlog */
+    assert_int_equal(ti.rcv_nxt,
+                     1 + 10 * 1448); /* the initial window, IW10, was all in the backlog */
     s.read_after = 0;
     vns_ctx_wake(NULL, s.ctx);
     vns_sim_run(p.sim, VNS_MSEC(20));

@@ -28,7 +28,7 @@ struct script {
     unsigned data_frames;
     uint32_t max_seq_end;
     bool seen_any;
-    bool drop_all_after;         /* drop every data frame once data_frames >= drop_from */
+    bool drop_all_after; /* drop every data frame once data_frames >= drop_from */
     unsigned drop_from;
     vns_time_t rtx_times[16];
     unsigned nrtx;
@@ -40,7 +40,8 @@ static bool frame_tcp_data(const struct vns_skb *skb, uint32_t *seq, uint32_t *l
     uint8_t h[14 + 60 + 60];
     unsigned ihl, doff, tot;
 
-    if (skb->len < 14 + 40 || vns_skb_copy_bits(skb, 0, h, VNS_MIN((uint32_t)sizeof(h), skb->len)) < 0)
+    if (skb->len < 14 + 40 ||
+        vns_skb_copy_bits(skb, 0, h, VNS_MIN((uint32_t)sizeof(h), skb->len)) < 0)
         return false;
     if (vns_get_be16(h + 12) != VNS_ETH_P_IP || h[14 + 9] != VNS_IPPROTO_TCP)
         return false;
@@ -102,11 +103,13 @@ static void sample(struct vns_sim *sim, struct vns_timer *t)
 
 /* One loss at segment 300 of a 10 ms RTT path: returns via *w the cwnd
  * just before recovery, *ss the ssthresh set, and cwnd 1 s later. */
-static void run_one_loss(const char *cc, uint32_t *w, uint32_t *ss, uint32_t *after_rec, uint32_t *later,
-                         unsigned *recoveries)
+static void run_one_loss(const char *cc, uint32_t *w, uint32_t *ss, uint32_t *after_rec,
+                         uint32_t *later, unsigned *recoveries)
 {
     struct script sc = {.drop = {300}, .ndrop = 1};
-    struct inet_link_config lc = {.rate_bps = 1000000000ull, .delay = VNS_MSEC(5), .filter = script_filter,
+    struct inet_link_config lc = {.rate_bps = 1000000000ull,
+                                  .delay = VNS_MSEC(5),
+                                  .filter = script_filter,
                                   .filter_arg = &sc};
     struct vns_inet_config icfg = {.tcp_congestion_control = cc};
     struct inet_pair p;
@@ -142,8 +145,8 @@ static void run_one_loss(const char *cc, uint32_t *w, uint32_t *ss, uint32_t *af
         ;
     *after_rec = i < sm.n ? sm.cwnd[i] : 0;
     *later = (i + 1000 < sm.n) ? sm.cwnd[i + 1000] : 0;
-    fprintf(stderr, "%s: W %u ssthresh %u after recovery %u, 1 s later %u; rto %lu\n", cc, *w, *ss, *after_rec,
-            *later, (unsigned long)vns_inet_stats(p.a.inet)->tcp_timeouts);
+    fprintf(stderr, "%s: W %u ssthresh %u after recovery %u, 1 s later %u; rto %lu\n", cc, *w, *ss,
+            *after_rec, *later, (unsigned long)vns_inet_stats(p.a.inet)->tcp_timeouts);
     assert_int_equal(vns_inet_stats(p.a.inet)->tcp_timeouts, 0);
     assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);
     tcp_pair_finish(&p, &c, &s);
@@ -159,8 +162,8 @@ static void test_tcp_cong_reno_one_loss(void **state)
     (void)state;
     run_one_loss("reno", &w, &ss, &after, &later, &rec);
     assert_int_equal(rec, 1);
-    assert_true(w >= 100);                      /* slow start from 10 got this far */
-    assert_true(ss >= w / 2 - 1 && ss <= w / 2 + 4);   /* w is sampled <= 1 ms early */
+    assert_true(w >= 100);                           /* slow start from 10 got this far */
+    assert_true(ss >= w / 2 - 1 && ss <= w / 2 + 4); /* w is sampled <= 1 ms early */
     assert_int_equal(after, ss);
     assert_true(later >= ss + 70 && later <= ss + 110);
 }
@@ -178,7 +181,8 @@ static void test_tcp_cong_cubic_one_loss(void **state)
     run_one_loss("cubic", &w, &ss, &after, &later, &rec);
     assert_int_equal(rec, 1);
     assert_true(w >= 100);
-    assert_true(ss >= (w * 717) / 1024 - 1 && ss <= (w * 717) / 1024 + 4);   /* w is sampled <= 1 ms early */
+    assert_true(ss >= (w * 717) / 1024 - 1 &&
+                ss <= (w * 717) / 1024 + 4); /* w is sampled <= 1 ms early */
     assert_int_equal(after, ss);
     assert_true(later > ss + 20);
     assert_true(later < w + 30);
@@ -189,7 +193,9 @@ static void test_tcp_cong_cubic_one_loss(void **state)
 static void test_tcp_cong_sack_recovery_three_holes(void **state)
 {
     struct script sc = {.drop = {200, 203, 206}, .ndrop = 3};
-    struct inet_link_config lc = {.rate_bps = 1000000000ull, .delay = VNS_MSEC(1), .filter = script_filter,
+    struct inet_link_config lc = {.rate_bps = 1000000000ull,
+                                  .delay = VNS_MSEC(1),
+                                  .filter = script_filter,
                                   .filter_arg = &sc};
     struct inet_pair p;
     struct tcp_server s;
@@ -222,7 +228,9 @@ static void test_tcp_cong_sack_recovery_three_holes(void **state)
 static void test_tcp_cong_rto_backoff(void **state)
 {
     struct script sc = {.drop_all_after = true, .drop_from = 50};
-    struct inet_link_config lc = {.rate_bps = 1000000000ull, .delay = VNS_MSEC(1), .filter = script_filter,
+    struct inet_link_config lc = {.rate_bps = 1000000000ull,
+                                  .delay = VNS_MSEC(1),
+                                  .filter = script_filter,
                                   .filter_arg = &sc};
     struct inet_pair p;
     struct tcp_server s;
@@ -243,13 +251,15 @@ static void test_tcp_cong_rto_backoff(void **state)
     d0 = sc.rtx_times[1] - sc.rtx_times[0];
     d1 = sc.rtx_times[2] - sc.rtx_times[1];
     d2 = sc.rtx_times[3] - sc.rtx_times[2];
-    fprintf(stderr, "first rtx %.1f ms, intervals %.1f %.1f %.1f ms, backoff %u\n", (double)sc.rtx_times[0] / 1e6,
-            (double)d0 / 1e6, (double)d1 / 1e6, (double)d2 / 1e6, ti.backoff);
-    assert_true(d0 >= VNS_MSEC(400) && d0 <= VNS_MSEC(430));   /* 2 x (2 ms + 200 ms) */
+    fprintf(stderr, "first rtx %.1f ms, intervals %.1f %.1f %.1f ms, backoff %u\n",
+            (double)sc.rtx_times[0] / 1e6, (double)d0 / 1e6, (double)d1 / 1e6, (double)d2 / 1e6,
+            ti.backoff);
+    assert_true(d0 >= VNS_MSEC(400) && d0 <= VNS_MSEC(430)); /* 2 x (2 ms + 200 ms) */
     assert_true(d1 >= 2 * d0 - VNS_MSEC(2) && d1 <= 2 * d0 + VNS_MSEC(2));
     assert_true(d2 >= 2 * d1 - VNS_MSEC(2) && d2 <= 2 * d1 + VNS_MSEC(2));
     assert_int_equal(ti.backoff, sc.nrtx);
-    assert_int_equal(vns_inet_stats(p.a.inet)->tcp_loss_probes, 1);   /* one TLP before the first RTO */
+    assert_int_equal(vns_inet_stats(p.a.inet)->tcp_loss_probes,
+                     1); /* one TLP before the first RTO */
     assert_int_equal(ti.ca_state, VNS_TCP_CA_Loss);
     assert_int_equal(ti.snd_cwnd, 1);
     vns_sys_close(NULL, c.sk);
@@ -295,7 +305,7 @@ static void test_tcp_cong_hystart(void **state)
     assert_true(ss >= 16 && ss < 200);
     hystart_run("reno", &ss, &exits);
     assert_int_equal(exits, 0);
-    assert_int_equal(ss, 0x7fffffff);   /* TCP_INFINITE_SSTHRESH: never left slow start */
+    assert_int_equal(ss, 0x7fffffff); /* TCP_INFINITE_SSTHRESH: never left slow start */
 }
 
 /* Reordering without loss: segments held back 300 us look lost to RACK,
@@ -303,7 +313,9 @@ static void test_tcp_cong_hystart(void **state)
  * are undone (tcp_try_undo_*), and nothing is lost. */
 static void test_tcp_cong_reordering_undo(void **state)
 {
-    struct inet_link_config lc = {.rate_bps = 1000000000ull, .delay = VNS_USEC(100), .reorder = 0.005,
+    struct inet_link_config lc = {.rate_bps = 1000000000ull,
+                                  .delay = VNS_USEC(100),
+                                  .reorder = 0.005,
                                   .reorder_delay = VNS_USEC(300)};
     struct inet_pair p;
     struct tcp_server s;
@@ -317,8 +329,9 @@ static void test_tcp_cong_reordering_undo(void **state)
     vns_sim_run(p.sim, VNS_SEC(2));
     as = vns_inet_stats(p.a.inet);
     fprintf(stderr, "retrans %lu dsack %lu undo full %lu dsack %lu loss %lu recoveries %lu\n",
-            (unsigned long)as->tcp_retrans_segs, (unsigned long)as->tcp_dsack_recv, (unsigned long)as->tcp_full_undo,
-            (unsigned long)as->tcp_dsack_undo, (unsigned long)as->tcp_loss_undo, (unsigned long)as->tcp_sack_recovery);
+            (unsigned long)as->tcp_retrans_segs, (unsigned long)as->tcp_dsack_recv,
+            (unsigned long)as->tcp_full_undo, (unsigned long)as->tcp_dsack_undo,
+            (unsigned long)as->tcp_loss_undo, (unsigned long)as->tcp_sack_recovery);
     assert_true(s.eof);
     assert_int_equal(s.received, 20000000);
     assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);

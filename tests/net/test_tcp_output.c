@@ -219,7 +219,7 @@ static void test_tcp_output_zero_window_probe(void **state)
     c.no_close = true;
     vns_sim_run(p.sim, VNS_SEC(2));
     assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
-    assert_true(ti.snd_wnd < ti.mss_cache);   /* closed, or a sliver the receiver will not shrink */
+    assert_true(ti.snd_wnd < ti.mss_cache); /* closed, or a sliver the receiver will not shrink */
     assert_int_equal(ti.packets_out, 0);
     assert_true(ti.write_queue_bytes > 0);
     assert_true(vns_inet_stats(p.a.inet)->tcp_zero_window_probes >= 2);
@@ -242,7 +242,7 @@ static void tso_on_frame(void *arg, const struct vns_skb *skb, int dir)
 
     if (dir != 0 || skb->len <= 14 + 20 + 32)
         return;
-    payload = skb->len - (14 + 20 + 32);   /* Ethernet, IPv4, TCP with timestamps */
+    payload = skb->len - (14 + 20 + 32); /* Ethernet, IPv4, TCP with timestamps */
     t->frames++;
     if (payload / 1448 > t->max_segs)
         t->max_segs = payload / 1448;
@@ -257,9 +257,12 @@ static void tso_on_frame(void *arg, const struct vns_skb *skb, int dir)
  * (tcp_tso_should_defer) happens. */
 static void tso_run(uint64_t rate, struct tso_frames *t, uint64_t *deferred)
 {
-    struct inet_link_config lc = {.rate_bps = rate, .delay = VNS_USEC(50), .on_frame = tso_on_frame,
+    struct inet_link_config lc = {.rate_bps = rate,
+                                  .delay = VNS_USEC(50),
+                                  .on_frame = tso_on_frame,
                                   .on_frame_arg = t,
-                                  .features = VNS_NETIF_F_SG | VNS_NETIF_F_HW_CSUM | VNS_NETIF_F_TSO};
+                                  .features =
+                                      VNS_NETIF_F_SG | VNS_NETIF_F_HW_CSUM | VNS_NETIF_F_TSO};
     struct inet_pair p;
     struct tcp_server s;
     struct tcp_client c = {0};
@@ -282,10 +285,10 @@ static void test_tcp_output_tso_sizing(void **state)
     (void)state;
     tso_run(10000000000ull, &fast, &deferred);
     assert_int_equal(fast.max_segs, 45);
-    assert_true(fast.frames < 20000000 / 1448 / 10);   /* mostly large GSO frames */
+    assert_true(fast.frames < 20000000 / 1448 / 10); /* mostly large GSO frames */
     fprintf(stderr, "fast: %u frames, max %u segs, %u partial; slow: ", fast.frames, fast.max_segs,
             fast.not_mss_multiple);
-    assert_true(fast.not_mss_multiple * 10 < fast.frames);   /* a partial tail per write at most */
+    assert_true(fast.not_mss_multiple * 10 < fast.frames); /* a partial tail per write at most */
     assert_true(deferred > 0);
     tso_run(100000000ull, &slow, &deferred);
     fprintf(stderr, "%u frames, max %u segs\n", slow.frames, slow.max_segs);
@@ -314,7 +317,8 @@ static void qmax_sample(struct vns_sim *sim, struct vns_timer *t)
 
 static void test_tcp_output_tsq_bounds_qdisc(void **state)
 {
-    struct inet_link_config lc = {.rate_bps = 10000000000ull, .delay = VNS_USEC(200), .tx_ring = 16, .napi = true};
+    struct inet_link_config lc = {
+        .rate_bps = 10000000000ull, .delay = VNS_USEC(200), .tx_ring = 16, .napi = true};
     struct inet_pair p;
     struct tcp_server s;
     struct tcp_client c = {0};

@@ -35,7 +35,8 @@ static void test_tcp_seed_bridge_write_stack(void **state)
         "[0] ip_finish_output2\n[0] __ip_finish_output\n[0] ip_finish_output\n[0] ip_output\n"
         "[0] ip_local_out\n[0] __ip_queue_xmit\n[0] ip_queue_xmit\n[0] __tcp_transmit_skb\n"
         "[0] tcp_write_xmit\n[0] __tcp_push_pending_frames\n[0] tcp_push\n[0] tcp_sendmsg_locked\n"
-        "[0] tcp_sendmsg\n[0] inet_sendmsg\n[0] sock_sendmsg\n[0] sock_write_iter\n[0] new_sync_write\n"
+        "[0] tcp_sendmsg\n[0] inet_sendmsg\n[0] sock_sendmsg\n[0] sock_write_iter\n[0] "
+        "new_sync_write\n"
         "[0] __vfs_write\n[0] vfs_write\n[0] ksys_write\n[0] __x64_sys_write\n[0] do_syscall_64\n"
         "[0] entry_SYSCALL_64_after_hwframe\n\n";
 

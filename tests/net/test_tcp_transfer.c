@@ -18,8 +18,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static void run_transfer(struct inet_pair *p, struct tcp_client *c, struct tcp_server *s, uint64_t total,
-                         vns_time_t limit)
+static void run_transfer(struct inet_pair *p, struct tcp_client *c, struct tcp_server *s,
+                         uint64_t total, vns_time_t limit)
 {
     tcp_server_start(s, &p->b, 5001, 0);
     tcp_client_start(c, &p->a, INET_ADDR_B, 5001, total, 131072);
@@ -58,8 +58,12 @@ static void test_tcp_transfer_goodput_no_loss(void **state)
 static void test_tcp_transfer_lossy_reorder_dup(void **state)
 {
     struct inet_pair p;
-    struct inet_link_config lc = {.rate_bps = 1000000000ull, .delay = VNS_USEC(100), .loss = 0.01,
-                                  .reorder = 0.01, .reorder_delay = VNS_USEC(30), .dup = 0.005};
+    struct inet_link_config lc = {.rate_bps = 1000000000ull,
+                                  .delay = VNS_USEC(100),
+                                  .loss = 0.01,
+                                  .reorder = 0.01,
+                                  .reorder_delay = VNS_USEC(30),
+                                  .dup = 0.005};
     struct tcp_server s;
     struct tcp_client c = {0};
     const uint64_t total = 100000000;
@@ -70,11 +74,14 @@ static void test_tcp_transfer_lossy_reorder_dup(void **state)
     run_transfer(&p, &c, &s, total, VNS_SEC(60));
     as = vns_inet_stats(p.a.inet);
     bs = vns_inet_stats(p.b.inet);
-    fprintf(stderr, "lost %lu/%lu reordered %lu dups %lu; retrans %lu fast %lu rto %lu ofo %lu dsack %lu\n",
-            (unsigned long)inet_link_stats(p.link)->lost[0], (unsigned long)inet_link_stats(p.link)->frames[0],
-            (unsigned long)inet_link_stats(p.link)->reordered[0], (unsigned long)inet_link_stats(p.link)->dups[0],
-            (unsigned long)as->tcp_retrans_segs, (unsigned long)as->tcp_fast_retrans,
-            (unsigned long)as->tcp_timeouts, (unsigned long)bs->tcp_ofo_queue, (unsigned long)as->tcp_dsack_recv);
+    fprintf(stderr,
+            "lost %lu/%lu reordered %lu dups %lu; retrans %lu fast %lu rto %lu ofo %lu dsack %lu\n",
+            (unsigned long)inet_link_stats(p.link)->lost[0],
+            (unsigned long)inet_link_stats(p.link)->frames[0],
+            (unsigned long)inet_link_stats(p.link)->reordered[0],
+            (unsigned long)inet_link_stats(p.link)->dups[0], (unsigned long)as->tcp_retrans_segs,
+            (unsigned long)as->tcp_fast_retrans, (unsigned long)as->tcp_timeouts,
+            (unsigned long)bs->tcp_ofo_queue, (unsigned long)as->tcp_dsack_recv);
     assert_true(s.eof);
     assert_int_equal(s.received, total);
     assert_int_equal(bs->payload_bytes_verified, total);
@@ -82,7 +89,7 @@ static void test_tcp_transfer_lossy_reorder_dup(void **state)
     assert_true(as->tcp_retrans_segs > 0);
     assert_true(bs->tcp_ofo_queue > 0);
     assert_true(bs->tcp_dup_data_rcvd > 0);
-    assert_true(bs->tcp_ack_compressed > 0);   /* SACK compression while holes were open */
+    assert_true(bs->tcp_ack_compressed > 0); /* SACK compression while holes were open */
     tcp_pair_finish(&p, &c, &s);
 }
 
@@ -120,7 +127,8 @@ static void check_software_checksums(bool materialize)
 {
     struct inet_pair p;
     struct csum_check cc = {0};
-    struct inet_link_config lc = {.no_features = true, .on_frame = check_frame, .on_frame_arg = &cc};
+    struct inet_link_config lc = {
+        .no_features = true, .on_frame = check_frame, .on_frame_arg = &cc};
     struct vns_inet_config icfg = {.materialize_payload = materialize};
     struct tcp_server s;
     struct tcp_client c = {0};
@@ -156,8 +164,12 @@ static void test_tcp_transfer_software_checksums(void **state)
 static void test_tcp_transfer_gro_receive(void **state)
 {
     struct inet_pair p;
-    struct inet_link_config lc = {.rate_bps = 10000000000ull, .delay = VNS_USEC(100), .napi = true, .loss = 0.005,
-                                  .reorder = 0.005, .reorder_delay = VNS_USEC(5)};
+    struct inet_link_config lc = {.rate_bps = 10000000000ull,
+                                  .delay = VNS_USEC(100),
+                                  .napi = true,
+                                  .loss = 0.005,
+                                  .reorder = 0.005,
+                                  .reorder_delay = VNS_USEC(5)};
     struct tcp_server s;
     struct tcp_client c = {0};
     const uint64_t total = 20000000;
@@ -170,7 +182,8 @@ static void test_tcp_transfer_gro_receive(void **state)
     assert_int_equal(vns_inet_stats(p.b.inet)->payload_bytes_verified, total);
     assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);
     /* GRO merged segments: fewer IP packets than frames on the wire */
-    assert_true(vns_inet_stats(p.b.inet)->ip_in_receives < inet_link_stats(p.link)->frames[0] * 9 / 10);
+    assert_true(vns_inet_stats(p.b.inet)->ip_in_receives <
+                inet_link_stats(p.link)->frames[0] * 9 / 10);
     tcp_pair_finish(&p, &c, &s);
 }
 
@@ -201,7 +214,7 @@ static void test_tcp_transfer_rcvbuf_autotuning(void **state)
     assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
     assert_true(ti.snd_wnd > 1250000);
     secs = (double)(c.done_at - c.connected_at) / 1e9;
-    assert_true(secs < 0.55);   /* 0.42 s at the line rate */
+    assert_true(secs < 0.55); /* 0.42 s at the line rate */
     tcp_pair_finish(&p, &c, &s);
 }
 
@@ -261,7 +274,8 @@ static void test_tcp_transfer_mtu_reduced(void **state)
 static uint64_t lossy_fingerprint(uint64_t seed, uint64_t *retrans)
 {
     struct inet_pair p;
-    struct inet_link_config lc = {.delay = VNS_USEC(50), .loss = 0.01, .reorder = 0.01, .dup = 0.005};
+    struct inet_link_config lc = {
+        .delay = VNS_USEC(50), .loss = 0.01, .reorder = 0.01, .dup = 0.005};
     struct tcp_server s;
     struct tcp_client c = {0};
     uint64_t fp;
@@ -278,7 +292,8 @@ static uint64_t lossy_fingerprint(uint64_t seed, uint64_t *retrans)
 static void test_tcp_transfer_deterministic(void **state)
 {
     uint64_t r1, r2, r3;
-    uint64_t f1 = lossy_fingerprint(77, &r1), f2 = lossy_fingerprint(77, &r2), f3 = lossy_fingerprint(78, &r3);
+    uint64_t f1 = lossy_fingerprint(77, &r1), f2 = lossy_fingerprint(77, &r2),
+             f3 = lossy_fingerprint(78, &r3);
 
     (void)state;
     assert_true(f1 == f2);

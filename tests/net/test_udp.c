@@ -30,8 +30,9 @@ static int send_step(struct vns_ctx *ctx, void *arg)
 {
     struct sender *s = arg;
 
-    assert_int_equal(vns_sys_sendto(ctx, s->sk, s->len, 0, &(struct vns_sockaddr_in){INET_ADDR_B, s->port}),
-                     (long)s->len);
+    assert_int_equal(
+        vns_sys_sendto(ctx, s->sk, s->len, 0, &(struct vns_sockaddr_in){INET_ADDR_B, s->port}),
+        (long)s->len);
     return ++s->sent == s->n ? VNS_STEP_DONE : VNS_STEP_AGAIN;
 }
 
@@ -105,7 +106,7 @@ static int slow_send_step(struct vns_ctx *ctx, void *arg)
     struct sender *s = arg;
 
     if (vns_ctx_now(ctx) < (vns_time_t)s->sent * VNS_MSEC(1)) {
-        vns_charge_ns(ctx, VNS_USEC(50));   /* busy: think time */
+        vns_charge_ns(ctx, VNS_USEC(50)); /* busy: think time */
         return VNS_STEP_AGAIN;
     }
     return send_step(ctx, arg);
@@ -163,7 +164,8 @@ static void check_software_checksums(bool materialize)
 {
     struct inet_pair p;
     struct csum_check cc = {0};
-    struct inet_link_config lc = {.no_features = true, .on_frame = check_frame, .on_frame_arg = &cc};
+    struct inet_link_config lc = {
+        .no_features = true, .on_frame = check_frame, .on_frame_arg = &cc};
     struct vns_inet_config icfg = {.materialize_payload = materialize};
     struct sender s = {.n = 30, .len = 1200, .port = 7000};
     struct vns_ctx *ctx;
@@ -216,9 +218,10 @@ static struct vns_skb *udp_pkt(struct vns_kernel *k, uint16_t dport, unsigned pl
     vns_put_be16(uh, 1234);
     vns_put_be16(uh + 2, dport);
     vns_put_be16(uh + 4, (uint16_t)(8 + plen));
-    vns_put_be16(uh + 6, vns_csum_fold(vns_csum_partial(uh, 8 + plen,
-                                                        vns_csum_tcpudp_nofold(iph + 12, iph + 16, 8 + plen,
-                                                                               VNS_IPPROTO_UDP, 0))));
+    vns_put_be16(uh + 6,
+                 vns_csum_fold(vns_csum_partial(
+                     uh, 8 + plen,
+                     vns_csum_tcpudp_nofold(iph + 12, iph + 16, 8 + plen, VNS_IPPROTO_UDP, 0))));
     if (!vns_get_be16(uh + 6))
         vns_put_be16(uh + 6, 0xffff);
     if (!good_csum)
@@ -240,13 +243,14 @@ static void test_udp_rcv_validation(void **state)
     inet_pair_init(&p, 14, NULL, NULL);
     st = vns_inet_stats(p.b.inet);
     rx = inet_udp_bound(&p.b, 9000);
-    assert_int_equal(vns_ip_rcv(NULL, udp_pkt(p.b.k, 9000, 40, false), p.b.eth, p.b.inet), VNS_NET_RX_DROP);
+    assert_int_equal(vns_ip_rcv(NULL, udp_pkt(p.b.k, 9000, 40, false), p.b.eth, p.b.inet),
+                     VNS_NET_RX_DROP);
     assert_int_equal(st->udp_in_csum_errors, 1);
     skb = udp_pkt(p.b.k, 9000, 40, true);
-    vns_put_be16(skb->data + 24, 200);   /* UDP length beyond the datagram */
+    vns_put_be16(skb->data + 24, 200); /* UDP length beyond the datagram */
     vns_ip_rcv(NULL, skb, p.b.eth, p.b.inet);
     skb = udp_pkt(p.b.k, 9000, 0, true);
-    vns_put_be16(skb->data + 2, 24);     /* IP says only 4 bytes of UDP header */
+    vns_put_be16(skb->data + 2, 24); /* IP says only 4 bytes of UDP header */
     vns_put_be16(skb->data + 10, 0);
     vns_put_be16(skb->data + 10, vns_ip_fast_csum(skb->data, 5));
     vns_ip_rcv(NULL, skb, p.b.eth, p.b.inet);

@@ -18,20 +18,20 @@ struct link_end {
 
 struct link_chan {
     struct inet_link *l;
-    int d;                          /* frames sent by side d */
-    struct vns_skb *head;           /* in flight, sorted by arrival (skb->tstamp) */
+    int d;                /* frames sent by side d */
+    struct vns_skb *head; /* in flight, sorted by arrival (skb->tstamp) */
     struct vns_timer arrive;
-    vns_time_t tx_free_at;          /* the wire is busy until then */
-    struct vns_skb_head rxq;        /* arrived, waiting for the interrupt */
-    struct vns_irq irq;             /* receiver's NIC interrupt */
-    struct vns_timer wake;          /* tx ring drained below half */
-    struct vns_napi_struct napi;    /* receiver's NAPI (cfg.napi) */
+    vns_time_t tx_free_at;       /* the wire is busy until then */
+    struct vns_skb_head rxq;     /* arrived, waiting for the interrupt */
+    struct vns_irq irq;          /* receiver's NIC interrupt */
+    struct vns_timer wake;       /* tx ring drained below half */
+    struct vns_napi_struct napi; /* receiver's NAPI (cfg.napi) */
 };
 
 struct inet_link {
     struct inet_link_config cfg;
     struct inet_host *h[2];
-    struct link_chan ch[2];         /* ch[d]: frames sent by side d */
+    struct link_chan ch[2]; /* ch[d]: frames sent by side d */
     struct vns_rng rng;
     struct inet_link_stats st;
     struct vns_sim *sim;
@@ -49,10 +49,11 @@ void inet_host_init(struct inet_host *h, struct vns_sim *sim, const char *name, 
         snprintf(cname, sizeof(cname), "%s/cpu%u", name, i);
         h->cpus[i] = vns_test_cpu(sim, cname, NULL);
     }
-    assert_int_equal(vns_kernel_create(sim, &(struct vns_kernel_config){.name = name, .cpus = h->cpus,
-                                                                          .ncpus = h->ncpus},
-                                       &h->k),
-                     0);
+    assert_int_equal(
+        vns_kernel_create(
+            sim, &(struct vns_kernel_config){.name = name, .cpus = h->cpus, .ncpus = h->ncpus},
+            &h->k),
+        0);
     assert_int_equal(vns_inet_create(h->k, icfg, &h->inet), 0);
 }
 
@@ -158,7 +159,7 @@ static void chan_arrive(struct vns_sim *sim, struct vns_timer *t)
         skb->tstamp = 0;
         skb->protocol = vns_eth_type_trans(skb, dev);
         if (!(l->cfg.no_features))
-            skb->ip_summed = VNS_CHECKSUM_UNNECESSARY;   /* NIC RX checksum offload */
+            skb->ip_summed = VNS_CHECKSUM_UNNECESSARY; /* NIC RX checksum offload */
         dev->stats.rx_packets++;
         dev->stats.rx_bytes += skb->len;
         vns_skb_queue_tail(&c->rxq, skb);
@@ -235,7 +236,8 @@ static const struct vns_net_device_ops link_ops = {
     .ndo_start_xmit = link_xmit,
 };
 
-struct inet_link *inet_link_create(struct inet_host *a, struct inet_host *b, const struct inet_link_config *cfg)
+struct inet_link *inet_link_create(struct inet_host *a, struct inet_host *b,
+                                   const struct inet_link_config *cfg)
 {
     struct inet_link *l = vns_calloc(1, sizeof(*l));
     struct inet_host *h[2] = {a, b};
@@ -312,7 +314,10 @@ void inet_link_destroy(struct inet_link *l)
     vns_free(l);
 }
 
-const struct inet_link_stats *inet_link_stats(const struct inet_link *l) { return &l->st; }
+const struct inet_link_stats *inet_link_stats(const struct inet_link *l)
+{
+    return &l->st;
+}
 
 void inet_pair_init(struct inet_pair *p, uint64_t seed, const struct inet_link_config *lcfg,
                     const struct vns_inet_config *icfg)
@@ -371,7 +376,8 @@ bool inet_frame_checksums_ok(const struct vns_skb *frame, uint8_t *proto, unsign
     return ok;
 }
 
-unsigned inet_link_rx_pending(const struct inet_link *l, int dir, unsigned *napi_state, unsigned *gro_count)
+unsigned inet_link_rx_pending(const struct inet_link *l, int dir, unsigned *napi_state,
+                              unsigned *gro_count)
 {
     *napi_state = l->ch[dir].napi.state;
     *gro_count = l->ch[dir].napi.gro_count;

@@ -24,7 +24,7 @@ struct inet_host {
     unsigned ncpus;
     struct vns_kernel *k;
     struct vns_inet *inet;
-    struct vns_net_device *eth;     /* set by inet_link_create */
+    struct vns_net_device *eth; /* set by inet_link_create */
 };
 
 void inet_host_init(struct inet_host *h, struct vns_sim *sim, const char *name, unsigned ncpus,
@@ -36,20 +36,20 @@ struct inet_link;
 typedef bool (*inet_link_filter_fn)(void *arg, const struct vns_skb *frame, int dir);
 
 struct inet_link_config {
-    uint64_t rate_bps;            /* 0 = 10 Gbit/s */
-    vns_time_t delay;             /* one-way propagation; 0 = 10 us */
-    double loss;                  /* probability per frame */
-    double dup;                   /* probability a frame is delivered twice */
-    double reorder;               /* probability a frame is held back */
-    vns_time_t reorder_delay;     /* how long a held-back frame waits; 0 = 3 frame times */
-    uint64_t features;            /* NETIF_F_* of both ends; 0 = SG | HW_CSUM */
-    bool no_features;             /* no offloads at all (software checksums) */
-    unsigned mtu;                 /* 0 = 1500 */
-    unsigned tx_ring;             /* frames the NIC accepts ahead of the wire; 0 = 256 */
-    bool napi;                    /* receive by NAPI + GRO (napi_gro_receive) instead of netif_rx */
-    inet_link_filter_fn filter;   /* scripted loss */
+    uint64_t rate_bps;          /* 0 = 10 Gbit/s */
+    vns_time_t delay;           /* one-way propagation; 0 = 10 us */
+    double loss;                /* probability per frame */
+    double dup;                 /* probability a frame is delivered twice */
+    double reorder;             /* probability a frame is held back */
+    vns_time_t reorder_delay;   /* how long a held-back frame waits; 0 = 3 frame times */
+    uint64_t features;          /* NETIF_F_* of both ends; 0 = SG | HW_CSUM */
+    bool no_features;           /* no offloads at all (software checksums) */
+    unsigned mtu;               /* 0 = 1500 */
+    unsigned tx_ring;           /* frames the NIC accepts ahead of the wire; 0 = 256 */
+    bool napi;                  /* receive by NAPI + GRO (napi_gro_receive) instead of netif_rx */
+    inet_link_filter_fn filter; /* scripted loss */
     void *filter_arg;
-    void (*on_frame)(void *arg, const struct vns_skb *frame, int dir);   /* every frame sent */
+    void (*on_frame)(void *arg, const struct vns_skb *frame, int dir); /* every frame sent */
     void *on_frame_arg;
 };
 
@@ -58,12 +58,14 @@ struct inet_link_stats {
 };
 
 /* Create eth0 on both hosts joined by a link; sets a->eth, b->eth. */
-struct inet_link *inet_link_create(struct inet_host *a, struct inet_host *b, const struct inet_link_config *cfg);
+struct inet_link *inet_link_create(struct inet_host *a, struct inet_host *b,
+                                   const struct inet_link_config *cfg);
 /* Purge frames in flight and cancel timers (before destroying the hosts). */
 void inet_link_destroy(struct inet_link *l);
 const struct inet_link_stats *inet_link_stats(const struct inet_link *l);
 /* Frames arrived for side !@dir not yet taken by its NIC interrupt/NAPI. */
-unsigned inet_link_rx_pending(const struct inet_link *l, int dir, unsigned *napi_state, unsigned *gro_count);
+unsigned inet_link_rx_pending(const struct inet_link *l, int dir, unsigned *napi_state,
+                              unsigned *gro_count);
 
 /* Two hosts 10.0.0.1/24 (a) and 10.0.0.2/24 (b) on one link. */
 struct inet_pair {

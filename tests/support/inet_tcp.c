@@ -137,8 +137,8 @@ void tcp_server_start(struct tcp_server *s, struct inet_host *h, uint16_t port, 
     vns_ctx_start(s->ctx, vns_sim_now(h->sim));
 }
 
-void tcp_client_start(struct tcp_client *c, struct inet_host *h, uint32_t daddr, uint16_t port, uint64_t total,
-                      size_t write_size)
+void tcp_client_start(struct tcp_client *c, struct inet_host *h, uint32_t daddr, uint16_t port,
+                      uint64_t total, size_t write_size)
 {
     c->dst.addr = daddr;
     c->dst.port = port;
