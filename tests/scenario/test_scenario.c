@@ -44,7 +44,7 @@ static void test_scenario_values_and_defaults(void **state)
     assert_int_equal(vns_scenario_load(VNS_SOURCE_DIR "/examples/scenarios/tap-bridge.yaml", NULL, 0, &sc, &d), 0);
     assert_string_equal(sc->profile, "linux-5.4");
     assert_int_equal(sc->seed, 42);
-    assert_int_equal(sc->duration, VNS_SEC(1));
+    assert_int_equal(sc->duration, VNS_SEC(6));
     assert_int_equal(sc->host_cpus, 4);
     assert_int_equal(sc->ndevices, 2);
     assert_int_equal(sc->devices[1].type, VNS_SC_DEV_TAP);
@@ -188,7 +188,7 @@ static void test_scenario_print(void **state)
     assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
     text[n] = '\0';
     fclose(f);
-    assert_non_null(strstr(text, "profile linux-5.4, seed 7, duration 500.000ms, payload synthetic, cpu 3000 MHz"));
+    assert_non_null(strstr(text, "profile linux-5.4, seed 7, duration 40.000ms, payload synthetic, cpu 3000 MHz"));
     assert_non_null(strstr(text, "eth0         wire     peer peer1 rate 10000000000 bit/s delay 5.000us"));
     assert_non_null(strstr(text, "macvtap0     macvtap  lower eth0 mode bridge"));
     assert_non_null(strstr(text, "remote peer1: 2 CPUs 192.168.1.100/24"));
