@@ -34,9 +34,17 @@ static const struct err_entry error_table[] = {
     {VNS_EOVERFLOW, "EOVERFLOW", "value too large"},
     {VNS_EMSGSIZE, "EMSGSIZE", "message too long"},
     {VNS_ENOTSUP, "ENOTSUP", "not supported"},
+    {VNS_EADDRINUSE, "EADDRINUSE", "address already in use"},
+    {VNS_ENETUNREACH, "ENETUNREACH", "network unreachable"},
+    {VNS_ECONNRESET, "ECONNRESET", "connection reset by peer"},
     {VNS_ENOBUFS, "ENOBUFS", "no buffer space available"},
+    {VNS_EISCONN, "EISCONN", "already connected"},
+    {VNS_ENOTCONN, "ENOTCONN", "not connected"},
     {VNS_ETIMEDOUT, "ETIMEDOUT", "timed out"},
+    {VNS_ECONNREFUSED, "ECONNREFUSED", "connection refused"},
     {VNS_EHOSTUNREACH, "EHOSTUNREACH", "no route to host"},
+    {VNS_EALREADY, "EALREADY", "operation already in progress"},
+    {VNS_EINPROGRESS, "EINPROGRESS", "operation in progress"},
     {VNS_ECANCELED, "ECANCELED", "canceled"},
 };
 

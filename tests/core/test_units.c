@@ -75,6 +75,8 @@ static void test_units_errors_and_diag(void **state)
     assert_string_equal(vns_errname(-VNS_EPROTO), "EPROTO");
     assert_string_equal(vns_strerror(VNS_ENOMEM), "out of memory");
     assert_string_equal(vns_strerror(-9999), "unknown error");
+    assert_string_equal(vns_errname(-VNS_ECONNREFUSED), "ECONNREFUSED");
+    assert_int_equal(VNS_ECONNRESET, 104);   /* Linux's numbers */
     assert_int_equal(vns_diag_set(&d, -VNS_EINVAL, "a.yaml", 3, 7, "expected %s", "a time"), -VNS_EINVAL);
     vns_diag_format(&d, buf, sizeof(buf));
     assert_string_equal(buf, "a.yaml:3:7: error: expected a time");
