@@ -171,7 +171,9 @@ VNS_EXTERN void vns_charge_bytes(struct vns_ctx *ctx, int f, uint64_t bytes);
 
 /* Enter a modelled function: push its frame, charge its per-call cost,
  * fire probes armed on it. Pair with vns_fn_exit(). @ctx may be NULL
- * (a unit test driving a component with no engine): then nothing happens. */
+ * (a unit test driving a component with no engine): then nothing happens.
+ * @f < 0 (the API's "no frame") does nothing either: then do not call
+ * vns_fn_exit for it. */
 VNS_EXTERN void vns_fn_enter(struct vns_ctx *ctx, int f);
 VNS_EXTERN void vns_fn_exit(struct vns_ctx *ctx);
 /* Shadow-stack depth (own frames, not those of an interrupted context). */

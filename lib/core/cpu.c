@@ -369,8 +369,8 @@ void vns_charge(struct vns_ctx *ctx, int f, uint64_t bytes)
 
 void vns_fn_enter(struct vns_ctx *ctx, int f)
 {
-    if (!ctx)
-        return;
+    if (!ctx || VNS_UNLIKELY((unsigned)f >= VNS_FN__COUNT))
+        return;   /* -1 is "no frame" throughout the API */
     if (VNS_LIKELY(ctx->depth < VNS_CTX_MAX_FRAMES))
         ctx->frames[ctx->depth] = (uint16_t)f;
     ctx->depth++;
@@ -379,6 +379,8 @@ void vns_fn_enter(struct vns_ctx *ctx, int f)
         vns__probe_hit(ctx, f);
 }
 
+/* Pairs with vns_fn_enter(ctx, f) for a valid @f only: a caller that may
+ * pass -1 checks it before exiting too. */
 void vns_fn_exit(struct vns_ctx *ctx)
 {
     if (ctx && ctx->depth > ctx->base_depth)
