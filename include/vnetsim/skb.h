@@ -226,9 +226,15 @@ static inline uint32_t vns_skb_mac_header_len(const struct vns_skb *skb) { retur
 
 /* Byte @off of the synthetic stream of flow @flow (a fixed function; a
  * receiver or a pcap writer regenerates it). */
+/* The content is periodic in 2^32 bytes: stream offsets are TCP sequence
+ * differences, which wrap at 4 GiB, so every layer may hold them modulo
+ * 2^32 and still name the same bytes. */
 static inline uint8_t vns_payload_byte(uint64_t flow, uint64_t off)
 {
-    uint64_t z = (flow * 0x9e3779b97f4a7c15ull) ^ (off >> 3);
+    uint64_t z;
+
+    off = (uint32_t)off;
+    z = (flow * 0x9e3779b97f4a7c15ull) ^ (off >> 3);
 
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

@@ -185,7 +185,7 @@ static int skb_gro_receive(struct vns_ctx *ctx, struct vns_skb *p, struct vns_sk
         return -VNS_E2BIG;
     }
     if (vns_skb_headlen(skb) == hdr && skb->syn_len == v->payload && !p->frag_list &&
-        p->syn_len && p->pay_flow == skb->pay_flow && p->pay_off + p->syn_len == skb->pay_off) {
+        p->syn_len && p->pay_flow == skb->pay_flow && (uint32_t)(p->pay_off + p->syn_len) == (uint32_t)skb->pay_off) {
         /* Page frags move over (skb_gro_receive's frags path). */
         p->syn_len += v->payload;
         p->data_len += v->payload;

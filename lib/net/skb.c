@@ -372,7 +372,7 @@ int vns_skb_add_synthetic(struct vns_skb *skb, uint64_t flow, uint64_t off, uint
 {
     if (skb->frag_list)
         return -VNS_EINVAL;
-    if (skb->syn_len && (flow != skb->pay_flow || off != skb->pay_off + skb->syn_len))
+    if (skb->syn_len && (flow != skb->pay_flow || (uint32_t)off != (uint32_t)(skb->pay_off + skb->syn_len)))
         return -VNS_EINVAL;
     if (!skb->syn_len) {
         skb->pay_flow = flow;

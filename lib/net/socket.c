@@ -207,7 +207,7 @@ bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint3
         return true;
     if (!skb->frag_list && off >= hl && off + len <= hl + skb->syn_len) {
         /* one synthetic range: its (flow, offset) decide every byte */
-        if (skb->pay_flow == flow && skb->pay_off + (off - hl) == stream_off) {
+        if (skb->pay_flow == flow && (uint32_t)(skb->pay_off + (off - hl)) == (uint32_t)stream_off) {
             inet->stats.payload_bytes_verified += len;
             return true;
         }

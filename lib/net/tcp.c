@@ -507,8 +507,10 @@ long vns__tcp_recvmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
 
         if (n) {
             vns_charge_bytes(ctx, VNS_FN_tcp_recvmsg, n);
-            vns__payload_verify(sk->inet, skb, off, n, sk->rx_flow,
-                                (uint64_t)(tp->copied_seq - tp->irs - 1));
+            /* The stream offset in 64 bits: copied_seq - irs - 1 wraps
+             * after 4 GiB, the sender's synthetic offsets do not. */
+            vns__payload_verify(sk->inet, skb, off, n, sk->rx_flow, sk->rx_stream_off);
+            sk->rx_stream_off += n;
             tp->copied_seq += n;
             copied += n;
         }
