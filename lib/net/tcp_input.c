@@ -1175,13 +1175,15 @@ static void tcp_data_queue(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_
     }
     tp->info.data_segs_in++;
     if (cb->seq == tp->rcv_nxt) {
-        bool fin = cb->tcp_flags & VNS_TCP_FLAG_FIN;
+        bool fin;
 
         if (tcp_receive_window(tp) == 0) {
             sk->inet->stats.tcp_rcv_pruned++;
             goto out_of_window;
         }
     queue_and_out:
+        /* set here: the partial-overlap path jumps to this label */
+        fin = cb->tcp_flags & VNS_TCP_FLAG_FIN;
         if (sk->rmem_alloc + vns__skb_truesize(skb) > sk->rcvbuf + (sk->rcvbuf >> 1)) {
             /* tcp_try_rmem_schedule + tcp_prune_queue failing */
             sk->inet->stats.tcp_rcv_pruned++;

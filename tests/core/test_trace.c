@@ -58,38 +58,6 @@ static int script_step(struct vns_ctx *ctx, void *arg)
     return VNS_STEP_DONE;
 }
 
-/* Extract block @title of the golden file (text up to the next title). */
-static char *golden_block(const char *title)
-{
-    char *all = vns_test_read_file(VNS_SOURCE_DIR "/tests/golden/kernel-stacks.txt", NULL);
-    char *p, *q, *out;
-    size_t n;
-
-    assert_non_null(all);
-    p = strstr(all, title);
-    assert_non_null(p);
-    p = strchr(p, '\n') + 2;                      /* skip title and blank line */
-    for (q = p; *q; q = strchr(q, '\n') + 1) {
-        if (q[0] != '[' && q[0] != '\n')
-            break;                                /* next title */
-        if (!strchr(q, '\n')) {
-            q += strlen(q);
-            break;
-        }
-    }
-    /* Keep exactly one blank line after the last stack. */
-    while (q > p + 1 && q[-1] == '\n' && q[-2] == '\n')
-        q--;
-    n = (size_t)(q - p);
-    out = vns_malloc(n + 2);
-    memcpy(out, p, n);
-    out[n] = '\0';
-    if (n && out[n - 1] == '\n' && (n < 2 || out[n - 2] != '\n'))
-        strcat(out, "\n");
-    vns_free(all);
-    return out;
-}
-
 /* Run @s on a fresh context of @kind and compare with the golden block. */
 static void check_seed(enum vns_ctx_kind kind, int threadfn, struct script *s, const char *title)
 {
@@ -108,7 +76,7 @@ static void check_seed(enum vns_ctx_kind kind, int threadfn, struct script *s, c
     vns_ctx_start(ctx, 0);
     vns_sim_run(sim, VNS_MSEC(1));
     got = vns_test_stacks_string(sim, false);
-    want = golden_block(title);
+    want = vns_test_golden_block(title);
     assert_string_equal(got, want);
     vns_free(got);
     vns_free(want);

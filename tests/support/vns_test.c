@@ -75,3 +75,34 @@ char *vns_test_stacks_string(const struct vns_sim *sim, bool folded)
     fclose(f);
     return buf;
 }
+
+char *vns_test_golden_block(const char *title)
+{
+    char *all = vns_test_read_file(VNS_TEST_SOURCE_DIR "/tests/golden/kernel-stacks.txt", NULL);
+    char *p, *q, *out;
+    size_t n;
+
+    assert_non_null(all);
+    p = strstr(all, title);
+    assert_non_null(p);
+    p = strchr(p, '\n') + 2;                      /* skip the title and the blank line */
+    for (q = p; *q; q = strchr(q, '\n') + 1) {
+        if (q[0] != '[' && q[0] != '\n')
+            break;                                /* the next title */
+        if (!strchr(q, '\n')) {
+            q += strlen(q);
+            break;
+        }
+    }
+    while (q > p + 1 && q[-1] == '\n' && q[-2] == '\n')
+        q--;                                      /* one blank line after the last stack */
+    n = (size_t)(q - p);
+    out = vns_malloc(n + 2);
+    assert_non_null(out);
+    memcpy(out, p, n);
+    out[n] = '\0';
+    if (n && out[n - 1] == '\n' && (n < 2 || out[n - 2] != '\n'))
+        strcat(out, "\n");
+    vns_free(all);
+    return out;
+}

@@ -26,6 +26,10 @@ struct vns_ctx *vns_test_ctx(struct vns_sim *sim, enum vns_ctx_kind kind, const 
  * error); *len receives its length if non-NULL. */
 char *vns_test_read_file(const char *path, size_t *len);
 
+/* Block @title of tests/golden/kernel-stacks.txt (the seed): its stacks in
+ * the seed format, each followed by a blank line. vns_malloc'd. */
+char *vns_test_golden_block(const char *title);
+
 /* Write @sim's probe stacks (seed format) into a vns_malloc'd string. */
 char *vns_test_stacks_string(const struct vns_sim *sim, bool folded);
 

@@ -348,38 +348,6 @@ static int host_app(struct vns_ctx *ctx, void *arg)
     return w->h_sent == w->h_to_send ? VNS_STEP_DONE : VNS_STEP_AGAIN;
 }
 
-/* Extract block @title of the golden file: its stacks, each followed by a
- * blank line. */
-static char *golden_block(const char *title)
-{
-    char *all = vns_test_read_file(VNS_SOURCE_DIR "/tests/golden/kernel-stacks.txt", NULL);
-    char *p, *q, *out;
-    size_t n;
-
-    assert_non_null(all);
-    p = strstr(all, title);
-    assert_non_null(p);
-    p = strchr(p, '\n') + 2;
-    for (q = p; *q; q = strchr(q, '\n') + 1) {
-        if (q[0] != '[' && q[0] != '\n')
-            break;
-        if (!strchr(q, '\n')) {
-            q += strlen(q);
-            break;
-        }
-    }
-    while (q > p + 1 && q[-1] == '\n' && q[-2] == '\n')
-        q--;
-    n = (size_t)(q - p);
-    out = vns_malloc(n + 2);
-    memcpy(out, p, n);
-    out[n] = '\0';
-    if (n && out[n - 1] == '\n' && (n < 2 || out[n - 2] != '\n'))
-        strcat(out, "\n");
-    vns_free(all);
-    return out;
-}
-
 /* Does the recorded output @stacks hold the stack @one (ending with a
  * blank line) as a whole stack? */
 static bool has_stack(const char *stacks, const char *one)
@@ -393,7 +361,7 @@ static bool has_stack(const char *stacks, const char *one)
 /* Every stack of golden block @title appears among the recorded stacks. */
 static void assert_block_seen(const char *stacks, const char *title)
 {
-    char *block = golden_block(title), *p = block;
+    char *block = vns_test_golden_block(title), *p = block;
 
     while (*p) {
         char *end = strstr(p, "\n\n");
