@@ -132,6 +132,18 @@ struct vns_msghdr {
     void *control;
 };
 
+/* The end of tun_recvmsg / tap_recvmsg: a packet longer than the buffer
+ * sets MSG_TRUNC in msg_flags, and the call returns its full length only
+ * when the caller asked with MSG_TRUNC (vhost-net does, to size buffers). */
+static inline int vns_recvmsg_trunc(struct vns_msghdr *m, int ret, size_t total_len, int flags)
+{
+    if (ret > (int)total_len) {
+        m->flags |= VNS_MSG_TRUNC;
+        return (flags & VNS_MSG_TRUNC) ? ret : (int)total_len;
+    }
+    return ret;
+}
+
 /* --- ptr_ring ----------------------------------------------------------------- */
 
 /* include/linux/ptr_ring.h: a NULL slot is empty; the consumer frees slots

@@ -310,12 +310,8 @@ static int tap_recvmsg(struct vns_ctx *ctx, struct vns_socket *sock, struct vns_
         }
     }
     vns_fn_exit(ctx);
-    if (ret > (int)total_len) {
-        m->flags |= VNS_MSG_TRUNC;
-        ret = (flags & VNS_MSG_TRUNC) ? ret : (int)total_len;
-    }
     vns_fn_exit(ctx);
-    return ret;
+    return vns_recvmsg_trunc(m, ret, total_len, flags);
 }
 
 static int tap_peek_len(struct vns_socket *sock)

@@ -345,12 +345,8 @@ static int tun_recvmsg(struct vns_ctx *ctx, struct vns_socket *sock, struct vns_
         vns_consume_skb(skb);
     }
     vns_fn_exit(ctx);
-    if (ret > (int)total_len) {
-        m->flags |= VNS_MSG_TRUNC;
-        ret = (flags & VNS_MSG_TRUNC) ? ret : (int)total_len;
-    }
     vns_fn_exit(ctx);
-    return ret;
+    return vns_recvmsg_trunc(m, ret, total_len, flags);
 }
 
 /* tun_peek_len: PTR_RING_PEEK_CALL(tun_ptr_peek_len): skb->len (no VLAN

@@ -268,19 +268,32 @@ static long sock_recvmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, i
     return rc;
 }
 
+/* The VFS frames of write(2) and read(2) on a socket (fs/read_write.c,
+ * net/socket.c, linux-5.4), outermost first. */
+static const int write_frames[] = {VNS_FN___x64_sys_write, VNS_FN_ksys_write, VNS_FN_vfs_write,
+                                   VNS_FN___vfs_write, VNS_FN_new_sync_write, VNS_FN_sock_write_iter};
+static const int read_frames[] = {VNS_FN___x64_sys_read, VNS_FN_ksys_read, VNS_FN_vfs_read,
+                                  VNS_FN___vfs_read, VNS_FN_new_sync_read, VNS_FN_sock_read_iter};
+
+static void frames_enter(struct vns_ctx *ctx, const int *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        vns_fn_enter(ctx, f[i]);
+}
+
+static void frames_exit(struct vns_ctx *ctx, size_t n)
+{
+    while (n--)
+        vns_fn_exit(ctx);
+}
+
 long vns_sys_write(struct vns_ctx *ctx, struct vns_sock *sk, size_t len)
 {
     long rc;
 
-    vns_fn_enter(ctx, VNS_FN___x64_sys_write);
-    vns_fn_enter(ctx, VNS_FN_ksys_write);
-    vns_fn_enter(ctx, VNS_FN_vfs_write);
-    vns_fn_enter(ctx, VNS_FN___vfs_write);
-    vns_fn_enter(ctx, VNS_FN_new_sync_write);
-    vns_fn_enter(ctx, VNS_FN_sock_write_iter);
+    frames_enter(ctx, write_frames, VNS_ARRAY_SIZE(write_frames));
     rc = sock_sendmsg(ctx, sk, len, 0, NULL);
-    for (int i = 0; i < 6; i++)
-        vns_fn_exit(ctx);
+    frames_exit(ctx, VNS_ARRAY_SIZE(write_frames));
     return rc;
 }
 
@@ -306,15 +319,9 @@ long vns_sys_read(struct vns_ctx *ctx, struct vns_sock *sk, size_t len)
 {
     long rc;
 
-    vns_fn_enter(ctx, VNS_FN___x64_sys_read);
-    vns_fn_enter(ctx, VNS_FN_ksys_read);
-    vns_fn_enter(ctx, VNS_FN_vfs_read);
-    vns_fn_enter(ctx, VNS_FN___vfs_read);
-    vns_fn_enter(ctx, VNS_FN_new_sync_read);
-    vns_fn_enter(ctx, VNS_FN_sock_read_iter);
+    frames_enter(ctx, read_frames, VNS_ARRAY_SIZE(read_frames));
     rc = sock_recvmsg(ctx, sk, len, 0, NULL);
-    for (int i = 0; i < 6; i++)
-        vns_fn_exit(ctx);
+    frames_exit(ctx, VNS_ARRAY_SIZE(read_frames));
     return rc;
 }
 
