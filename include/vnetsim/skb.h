@@ -52,7 +52,12 @@ enum {
 
 /* Drop reasons: the names of enum skb_drop_reason (include/net/dropreason*.h,
  * 5.17+; linux-5.4 has only kfree_skb, the reasons are what a later kernel
- * reports for the same drop site). A few VNS_ ones name model-only sites. */
+ * (6.8's dropreason-core.h) reports for the same drop site). Model-only
+ * sites: WIRE_FCS, NETDEV_TX_BUSY, BRIDGE_*, MACVLAN_NO_DEST,
+ * IP_FRAG_UNMODELLED (a fragment: reassembly is not modelled). Where 6.x
+ * itself passes NOT_SPECIFIED (e.g. tcp_v4_do_rcv's reset path), so do we.
+ * New reasons go at the end: the values are not part of the API, but other
+ * branches add names too. */
 #define VNS_SKB_DROP_REASONS(X) \
     X(NOT_SPECIFIED)            \
     X(PKT_TOO_SMALL)            \
@@ -79,7 +84,33 @@ enum {
     X(BRIDGE_LINK_LOCAL)        \
     X(MACVLAN_NO_DEST)          \
     X(WIRE_FCS)                 \
-    X(NETDEV_TX_BUSY)
+    X(NETDEV_TX_BUSY)           \
+    X(NO_SOCKET)                \
+    X(TCP_CSUM)                 \
+    X(UDP_CSUM)                 \
+    X(ICMP_CSUM)                \
+    X(SKB_CSUM)                 \
+    X(SOCKET_RCVBUFF)           \
+    X(SOCKET_BACKLOG)           \
+    X(PROTO_MEM)                \
+    X(TCP_FLAGS)                \
+    X(TCP_ZEROWINDOW)           \
+    X(TCP_OLD_DATA)             \
+    X(TCP_OVERWINDOW)           \
+    X(TCP_OFOMERGE)             \
+    X(TCP_OFO_DROP)             \
+    X(TCP_OLD_SEQUENCE)         \
+    X(TCP_INVALID_SEQUENCE)     \
+    X(TCP_RESET)                \
+    X(TCP_INVALID_SYN)          \
+    X(TCP_CLOSE)                \
+    X(TCP_ACK_UNSENT_DATA)      \
+    X(IP_OUTNOROUTES)           \
+    X(IP_INADDRERRORS)          \
+    X(IP_FRAG_UNMODELLED)       \
+    X(NEIGH_FAILED)             \
+    X(NEIGH_QUEUEFULL)          \
+    X(QUEUE_PURGE)
 
 enum vns_skb_drop_reason {
 #define VNS_X(n) VNS_SKB_DROP_REASON_##n,

@@ -115,7 +115,7 @@ struct vns_skb *vns__validate_xmit_skb(struct vns_ctx *ctx, struct vns_skb *skb,
         vns_charge_bytes(ctx, VNS_FN_skb_checksum_help, skb->len);
         if (vns_skb_checksum_help(skb) < 0) {
             vns_fn_exit(ctx);
-            vns_kfree_skb(skb);
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_SKB_CSUM);
             dev->stats.tx_dropped++;
             vns_fn_exit(ctx);
             return NULL;

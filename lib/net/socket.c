@@ -69,8 +69,8 @@ void vns__sock_free(struct vns_sock *sk)
             break;
         }
     }
-    vns_skb_queue_purge_reason(&sk->receive_queue, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
-    vns_skb_queue_purge_reason(&sk->backlog, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    vns_skb_queue_purge_reason(&sk->receive_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
+    vns_skb_queue_purge_reason(&sk->backlog, VNS_SKB_DROP_REASON_QUEUE_PURGE);
     if (sk->tp)
         vns__tcp_free_sock(sk);
     vns_free(sk);
@@ -188,7 +188,7 @@ void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk)
             if (sk->tp && !sk->freed)
                 vns__tcp_backlog_rcv(ctx, sk, skb);
             else
-                vns_kfree_skb(skb);
+                vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_CLOSE);
         }
         sk->backlog_len = 0;
         vns_fn_exit(ctx);

@@ -348,7 +348,7 @@ int vns__tcp_fragment(struct vns_sock *sk, struct vns_skb *skb, uint32_t len, un
     vns_skb_reserve(buff, VNS_MAX_TCP_HEADER);
     if (vns_skb_add_synthetic(buff, skb->pay_flow, skb->pay_off + (len - vns_skb_headlen(skb)),
                               rest) < 0) {
-        vns_kfree_skb(buff);
+        vns_consume_skb(buff); /* still empty: nothing is dropped */
         return -VNS_EINVAL;
     }
     vns_skb_trim(skb, len);
