@@ -376,7 +376,7 @@ static int start_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_d
     /* Don't wait up for transmitted skbs to be freed (skb_orphan: TSQ no
      * longer sees it). */
     if (!use_napi)
-        skb->sk = NULL;
+        vns_skb_orphan(skb);
     /* If running out of space, stop queue to avoid getting packets that we
      * are then unable to transmit. */
     if (vns_virtq_num_free(sq->vq) < VNS_VIRTNET_TX_STOP_THRESH) {

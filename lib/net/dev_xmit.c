@@ -97,6 +97,7 @@ struct vns_skb *vns__validate_xmit_skb(struct vns_ctx *ctx, struct vns_skb *skb,
             vns_fn_exit(ctx);
             return NULL;
         }
+        vns__skb_gso_move_owner(skb, segs);
         vns_consume_skb(skb);
         vns_fn_exit(ctx);
         return segs;
@@ -339,8 +340,10 @@ int vns___dev_forward_skb(struct vns_ctx *ctx, struct vns_net_device *dev, struc
         vns_fn_exit(ctx);
         return VNS_NET_RX_DROP;
     }
-    /* skb_scrub_packet(skb, true): forget the sender's socket and mark */
-    skb->sk = NULL;
+    /* skb_scrub_packet(skb, true): mark and tstamp. The socket stays: 5.4's
+     * scrub no longer orphans (4.19, "skbuff: preserve sock reference when
+     * scrubbing the skb"), so the sender's TSQ charge lasts until the
+     * receiver frees or orphans the skb (ip_rcv_core, a tap's reader). */
     skb->tstamp = 0;
     skb->priority = 0;
     skb->protocol = vns_eth_type_trans(skb, dev);

@@ -132,6 +132,9 @@ int vns_ip_rcv(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *
     vns_skb_trim(skb, tot_len);
     vns_skb_reset_network_header(skb);
     skb->transport_header = (uint16_t)(skb->network_header + ihl);
+    /* Must drop socket now because of tproxy (a frame forwarded from a
+     * local sender, dev_forward_skb, still carries its socket). */
+    vns_skb_orphan(skb);
     vns_fn_exit(ctx);
     rc = ip_rcv_finish(ctx, inet, skb, dev);
     vns_fn_exit(ctx);

@@ -1407,9 +1407,7 @@ static void tcp_rcv_established(struct vns_ctx *ctx, struct vns_sock *sk, struct
     if (opt->saw_tstamp && tp->tstamp_ok && !tcp_after(cb->seq, tp->rcv_wup))
         tp->ts_recent = opt->rcv_tsval;
     tcp_data_queue(ctx, sk, skb);
-    /* tcp_data_snd_check (and, in the model, the TSQ/autocork resume that
-     * tcp_wfree's tasklet would do) */
-    tp->tsq_throttled = false;
+    /* tcp_data_snd_check */
     if (tp->send_head)
         vns__tcp_push_pending_frames(ctx, sk, vns__tcp_current_mss(sk), tp->nonagle);
     vns__tcp_new_space(ctx, sk);

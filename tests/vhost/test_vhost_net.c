@@ -1133,7 +1133,13 @@ static void test_vhost_net_tcp_stream_macvtap(void **state)
     vns_probe_add(w.sim, "tap_handle_frame");
     vns_probe_add(w.sim, "macvlan_handle_frame");
     tcp_server_start(&srv, &w.gh, 5001, 0);
-    tcp_client_start(&cli, &w.hh, 0x0a000002u, 5001, total, 4096);
+    /* Writes of whole segments (10 x 1448: this world's host macvlan has no
+     * GSO, so the size goal is the MSS). With real sk_wmem_alloc
+     * accounting, 5.4 autocorks a short tail while earlier data still sits
+     * in the macvtap ring (it is charged until the vhost worker reads it);
+     * a write ending on a full segment is pushed by tcp_push itself: the
+     * seed's "tap recv path". */
+    tcp_client_start(&cli, &w.hh, 0x0a000002u, 5001, total, 14480);
     for (vns_time_t t = VNS_MSEC(10); t <= VNS_SEC(5) && !srv.eof; t += VNS_MSEC(10))
         vns_sim_run(w.sim, t);
     assert_true(srv.eof);
