@@ -31,8 +31,9 @@ void vns__dev_queue_xmit_nit(struct vns_ctx *ctx, struct vns_skb *skb, struct vn
     vns_fn_exit(ctx);
 }
 
-/* xmit_one -> netdev_start_xmit -> ndo_start_xmit (both inlined in 5.4). */
-static int xmit_one(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev)
+/* xmit_one -> netdev_start_xmit -> __netdev_start_xmit -> ndo_start_xmit
+ * (inlined in 5.4). @more: netdev_xmit_more() for this call. */
+static int xmit_one(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev, bool more)
 {
     uint32_t len = skb->len;
     int rc;
@@ -41,7 +42,9 @@ static int xmit_one(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_dev
     if (dev->k->ntaps)
         vns__dev_queue_xmit_nit(ctx, skb, dev);
     vns_fn_enter(ctx, VNS_FN_netdev_start_xmit);
+    dev->xmit_more = more; /* __this_cpu_write(softnet_data.xmit.more, more) */
     rc = dev->ops->ndo_start_xmit(ctx, skb, dev);
+    dev->xmit_more = false;
     if (rc == VNS_NETDEV_TX_OK)
         dev->txq.trans_start = vns__now(ctx, dev->k);
     (void)len;
@@ -61,7 +64,9 @@ struct vns_skb *vns__dev_hard_start_xmit(struct vns_ctx *ctx, struct vns_skb *fi
         struct vns_skb *next = skb->next;
 
         skb->next = NULL;
-        rc = xmit_one(ctx, skb, dev);
+        /* more = next != NULL: the GSO segments validate_xmit_skb made, or
+         * a bulk dequeue (none in 5.4 without BQL: see sch_generic.c) */
+        rc = xmit_one(ctx, skb, dev, next != NULL);
         if (!vns_dev_xmit_complete(rc)) {
             skb->next = next;
             goto out;
