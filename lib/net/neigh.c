@@ -124,7 +124,7 @@ void vns__neigh_destroy_all(struct vns_inet *inet)
         struct vns_neighbour *next = n->next;
 
         vns_del_timer(&n->timer);
-        vns_skb_queue_purge_reason(&n->arp_queue, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        vns_skb_queue_purge_reason(&n->arp_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
         vns_free(n);
         n = next;
     }
@@ -197,7 +197,9 @@ static void neigh_invalidate(struct vns_neighbour *n)
 {
     n->inet->stats.neigh_res_failed++;
     n->inet->stats.ip_out_discards += n->arp_queue.qlen;
-    vns_skb_queue_purge_reason(&n->arp_queue, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    /* arp_error_report: kfree_skb_reason(skb, NEIGH_FAILED) (6.x
+     * net/ipv4/arp.c) */
+    vns_skb_queue_purge_reason(&n->arp_queue, VNS_SKB_DROP_REASON_NEIGH_FAILED);
     n->arp_queue_len_bytes = 0;
 }
 
@@ -280,7 +282,7 @@ static int neigh_event_send(struct vns_ctx *ctx, struct vns_neighbour *n, struct
             break;
         n->arp_queue_len_bytes -= vns__skb_truesize(old);
         inet->stats.neigh_unres_discards++;
-        vns_kfree_skb_reason(old, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* NEIGH_QUEUEFULL */
+        vns_kfree_skb_reason(old, VNS_SKB_DROP_REASON_NEIGH_QUEUEFULL);
     }
     vns_skb_queue_tail(&n->arp_queue, skb);
     n->arp_queue_len_bytes += truesize;

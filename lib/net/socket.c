@@ -43,6 +43,7 @@ struct vns_sock *vns__sock_alloc(struct vns_inet *inet, enum vns_sock_type type,
     sk->cpu = cpu < vns_kernel_ncpus(inet->k) ? cpu : 0;
     vns_skb_queue_head_init(&sk->receive_queue);
     vns_skb_queue_head_init(&sk->backlog);
+    sk->wmem_alloc = 1; /* sk_alloc: refcount_set(&sk->sk_wmem_alloc, 1) */
     if (type == VNS_SOCK_STREAM) {
         sk->sndbuf = inet->cfg.tcp_wmem[1];
         sk->rcvbuf = inet->cfg.tcp_rmem[1];
@@ -82,11 +83,15 @@ void vns__sock_free(struct vns_sock *sk)
     if (sk->sk_cache_slot && sk->inet->sk_cache && sk->sk_cache_slot <= sk->inet->sk_cache_size &&
         sk->inet->sk_cache[sk->sk_cache_slot - 1] == sk)
         sk->inet->sk_cache[sk->sk_cache_slot - 1] = NULL;
-    vns_skb_queue_purge_reason(&sk->receive_queue, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
-    vns_skb_queue_purge_reason(&sk->backlog, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    vns_skb_queue_purge_reason(&sk->receive_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
+    vns_skb_queue_purge_reason(&sk->backlog, VNS_SKB_DROP_REASON_QUEUE_PURGE);
     if (sk->tp)
         vns__tcp_free_sock(sk);
-    vns_free(sk);
+    sk->freed = true;
+    vns__tcp_tsq_forget(sk);
+    /* sk_free: the memory goes with the last sk_wmem_alloc reference,
+     * when the last transmitted skb is freed below TCP */
+    vns__sk_free(sk);
 }
 
 int vns_socket_create(struct vns_inet *inet, enum vns_sock_type type, unsigned cpu,
@@ -227,11 +232,13 @@ void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk)
             if (sk->tp && !sk->freed)
                 vns__tcp_backlog_rcv(ctx, sk, skb);
             else
-                vns_kfree_skb(skb);
+                vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_CLOSE);
         }
         sk->backlog_len = 0;
         vns_fn_exit(ctx);
     }
+    if (sk->tp)
+        vns__tcp_release_cb(ctx, sk); /* sk->sk_prot->release_cb */
     sk->owned_by_user = false;
     vns_fn_exit(ctx);
 }
@@ -539,6 +546,7 @@ void vns_sock_get_stats(const struct vns_sock *sk, struct vns_sock_stats *st)
     *st = sk->st;
     st->rmem_alloc = sk->rmem_alloc;
     st->wmem_queued = sk->wmem_queued;
+    st->wmem_alloc = sk->wmem_alloc;
     st->rcvbuf = sk->rcvbuf;
     st->sndbuf = sk->sndbuf;
 }
