@@ -100,13 +100,16 @@ struct vns_sc_workload {
     char from[VNS_SC_NAME_MAX];      /* "host", a guest or a remote */
     char to[VNS_SC_NAME_MAX];
     vns_time_t start, duration;      /* duration 0 = until the end */
-    uint64_t write_size;             /* stream: bytes per write (64 KiB) */
+    uint64_t write_size;             /* stream: bytes per write (64 KiB); udp_stream: datagram (1472) */
     uint64_t request_size, response_size;   /* RR: 1 and 1 */
     uint64_t rate_bps;               /* udp_stream: 0 = as fast as possible */
     uint64_t sndbuf, rcvbuf;         /* 0 = kernel defaults */
     enum vns_sc_syscall syscall;
     uint32_t flows;                  /* parallel connections, 1 */
     vns_time_t interval;             /* ping: 1 s */
+    uint64_t size;                   /* ping: payload bytes (56) */
+    uint64_t count;                  /* ping: requests, 0 = until the end */
+    vns_time_t timeout;              /* udp_rr: a request unanswered this long is lost (10 ms) */
     unsigned line;
 };
 

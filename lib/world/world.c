@@ -108,19 +108,6 @@ static void machine_fini(struct vns_machine *m)
     vns_gmem_destroy(m->mem);
 }
 
-struct vns_inet *vns__world_inet_of(struct vns_world *w, const char *name, uint32_t *addr, struct vns_sim **sim,
-                                    struct vns_cpu **cpu0)
-{
-    const struct vns_machine *m = vns_world_machine(w, name);
-
-    if (!m)
-        return NULL;
-    *addr = m->addr;
-    *sim = w->sim;
-    *cpu0 = m->cpus[0];
-    return m->inet;
-}
-
 static struct vns_machine *find_remote(struct vns_world *w, const char *name)
 {
     for (size_t i = 0; i < w->nremotes; i++)

@@ -30,9 +30,6 @@ uint64_t vns__world_pcap_frames(const struct vns_world_pcap *wp, const struct vn
 struct vns_workload;
 int vns__world_workloads_start(struct vns_world *w, const struct vns_scenario *sc, struct vns_diag *d);
 void vns__world_workloads_stop(struct vns_world *w);
-/* The IPv4 stack, first address, simulation and CPU 0 of machine @name. */
-struct vns_inet *vns__world_inet_of(struct vns_world *w, const char *name, uint32_t *addr, struct vns_sim **sim,
-                                    struct vns_cpu **cpu0);
 /* Workload storage lives in the world. */
 struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n);
 void vns__world_set_nworkloads(struct vns_world *w, size_t n);
