@@ -334,6 +334,7 @@ static int client_step(struct vns_ctx *ctx, void *arg)
             if (n < 0)
                 return wl_fail(wl, n);
             wl_tx(wl, ctx, n);
+            wl->tx_packets++;
             f->req_at = vns_ctx_now(ctx);
             f->cpending = s->response_size;
             return VNS_STEP_AGAIN;

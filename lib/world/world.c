@@ -679,62 +679,28 @@ struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n)
 void vns__world_set_nworkloads(struct vns_world *w, size_t n) { w->nworkloads = n; }
 size_t vns_world_nworkloads(const struct vns_world *w) { return w->nworkloads; }
 
-/* The human summary: CPUs, guest NICs (kicks and interrupts per packet),
- * drops by reason. Workload lines are printed by the caller. */
-void vns_world_print_summary(const struct vns_world *w, FILE *out)
+unsigned vns__world_guest_queues(const struct vns_world *w, size_t i, struct vns_virtnet **vi,
+                                 struct vns_vhost_net *const **nets)
 {
-    vns_time_t t = vns_sim_now(w->sim);
-    const struct vns_machine *ms[1 + 2 * VNS_SC_MAX_ITEMS];
+    if (i >= w->nguests)
+        return 0;
+    *vi = w->hw[i].vi;
+    *nets = w->hw[i].nets;
+    return w->hw[i].qps;
+}
+
+const struct vns_machine **vns__world_machines(const struct vns_world *w, size_t *count)
+{
+    const struct vns_machine **ms = vns_calloc(1 + w->nguests + w->nremotes, sizeof(*ms));
     size_t n = 0;
 
+    if (!ms)
+        return NULL;
     ms[n++] = &w->host;
     for (size_t i = 0; i < w->nguests; i++)
         ms[n++] = &w->guests[i];
     for (size_t i = 0; i < w->nremotes; i++)
         ms[n++] = &w->remotes[i];
-    fprintf(out, "%-16s %7s %10s %10s %10s\n", "cpu", "busy", "irqs", "vmexits", "halts");
-    for (size_t k = 0; k < n; k++) {
-        for (unsigned c = 0; c < ms[k]->ncpus; c++) {
-            const struct vns_cpu_stats *s = vns_cpu_stats(ms[k]->cpus[c]);
-
-            if (!s->busy_ns && !s->irqs)
-                continue;
-            fprintf(out, "%-16s %6.1f%% %10llu %10llu %10llu\n", vns_cpu_name(ms[k]->cpus[c]),
-                    t ? 100.0 * (double)s->busy_ns / (double)t : 0.0, (unsigned long long)s->irqs,
-                    (unsigned long long)s->vmexits, (unsigned long long)s->halts);
-        }
-    }
-    for (size_t i = 0; i < w->nguests; i++) {
-        uint64_t txp = 0, txk = 0, txi = 0, rxp = 0, rxi = 0;
-
-        for (unsigned q = 0; q < w->hw[i].qps; q++) {
-            const struct vns_virtnet_sq_stats *sq = vns_virtnet_sq_stats(w->hw[i].vi, q);
-            const struct vns_virtnet_rq_stats *rq = vns_virtnet_rq_stats(w->hw[i].vi, q);
-
-            txp += sq->packets;
-            txk += sq->kicks;
-            txi += sq->interrupts;
-            rxp += rq->packets;
-            rxi += rq->interrupts;
-        }
-        fprintf(out, "%s virtio-net: tx %llu packets, %.3f kicks/packet, %.3f tx interrupts/packet; "
-                     "rx %llu packets, %.3f interrupts/packet\n", w->guests[i].name, (unsigned long long)txp,
-                txp ? (double)txk / (double)txp : 0.0, txp ? (double)txi / (double)txp : 0.0,
-                (unsigned long long)rxp, rxp ? (double)rxi / (double)rxp : 0.0);
-    }
-    for (size_t k = 0; k < n; k++) {
-        bool any = false;
-
-        for (int r = 0; r < VNS_SKB_DROP_REASON_MAX; r++) {
-            uint64_t c = vns_kernel_drops(ms[k]->kernel, (enum vns_skb_drop_reason)r);
-
-            if (!c)
-                continue;
-            fprintf(out, "%s%s %s %llu", any ? "," : "drops on ", any ? "" : ms[k]->name,
-                    vns_drop_reason_name((enum vns_skb_drop_reason)r), (unsigned long long)c);
-            any = true;
-        }
-        if (any)
-            fputc('\n', out);
-    }
+    *count = n;
+    return ms;
 }

@@ -26,6 +26,16 @@ struct json_t *vns__world_stats_json(const struct vns_world *w, const struct vns
 
 uint64_t vns__world_pcap_frames(const struct vns_world_pcap *wp, const struct vns_net_device *dev);
 
+struct vns_virtnet;
+struct vns_vhost_net;
+/* Guest @i's virtio-net driver and its vhost-net instances (one per queue
+ * pair): the number of queue pairs, 0 if there is no guest @i. */
+unsigned vns__world_guest_queues(const struct vns_world *w, size_t i, struct vns_virtnet **vi,
+                                 struct vns_vhost_net *const **nets);
+/* Every machine: the host, the guests, the remotes, in that order, in an
+ * array to vns_free(), *@count of them; NULL if out of memory. */
+const struct vns_machine **vns__world_machines(const struct vns_world *w, size_t *count);
+
 /* Workloads (workload.c). */
 struct vns_workload;
 int vns__world_workloads_start(struct vns_world *w, const struct vns_scenario *sc, struct vns_diag *d);

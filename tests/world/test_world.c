@@ -275,6 +275,23 @@ static struct vns_workload_result result_of(const struct vns_world *w, size_t i)
     return r;
 }
 
+/* The printed summary holds each of @want. */
+static void check_summary(const struct vns_world *w, const char *const *want)
+{
+    FILE *f = tmpfile();
+    char text[8192];
+    size_t n;
+
+    vns_world_print_summary(w, f);
+    rewind(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    for (; *want; want++)
+        if (!strstr(text, *want))
+            fail_msg("'%s' not in the summary:\n%s", *want, text);
+}
+
 #define GUEST_ON_TAP_REST                                                                          \
     "guests:\n"                                                                                    \
     "  - {name: vm1, vcpus: [{pin: 0}], addr: 10.0.0.2/24, nic: {backend: tap0, vhost: {pin: 1}}}\n"
@@ -308,6 +325,9 @@ static void test_world_udp_stream_rate(void **state)
     assert_true(r.throughput_bps > 0.99 * 500e6 * 425 / 424 && r.throughput_bps < 1.01 * 500e6 * 425 / 424);
     assert_true(r.packets_per_s > 0.99 * 1e9 / 23552 && r.packets_per_s < 1.01 * 1e9 / 23552 * 425 / 424);
     assert_int_equal(r.verified, 425 * 1472);
+    check_summary(w, (const char *const[]){"0   udp_stream vm1 -> host                1 501.592 Mbit/s", "       425       425",
+                                           "0 (0.00%)", "ns/packet", "425 packets received by the workloads",
+                                           "vm1 virtio-net (1 queue pair): tx 426 packets, 1.000 kicks/packet", NULL});
     vns_world_destroy(w);
     vns_scenario_free(sc);
 }
