@@ -321,12 +321,13 @@ static int write_stats_json(const char *path, struct vns_sim *sim, const struct 
 
         json_array_append_new(cpus, cpu_json(vns_cpu_name(c), vns_cpu_stats(c), vns_sim_now(sim)));
     }
-    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:{s:I, s:f, s:f}, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
                      "vnetsim", VNS_VERSION_STRING, "scenario", "engine-demo",
                      "profile", vns_profile_name(vns_sim_profile(sim)),
                      "seed", (json_int_t)o->seed, "sim_time_ns", (json_int_t)vns_sim_now(sim),
                      "events", (json_int_t)vns_sim_events_run(sim), "fingerprint", fp,
-                     "interrupted", status != 0, "wall_seconds", wall_s, "cpus", cpus,
+                     "interrupted", status != 0, "sim", "events", (json_int_t)vns_sim_events_run(sim),
+                     "simulated_seconds", (double)vns_sim_now(sim) / 1e9, "wall_seconds", wall_s, "cpus", cpus,
                      "demo", "items", (json_int_t)o->demo.items, "produced", (json_int_t)st->produced,
                      "consumed", (json_int_t)st->consumed, "completed", (json_int_t)st->completed,
                      "kicks", (json_int_t)st->kicks, "interrupts", (json_int_t)st->irqs,
@@ -541,7 +542,8 @@ static int run_world(struct run_opts *o)
         struct cli_out out;
         char extra[1400];
 
-        snprintf(extra, sizeof(extra), "{\"vnetsim\": \"%s\", \"interrupted\": %s, \"wall_seconds\": %.6f}",
+        snprintf(extra, sizeof(extra),
+                 "{\"vnetsim\": \"%s\", \"interrupted\": %s, \"sim\": {\"wall_seconds\": %.6f}}",
                  VNS_VERSION_STRING, status ? "true" : "false", (double)(uv_hrtime() - rs.wall0) / 1e9);
         if (cli_out_open(&out, o->stats_json) < 0) {
             rc = 1;

@@ -3,7 +3,6 @@
  * kernels first (a wire needs both ends), then the host's devices in an
  * order where every lower device and bridge exists before it is used,
  * then guests. */
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -582,43 +581,8 @@ int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char 
     struct vns_world_view v = {.sim = w->sim, .host = &w->host, .remotes = w->remotes, .guests = w->guests,
                                .nremotes = w->nremotes, .nguests = w->nguests, .wires = w->wires,
                                .nwires = w->nwires};
-    json_t *root = vns__world_stats_json(w, &v);
-    int err = 0;
 
-    if (!root)
-        return -VNS_ENOMEM;
-    {
-        json_t *wls = json_array();
-
-        for (size_t i = 0; i < w->nworkloads; i++) {
-            struct vns_workload_result r;
-
-            if (vns_world_workload(w, i, &r) < 0)
-                continue;
-            json_array_append_new(wls, json_pack("{s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
-                                                 "type", r.type, "from", r.from, "to", r.to,
-                                                 "bytes", (json_int_t)r.bytes, "throughput_bps", r.throughput_bps,
-                                                 "transactions", (json_int_t)r.transactions,
-                                                 "latency_p50_ns", (json_int_t)r.latency_p50,
-                                                 "latency_p99_ns", (json_int_t)r.latency_p99,
-                                                 "latency_p999_ns", (json_int_t)r.latency_p999,
-                                                 "payload_verified", (json_int_t)r.verified,
-                                                 "payload_mismatches", (json_int_t)r.mismatches,
-                                                 "error", r.error ? vns_errname(r.error) : ""));
-        }
-        json_object_set_new(root, "workloads", wls);
-    }
-    if (extra) {
-        json_t *x = json_loads(extra, 0, NULL);
-
-        if (x && json_is_object(x))
-            json_object_update(root, x);
-        json_decref(x);
-    }
-    if (json_dumpf(root, out, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fputc('\n', out) == EOF)
-        err = -VNS_EIO;
-    json_decref(root);
-    return err;
+    return vns__world_write_stats_json(w, &v, out, extra);
 }
 
 static double series_cpu_busy(void *arg)

@@ -21,8 +21,9 @@ struct vns_world_view {
     struct vns_wire *const *wires;
     size_t nwires;
 };
-struct json_t;
-struct json_t *vns__world_stats_json(const struct vns_world *w, const struct vns_world_view *v);
+/* vns_world_write_stats_json (stats_json.c). */
+int vns__world_write_stats_json(const struct vns_world *w, const struct vns_world_view *v, FILE *out,
+                                const char *extra);
 
 uint64_t vns__world_pcap_frames(const struct vns_world_pcap *wp, const struct vns_net_device *dev);
 

@@ -110,18 +110,26 @@ static void test_world_reports_what_is_missing(void **state)
     }
 }
 
-/* The stats JSON counts the frame on both ends and on the wire. */
-static void check_stats_json(const struct vns_world *w)
+/* The stats JSON of @w, with @extra merged in. */
+static json_t *stats_of(const struct vns_world *w, const char *extra)
 {
     FILE *f = tmpfile();
-    json_t *root, *m;
+    json_t *root;
     json_error_t e;
 
-    assert_int_equal(vns_world_write_stats_json(w, f, "{\"wall_seconds\": 0.5}"), 0);
+    assert_int_equal(vns_world_write_stats_json(w, f, extra), 0);
     rewind(f);
     root = json_loadf(f, 0, &e);
     fclose(f);
     assert_non_null(root);
+    return root;
+}
+
+/* The stats JSON counts the frame on both ends and on the wire. */
+static void check_stats_json(const struct vns_world *w)
+{
+    json_t *root = stats_of(w, "{\"wall_seconds\": 0.5}"), *m;
+
     assert_true(json_real_value(json_object_get(root, "wall_seconds")) == 0.5);
     assert_int_equal(json_integer_value(json_object_get(root, "seed")), 3);
     m = json_array_get(json_object_get(root, "machines"), 0);
@@ -302,6 +310,37 @@ static void check_summary(const struct vns_world *w, const char *const *want)
     "    - {name: br0, type: bridge, addr: 10.0.0.1/24}\n"                                        \
     "    - {name: tap0, type: tap, master: br0}\n" GUEST_ON_TAP_REST
 
+/* The stats JSON of test_world_udp_stream_rate: the run's facts under
+ * "sim" (wall_seconds merged in from the caller), the workload's figures,
+ * and the guest NIC's TX virtqueue as the driver and vhost-net saw it. */
+static void check_rate_json(const struct vns_world *w)
+{
+    json_t *root = stats_of(w, "{\"sim\": {\"wall_seconds\": 0.25}}"), *sim, *wl, *vm, *tx;
+
+    sim = json_object_get(root, "sim");
+    assert_true(json_real_value(json_object_get(sim, "wall_seconds")) == 0.25);
+    assert_true(json_real_value(json_object_get(sim, "simulated_seconds")) == 0.015);
+    assert_int_equal(json_integer_value(json_object_get(sim, "events")), vns_sim_events_run(vns_world_sim(w)));
+    assert_string_equal(json_string_value(json_object_get(sim, "fingerprint")),
+                        json_string_value(json_object_get(root, "fingerprint")));
+    wl = json_array_get(json_object_get(root, "workloads"), 0);
+    assert_int_equal(json_integer_value(json_object_get(wl, "packets_sent")), 425);
+    assert_int_equal(json_integer_value(json_object_get(wl, "lost")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "per_packet"), "packets")), 425);
+    vm = json_array_get(json_object_get(root, "machines"), 1);
+    assert_string_equal(json_string_value(json_object_get(vm, "name")), "vm1");
+    assert_true(json_real_value(json_object_get(json_array_get(json_object_get(vm, "cpus"), 0), "ns_per_packet")) >
+                1000);
+    tx = json_object_get(json_array_get(json_object_get(json_object_get(vm, "virtio_net"), "queues"), 0), "tx");
+    assert_int_equal(json_integer_value(json_object_get(tx, "packets")), 426);   /* + the ARP request */
+    assert_int_equal(json_integer_value(json_object_get(tx, "avail")), 426);
+    assert_int_equal(json_integer_value(json_object_get(tx, "used")), 426);
+    assert_int_equal(json_integer_value(json_object_get(tx, "kicks")), 426);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(tx, "vhost"), "packets")), 426);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(vm, "inet"), "udp_out_datagrams")), 425);
+    json_decref(root);
+}
+
 /* UDP_STREAM paced at 500 Mbit/s for 10 ms: a 1472-byte datagram every
  * 23552 ns exactly, 425 of them, all delivered; the receiver measures the
  * rate (424 intervals between first and last) within 1%. */
@@ -328,6 +367,7 @@ static void test_world_udp_stream_rate(void **state)
     check_summary(w, (const char *const[]){"0   udp_stream vm1 -> host                1 501.592 Mbit/s", "       425       425",
                                            "0 (0.00%)", "ns/packet", "425 packets received by the workloads",
                                            "vm1 virtio-net (1 queue pair): tx 426 packets, 1.000 kicks/packet", NULL});
+    check_rate_json(w);
     vns_world_destroy(w);
     vns_scenario_free(sc);
 }
@@ -344,16 +384,9 @@ static const char lossy_wire[] =
 /* The frames the wire lost from the host's end (stats JSON). */
 static uint64_t wire_lost_from(const struct vns_world *w, const char *dev)
 {
-    FILE *f = tmpfile();
-    json_t *root, *wires;
-    json_error_t e;
+    json_t *root = stats_of(w, NULL), *wires;
     uint64_t lost = 0;
 
-    assert_int_equal(vns_world_write_stats_json(w, f, NULL), 0);
-    rewind(f);
-    root = json_loadf(f, 0, &e);
-    fclose(f);
-    assert_non_null(root);
     wires = json_object_get(root, "wires");
     for (size_t i = 0; i < json_array_size(wires); i++)
         if (!strcmp(json_string_value(json_object_get(json_array_get(wires, i), "from")), dev))
