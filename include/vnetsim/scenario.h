@@ -51,6 +51,7 @@ struct vns_sc_device {
     uint64_t rate_bps;               /* 0 = 10 Gbit/s */
     vns_time_t delay;                /* one-way propagation */
     double loss, duplicate, reorder, corrupt;   /* probabilities 0..1 */
+    bool offloads;                   /* false: ethtool -K DEV tx off sg off tso off gso off gro off */
     unsigned line;                   /* where it was declared */
 };
 
@@ -70,6 +71,7 @@ struct vns_sc_nic {
     bool features_set;
     int vhost_pin;                   /* host CPU of the vhost worker(s); -1 = any (cpu 0) */
     bool napi_tx;                    /* virtio_net napi_tx module parameter (true) */
+    bool offloads;                   /* false: the guest's ethtool -K eth0 gro off tx off sg off tso off */
 };
 
 struct vns_sc_guest {

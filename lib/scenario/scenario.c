@@ -229,7 +229,7 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
 {
     static const char *const keys[] = {"name", "type", "addr", "master", "lower", "mode", "mtu", "txqueuelen",
                                        "ageing_time", "peer", "rate", "delay", "loss", "duplicate",
-                                       "reorder", "corrupt", NULL};
+                                       "reorder", "corrupt", "offloads", NULL};
     const struct vns_ynode *seq;
     struct vns_ypath sp;
     int err = read_seq(hp, host, "devices", &seq);
@@ -249,7 +249,9 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
 
         vns_ypath_index(&ip, &sp, i);
         d->line = m->line;
-        if ((err = vns_ycheck_map(&ip, m, keys)) || (err = read_name(&ip, m, "name", d->name, true)))
+        d->offloads = true;
+        if ((err = vns_ycheck_map(&ip, m, keys)) || (err = read_name(&ip, m, "name", d->name, true)) ||
+            (err = vns_yget_bool(&ip, m, "offloads", &d->offloads)))
             return err;
         if (!vns_ymap_get(m, "type"))
             return vns_yerr(&ip, m, "type", "required key is missing (bridge, tap, macvlan, macvtap or wire)");
@@ -323,7 +325,8 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
 static int read_nic(const struct vns_ypath *gp, const struct vns_ynode *g, struct vns_scenario *sc,
                     struct vns_sc_guest *guest, size_t gi)
 {
-    static const char *const keys[] = {"backend", "ring", "ring_size", "queues", "features", "vhost", "napi_tx", NULL};
+    static const char *const keys[] = {"backend", "ring", "ring_size", "queues", "features", "vhost", "napi_tx",
+                                       "offloads", NULL};
     static const char *const vhost_keys[] = {"pin", NULL};
     const struct vns_ynode *m = vns_ymap_get(g, "nic"), *f, *v;
     struct vns_sc_nic *nic = &guest->nic;
@@ -336,10 +339,12 @@ static int read_nic(const struct vns_ypath *gp, const struct vns_ynode *g, struc
     nic->features = DEFAULT_FEATURES;
     nic->vhost_pin = -1;
     nic->napi_tx = true;
+    nic->offloads = true;
     if (!m)
         return vns_yerr(gp, g, "nic", "required key is missing (at least {backend: <tap or macvtap>})");
     vns_ypath_key(&np, gp, "nic");
     if ((err = vns_ycheck_map(&np, m, keys)) || (err = read_name(&np, m, "backend", nic->backend, true)) ||
+        (err = vns_yget_bool(&np, m, "offloads", &nic->offloads)) ||
         (err = vns_yget_enum(&np, m, "ring", rings, &ring)) ||
         (err = read_u32(&np, m, "ring_size", 1, 32768, &nic->ring_size)) ||
         (err = read_u32(&np, m, "queues", 1, VNS_SC_MAX_CPUS, &nic->queues)) ||

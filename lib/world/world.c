@@ -61,6 +61,14 @@ struct vns_world {
     struct vns_world_pcap *pcap;
 };
 
+/* ethtool -K DEV tx off sg off tso off gso off gro off: the stack
+ * checksums, segments and (not) coalesces in software. */
+static void offloads_off(struct vns_net_device *dev)
+{
+    dev->features &= ~(VNS_NETIF_F_CSUM_MASK | VNS_NETIF_F_SG | VNS_NETIF_F_FRAGLIST | VNS_NETIF_F_GSO_SOFTWARE |
+                       VNS_NETIF_F_GRO | VNS_NETIF_F_LRO);
+}
+
 static int world_err(const struct vns_scenario *sc, struct vns_diag *d, int code, unsigned line,
                      const char *what, const char *msg)
 {
@@ -93,7 +101,9 @@ static int machine_init(struct vns_world *w, struct vns_machine *m, const char *
     err = vns_kernel_create(w->sim, &(struct vns_kernel_config){.name = name, .cpus = m->cpus, .ncpus = ncpus},
                             &m->kernel);
     if (!err)
-        err = vns_inet_create(m->kernel, NULL, &m->inet);
+        err = vns_inet_create(m->kernel, &(struct vns_inet_config){.materialize_payload =
+                                                                   w->sc->payload == VNS_SC_PAYLOAD_MATERIALIZED},
+                              &m->inet);
     return err;
 }
 
@@ -227,6 +237,8 @@ static int build_device(struct vns_world *w, const struct vns_sc_device *sd, str
         return world_err(w->sc, d, err, sd->line, what, "cannot set the MTU");
     if (sd->txqueuelen)
         dev->tx_queue_len = sd->txqueuelen;
+    if (!sd->offloads)
+        offloads_off(dev);
     if ((err = vns_dev_open(dev)))
         return world_err(w->sc, d, err, sd->line, what, vns_strerror(err));
     if (sd->master[0]) {
@@ -323,6 +335,8 @@ static int build_guest(struct vns_world *w, size_t i, struct vns_diag *d)
     if (err)
         return world_err(w->sc, d, err, g->line, what, "cannot create its virtio-net device");
     m->nic = vns_virtnet_dev(hw->vi);
+    if (!g->nic.offloads)
+        offloads_off(m->nic);
     /* On a macvtap the guest's MAC is the macvtap's (what libvirt sets up):
      * macvtap only takes frames to its own address. */
     if (b->tap)
