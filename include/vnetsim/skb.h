@@ -311,6 +311,9 @@ VNS_EXTERN unsigned vns_skb_nr_frags(const struct vns_skb *skb);
  * linear area, the synthetic range and the frag_list. Returns 0 or
  * -VNS_EFAULT if the range is out of the skb. */
 VNS_EXTERN int vns_skb_copy_bits(const struct vns_skb *skb, uint32_t off, void *to, uint32_t len);
+/* skb_get_hash: the flow hash of @skb's IPv4 addresses, protocol and
+ * ports (non-zero), computed once and cached in skb->hash. */
+VNS_EXTERN uint32_t vns_skb_get_hash(struct vns_skb *skb);
 /* skb_linearize: make all bytes linear (materialize synthetic bytes and
  * frag_list) in a buffer large enough. Returns 0 or -VNS_ENOMEM. */
 VNS_EXTERN int vns_skb_linearize(struct vns_skb *skb);

@@ -363,6 +363,8 @@ void vns__ip_build_header(struct vns_inet *inet, struct vns_sock *sk, struct vns
 void vns__icmp_send(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb_in,
                     uint8_t type, uint8_t code, uint32_t info);
 int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
+/* ping.c: an ICMP echo reply (data at the ICMP header). Consumes @skb. */
+int vns__ping_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
 /* udp.c */
 int vns__udp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
 long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,
