@@ -215,23 +215,39 @@ static long maxrss_kib(void)
 #endif
 }
 
+/* The scale scenario for @n guests (vnetsim bench --scale-yaml N prints it). */
+static void scale_text(struct text *t, unsigned n)
+{
+    unsigned cpus = n + 1 < 4 ? 4 : (n + 1 > 256 ? 256 : n + 1);
+
+    topology(t, n, cpus, feat_tso, VNS_SEC(1));
+    /* Starts spread over the first 100 ms, as guests never start in the
+     * same nanosecond: started together, 1,000 guests' ARP requests flood
+     * every tap at once (each to 999 ports), a real storm that fills the
+     * tap rings and is not what this row measures. */
+    addf(t, "workloads:\n");
+    for (unsigned i = 0; i < n; i++)
+        addf(t, "  - {type: tcp_rr, from: vm%u, to: host, to_cpu: %u, start: %" PRIu64 "}\n", i,
+             slot_cpu(3 * i + 2, cpus), (uint64_t)VNS_MSEC(100) * i / n);
+}
+
+void bench_scale_yaml(unsigned n)
+{
+    struct text t = {0};
+
+    scale_text(&t, n);
+    fputs(t.s, stdout);
+    free(t.s);
+}
+
 static void scale_child(unsigned n, struct scale_result *out)
 {
     struct text t = {0};
     struct vns_scenario *sc;
     struct vns_world *w;
     double t0;
-    unsigned cpus = n + 1 < 4 ? 4 : (n + 1 > 256 ? 256 : n + 1);
 
-    topology(&t, n, cpus, feat_tso, VNS_SEC(1));
-    /* Starts spread over the first 100 ms, as guests never start in the
-     * same nanosecond: started together, 1,000 guests' ARP requests flood
-     * every tap at once (each to 999 ports), a real storm that fills the
-     * tap rings and is not what this row measures. */
-    addf(&t, "workloads:\n");
-    for (unsigned i = 0; i < n; i++)
-        addf(&t, "  - {type: tcp_rr, from: vm%u, to: host, to_cpu: %u, start: %" PRIu64 "}\n", i,
-             slot_cpu(3 * i + 2, cpus), (uint64_t)VNS_MSEC(100) * i / n);
+    scale_text(&t, n);
     t0 = bench_now();
     out->err = build_world(t.s, "bench-scale", &sc, &w);
     free(t.s);
