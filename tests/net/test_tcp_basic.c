@@ -247,6 +247,46 @@ static void test_tcp_shutdown_write(void **state)
     tcp_pair_finish(&p, &c, &s);
 }
 
+/* Simultaneous close: both ends send their FIN at the same time, so each
+ * gets the peer's FIN in FIN_WAIT1 before its own is acked: CLOSING
+ * (tcp_fin), then the ACK of its FIN moves it to TIME_WAIT (RFC 793's
+ * figure 13, tcp_rcv_state_process's TCP_CLOSING case). */
+static void test_tcp_simultaneous_close(void **state)
+{
+    struct inet_link_config lc = {.delay = VNS_USEC(100)};
+    struct inet_pair p;
+    struct tcp_server s = {0};
+    struct tcp_client c = {0};
+    struct vns_tcp_info ca, sa;
+    vns_time_t t0;
+
+    (void)state;
+    inet_pair_init(&p, 27, &lc, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    s.no_close = true;
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 0, 0);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(2));
+    assert_non_null(s.conn);
+    t0 = vns_sim_now(p.sim);
+    assert_int_equal(vns_sys_shutdown(NULL, c.sk, 1), 0);
+    assert_int_equal(vns_sys_shutdown(NULL, s.conn, 1), 0);
+    assert_int_equal(vns_tcp_get_info(c.sk, &ca), 0);
+    assert_int_equal(ca.state, VNS_TCP_FIN_WAIT1);
+    /* the FINs have crossed; the ACKs of them are still on the wire */
+    vns_sim_run(p.sim, t0 + VNS_USEC(150));
+    assert_int_equal(vns_tcp_get_info(c.sk, &ca), 0);
+    assert_int_equal(vns_tcp_get_info(s.conn, &sa), 0);
+    assert_int_equal(ca.state, VNS_TCP_CLOSING);
+    assert_int_equal(sa.state, VNS_TCP_CLOSING);
+    vns_sim_run(p.sim, t0 + VNS_USEC(400));
+    assert_int_equal(vns_tcp_get_info(c.sk, &ca), 0);
+    assert_int_equal(vns_tcp_get_info(s.conn, &sa), 0);
+    assert_int_equal(ca.state, VNS_TCP_TIME_WAIT);
+    assert_int_equal(sa.state, VNS_TCP_TIME_WAIT);
+    tcp_pair_finish(&p, &c, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +296,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_destroy_mid_transfer, teardown),
         cmocka_unit_test_teardown(test_tcp_backlog_while_owned, teardown),
         cmocka_unit_test_teardown(test_tcp_shutdown_write, teardown),
+        cmocka_unit_test_teardown(test_tcp_simultaneous_close, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
