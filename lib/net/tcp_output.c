@@ -331,16 +331,11 @@ int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_s
     }
     /* skb_orphan(skb); skb->sk = sk; skb->destructor = skb_is_tcp_pure_ack
      * ? __sock_wfree : tcp_wfree; refcount_add(skb->truesize,
-     * &sk->sk_wmem_alloc). A pure ACK has truesize 2 (skb_set_tcp_pure_ack). */
+     * &sk->sk_wmem_alloc). __tcp_send_ack marks a pure ACK with truesize 2
+     * (skb_set_tcp_pure_ack). */
     vns_skb_orphan(skb);
     skb->sk = sk;
-    if (!clone_it && skb->len == hlen &&
-        !(tcb->tcp_flags & (VNS_TCP_FLAG_SYN | VNS_TCP_FLAG_FIN | VNS_TCP_FLAG_RST))) {
-        skb->truesize = 2;
-        skb->destructor = tcp_sock_wfree;
-    } else {
-        skb->destructor = vns__tcp_wfree;
-    }
+    skb->destructor = skb->truesize == 2 ? tcp_sock_wfree : vns__tcp_wfree;
     sk->wmem_alloc += skb->truesize;
     err = vns__ip_queue_xmit(ctx, sk, skb);
     if (err > 0)
@@ -1001,6 +996,7 @@ void vns__tcp_send_ack(struct vns_ctx *ctx, struct vns_sock *sk)
         vns_fn_exit(ctx);
         return;
     }
+    skb->truesize = 2; /* skb_set_tcp_pure_ack */
     vns__tcp_transmit_skb(ctx, sk, skb, false, tp->rcv_nxt);
     vns_fn_exit(ctx);
     vns_fn_exit(ctx);
