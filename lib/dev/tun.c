@@ -71,7 +71,7 @@ static int tun_net_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net
 
     vns_fn_enter(ctx, VNS_FN_tun_net_xmit);
     if (tun->numqueues > 1)
-        txq = skb->hash % tun->numqueues;
+        txq = vns_skb_get_hash(skb) % tun->numqueues;
     /* Drop packet if interface is not attached */
     if (txq >= tun->numqueues) {
         tun->stats.no_queue++;

@@ -341,10 +341,10 @@ out:
     return err;
 }
 
-static struct send_queue *virtnet_pick_tx(struct vns_virtnet *vi, const struct vns_skb *skb)
+static struct send_queue *virtnet_pick_tx(struct vns_virtnet *vi, struct vns_skb *skb)
 {
     /* netdev_pick_tx -> skb_tx_hash over the real queues */
-    return &vi->sq[vi->qps > 1 ? skb->hash % vi->qps : 0];
+    return &vi->sq[vi->qps > 1 ? vns_skb_get_hash(skb) % vi->qps : 0];
 }
 
 static int start_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev)

@@ -7,7 +7,9 @@
  * IP header and the first 8 bytes after it. Rate limiting
  * (icmp_ratelimit, 1 per second per host for most types) is not
  * modelled. Received ICMP is checksummed and counted; echo requests are
- * answered; errors are counted only (no PMTU or socket error update). */
+ * answered (a paged request is linearized first); echo replies go to
+ * ping sockets (ping.c); errors are counted only (no PMTU or socket
+ * error update). */
 #include <string.h>
 
 #include "inet_int.h"
@@ -78,6 +80,12 @@ int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *sk
     }
     inet->stats.icmp_in_msgs++;
     type = skb->data[0];
+    if (type == ICMP_ECHOREPLY)
+        return vns__ping_rcv(ctx, inet, skb);   /* ping.c */
+    if (type == ICMP_ECHO && vns_skb_headlen(skb) != skb->len && vns_skb_linearize(skb) < 0) {
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOMEM);
+        return VNS_NET_RX_DROP;
+    }
     if (type == ICMP_ECHO) {
         const uint8_t *iph = vns_skb_network_header(skb);
         uint32_t saddr = vns_get_be32(iph + 12), daddr = vns_get_be32(iph + 16);

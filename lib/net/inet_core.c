@@ -92,6 +92,7 @@ void vns_inet_destroy(struct vns_inet *inet)
     vns__neigh_destroy_all(inet);
     vns_dev_remove_pack(inet->k, VNS_ETH_P_IP);
     vns_dev_remove_pack(inet->k, VNS_ETH_P_ARP);
+    vns_free(inet->sk_cache);
     vns_free(inet);
 }
 

@@ -54,8 +54,11 @@ struct fib_route {
     enum vns_rtn_type type;
 };
 
+#define VNS_SK_CACHE_MIN 16u
+
 struct vns_neighbour {
     struct vns_neighbour *next;
+    struct vns_neighbour *hnext;   /* chain in inet->neigh_hash */
     struct vns_inet *inet;
     struct vns_net_device *dev;
     uint32_t ip;
@@ -249,6 +252,7 @@ struct vns_tcp {
 #define SEND_SHUTDOWN         2
 
 struct vns_sock {
+    uint32_t sk_cache_slot;    /* 1 + its slot in inet->sk_cache; 0 = none */
     struct vns_inet *inet;
     struct vns_sock *next; /* inet's socket list */
     enum vns_sock_type type;
@@ -311,8 +315,21 @@ struct vns_inet {
     struct fib_route routes[INET_MAX_ROUTES];
     unsigned nroutes;
     struct vns_neighbour *neighs;
+    /* neigh_hash (net/core/neighbour.c's nht, which also doubles as it
+     * fills): a host on a bridge with 1,000 guests holds 1,000
+     * neighbours, and every transmit looks one up. Chains by address; the
+     * list above keeps creation order. */
+    struct vns_neighbour **neigh_hash;
+    uint32_t neigh_hash_shift;     /* 1 << shift buckets; 0 = none yet */
     unsigned nneigh;
     struct vns_sock *socks;
+    /* Established TCP sockets by 4-tuple, direct-mapped (the kernel's
+     * inet_ehash): every segment received looks its socket up. Allocated
+     * at the first lookup; cleared when a socket is added (a new socket
+     * may take precedence in list order) and a slot when its socket goes. */
+    struct vns_sock **sk_cache;
+    uint32_t sk_cache_size;    /* a power of two, >= 4 x nsocks */
+    uint32_t nsocks;
     uint16_t next_ephemeral; /* ip_local_port_range 32768..60999 */
     uint16_t ip_id;
     struct vns_rng rng;      /* ISNs, reachable_time */
@@ -346,6 +363,8 @@ void vns__ip_build_header(struct vns_inet *inet, struct vns_sock *sk, struct vns
 void vns__icmp_send(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb_in,
                     uint8_t type, uint8_t code, uint32_t info);
 int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
+/* ping.c: an ICMP echo reply (data at the ICMP header). Consumes @skb. */
+int vns__ping_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
 /* udp.c */
 int vns__udp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
 long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "inet_int.h"
+#include "vnetsim/rng.h"
 
 /* skb->truesize as the kernel would have it: the data buffer plus the
  * aligned struct sk_buff (256 bytes). The model keeps payload out of the
@@ -56,6 +57,14 @@ struct vns_sock *vns__sock_alloc(struct vns_inet *inet, enum vns_sock_type type,
     }
     sk->next = inet->socks;
     inet->socks = sk;
+    inet->nsocks++;
+    if (inet->sk_cache && inet->sk_cache_size < 4 * inet->nsocks) {
+        vns_free(inet->sk_cache);   /* regrown at the next lookup */
+        inet->sk_cache = NULL;
+        inet->sk_cache_size = 0;
+    } else if (inet->sk_cache) {
+        memset(inet->sk_cache, 0, inet->sk_cache_size * sizeof(*inet->sk_cache));
+    }
     return sk;
 }
 
@@ -70,6 +79,10 @@ void vns__sock_free(struct vns_sock *sk)
             break;
         }
     }
+    sk->inet->nsocks--;
+    if (sk->sk_cache_slot && sk->inet->sk_cache && sk->sk_cache_slot <= sk->inet->sk_cache_size &&
+        sk->inet->sk_cache[sk->sk_cache_slot - 1] == sk)
+        sk->inet->sk_cache[sk->sk_cache_slot - 1] = NULL;
     vns_skb_queue_purge_reason(&sk->receive_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
     vns_skb_queue_purge_reason(&sk->backlog, VNS_SKB_DROP_REASON_QUEUE_PURGE);
     if (sk->tp)
@@ -139,8 +152,30 @@ struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t s
 {
     struct vns_sock *best = NULL;
     int best_score = -1;
+    uint32_t slot = 0;
 
     /* @saddr/@sport: the packet's source (the remote end) */
+    if (proto == VNS_IPPROTO_TCP) {
+        struct vns_sock *s;
+
+        if (!inet->sk_cache) {
+            uint32_t n = VNS_SK_CACHE_MIN;
+
+            while (n < 4 * inet->nsocks && n < (1u << 20))
+                n <<= 1;
+            if (!(inet->sk_cache = vns_calloc(n, sizeof(*inet->sk_cache))))
+                goto scan;   /* no cache: the scan alone is still right */
+            inet->sk_cache_size = n;
+        }
+        slot = (uint32_t)(vns_mix64(((uint64_t)saddr << 32 | daddr) ^ ((uint64_t)sport << 16 | dport)) &
+                          (inet->sk_cache_size - 1));
+        s = inet->sk_cache[slot];
+        /* still the exact match the scan found (fields can change) */
+        if (s && s->sport == dport && (!s->saddr || s->saddr == daddr) && !s->freed &&
+            s->tp->state != VNS_TCP_LISTEN && s->dport == sport && s->daddr == saddr)
+            return s;
+    }
+scan:
     for (struct vns_sock *s = inet->socks; s; s = s->next) {
         int score = 0;
 
@@ -155,6 +190,10 @@ struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t s
             if (s->tp->state == VNS_TCP_LISTEN) {
                 score += 0;
             } else if (s->dport == sport && s->daddr == saddr) {
+                if (inet->sk_cache) {
+                    inet->sk_cache[slot] = s;
+                    s->sk_cache_slot = slot + 1;
+                }
                 return s; /* established (or request) match */
             } else {
                 continue;
@@ -208,7 +247,7 @@ bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint3
                          uint32_t len, uint64_t flow, uint64_t stream_off)
 {
     uint32_t hl = vns_skb_headlen(skb);
-    uint8_t buf[256];
+    uint8_t buf[256], want[256];
 
     if (inet->cfg.skip_payload_verify || len == 0)
         return true;
@@ -225,9 +264,9 @@ bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint3
 
         if (vns_skb_copy_bits(skb, off + done, buf, n) < 0)
             goto bad;
-        for (uint32_t i = 0; i < n; i++)
-            if (buf[i] != vns_payload_byte(flow, stream_off + done + i))
-                goto bad;
+        vns_payload_fill(flow, stream_off + done, want, n);
+        if (memcmp(buf, want, n))
+            goto bad;
         done += n;
     }
     inet->stats.payload_bytes_verified += len;
