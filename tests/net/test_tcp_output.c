@@ -14,6 +14,7 @@
 #include "vnetsim/proto/tcp.h"
 #include "vnetsim/qdisc.h"
 #include "vnetsim/kernel.h"
+#include "vnetsim/wire.h"
 #include "net/inet_int.h" /* lock_sock / release_sock for the TSQ_DEFERRED test */
 
 static int teardown(void **state)
@@ -485,6 +486,63 @@ static void test_tcp_output_tsq_deferred_to_release_sock(void **state)
     tcp_pair_finish(&p, &c, &s);
 }
 
+/* Autocork decisions: three 100-byte writes with TCP_NODELAY through a
+ * 10 Mbit/s lib/dev/wire NIC, which keeps a frame on its TX ring (charged
+ * to the socket) until the TX completion of its NAPI poll. The first
+ * write leaves at once (the rtx queue is empty). While it is still on the
+ * ring, the second is a short tail with more than its truesize of our data
+ * below TCP: corked (TCPAutoCorking once, TSQ_THROTTLED), and the third
+ * joins it. The completion's tcp_wfree queues the tsq tasklet, which sends
+ * the 200 bytes as one segment. With tcp_autocorking off: three segments. */
+static void autocork_decision(int autocorking, uint64_t *frames, uint64_t *bytes, uint64_t *corked)
+{
+    struct vns_inet_config ic = {.tcp_autocorking = autocorking};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct vns_ctx *app;
+    uint64_t f0, b0;
+
+    inet_pair_init_wire(
+        &p, 61,
+        &(struct vns_wire_config){.name = "wire0", .rate_bps = 10000000ull, .delay = VNS_USEC(50)},
+        &ic);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 0, 100);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(20));
+    vns_sock_set_nodelay(c.sk, true);
+    f0 = vns_wire_stats(p.wire, 0)->frames;
+    b0 = vns_wire_stats(p.wire, 0)->bytes;
+    app = vns_test_ctx(p.sim, VNS_CTX_USER, "app", p.a.cpus[0], cork_app, c.sk);
+    vns_ctx_start(app, vns_sim_now(p.sim));
+    vns_sim_run(p.sim, VNS_MSEC(60));
+    assert_int_equal(s.received, 300);
+    *frames = vns_wire_stats(p.wire, 0)->frames - f0;
+    *bytes = vns_wire_stats(p.wire, 0)->bytes - b0;
+    *corked = vns_inet_stats(p.a.inet)->tcp_autocorking;
+    vns_ctx_destroy(app);
+    tcp_pair_finish(&p, &c, &s);
+}
+
+static void test_tcp_output_autocork_decision(void **state)
+{
+    uint64_t on, on_bytes, on_corked, off, off_bytes, off_corked;
+
+    (void)state;
+    autocork_decision(0, &on, &on_bytes, &on_corked);
+    autocork_decision(-1, &off, &off_bytes, &off_corked);
+    fprintf(stderr,
+            "autocork on: %lu frames (%lu bytes), %lu corked; off: %lu frames (%lu bytes)\n",
+            (unsigned long)on, (unsigned long)on_bytes, (unsigned long)on_corked,
+            (unsigned long)off, (unsigned long)off_bytes);
+    assert_int_equal(on_corked, 1);
+    assert_int_equal(on, 2);
+    assert_int_equal(off_corked, 0);
+    assert_int_equal(off, 3);
+    assert_int_equal(off_bytes - on_bytes, 66); /* one Ethernet + IP + TCP(+ts) header less */
+}
+
 /* Autocorking (tcp_should_autocork): 100-byte writes with TCP_NODELAY on
  * a 100 Mbit/s link with a one-frame NIC ring, so the frames wait in the
  * qdisc charged to the socket. A short tail waits while more than its
@@ -546,6 +604,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_output_tsq_wmem_alloc_and_tasklet, teardown),
         cmocka_unit_test_teardown(test_tcp_output_tsq_deferred_to_release_sock, teardown),
         cmocka_unit_test_teardown(test_tcp_output_autocork, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_autocork_decision, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

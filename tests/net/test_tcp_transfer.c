@@ -312,56 +312,34 @@ static void test_tcp_transfer_deterministic(void **state)
  * recovery, RACK and the RTO. */
 static void test_tcp_transfer_over_wire_with_loss(void **state)
 {
-    struct vns_sim *sim = vns_test_sim(41);
-    struct inet_host a, b;
-    struct vns_wire *w;
+    struct inet_pair p;
     struct tcp_server s;
     struct tcp_client c = {0};
     const uint64_t total = 100000000;
     const struct vns_inet_stats *as, *bs;
 
     (void)state;
-    inet_host_init(&a, sim, "a", 1, NULL);
-    inet_host_init(&b, sim, "b", 1, NULL);
-    assert_int_equal(vns_wire_create(sim,
-                                     &(struct vns_wire_config){.name = "wire0",
-                                                               .delay = VNS_USEC(20),
-                                                               .loss = 0.01},
-                                     &(struct vns_wire_end){.k = a.k, .ifname = "eth0"},
-                                     &(struct vns_wire_end){.k = b.k, .ifname = "eth0"}, &w),
-                     0);
-    a.eth = vns_wire_dev(w, 0);
-    b.eth = vns_wire_dev(w, 1);
-    assert_int_equal(vns_dev_open(a.eth), 0);
-    assert_int_equal(vns_dev_open(b.eth), 0);
-    assert_int_equal(vns_inet_addr_add(a.inet, a.eth, INET_ADDR_A, 24), 0);
-    assert_int_equal(vns_inet_addr_add(b.inet, b.eth, INET_ADDR_B, 24), 0);
-    tcp_server_start(&s, &b, 5001, 0);
-    tcp_client_start(&c, &a, INET_ADDR_B, 5001, total, 131072);
-    for (vns_time_t t = VNS_MSEC(100); t <= VNS_SEC(60) && !s.eof; t += VNS_MSEC(100))
-        vns_sim_run(sim, t);
-    as = vns_inet_stats(a.inet);
-    bs = vns_inet_stats(b.inet);
-    fprintf(stderr, "wire: lost %lu/%lu frames a->b, %lu b->a; retrans %lu, timeouts %lu, %.2f Gbit/s\n",
-            (unsigned long)vns_wire_stats(w, 0)->lost, (unsigned long)vns_wire_stats(w, 0)->frames,
-            (unsigned long)vns_wire_stats(w, 1)->lost, (unsigned long)as->tcp_retrans_segs,
-            (unsigned long)as->tcp_timeouts, (double)total * 8 / (double)(s.eof_at - s.accepted_at));
+    inet_pair_init_wire(
+        &p, 41, &(struct vns_wire_config){.name = "wire0", .delay = VNS_USEC(20), .loss = 0.01},
+        NULL);
+    run_transfer(&p, &c, &s, total, VNS_SEC(60));
+    as = vns_inet_stats(p.a.inet);
+    bs = vns_inet_stats(p.b.inet);
+    fprintf(stderr,
+            "wire: lost %lu/%lu frames a->b, %lu b->a; retrans %lu, timeouts %lu, %.2f Gbit/s\n",
+            (unsigned long)vns_wire_stats(p.wire, 0)->lost,
+            (unsigned long)vns_wire_stats(p.wire, 0)->frames,
+            (unsigned long)vns_wire_stats(p.wire, 1)->lost, (unsigned long)as->tcp_retrans_segs,
+            (unsigned long)as->tcp_timeouts,
+            (double)total * 8 / (double)(s.eof_at - s.accepted_at));
     assert_true(s.eof);
     assert_int_equal(s.received, total);
     assert_int_equal(bs->payload_bytes_verified, total);
     assert_int_equal(bs->payload_mismatches, 0);
-    assert_true(vns_wire_stats(w, 0)->lost > 0);
-    assert_true(vns_wire_stats(w, 1)->lost > 0);
+    assert_true(vns_wire_stats(p.wire, 0)->lost > 0);
+    assert_true(vns_wire_stats(p.wire, 1)->lost > 0);
     assert_true(as->tcp_retrans_segs > 0);
-    vns_sys_close(NULL, c.sk);
-    c.sk = NULL;
-    vns_sim_run(sim, vns_sim_now(sim) + VNS_SEC(80));
-    tcp_client_fini(&c);
-    tcp_server_fini(&s);
-    vns_wire_destroy(w);
-    inet_host_fini(&a);
-    inet_host_fini(&b);
-    vns_sim_destroy(sim);
+    tcp_pair_finish(&p, &c, &s);
 }
 
 int main(void)
