@@ -552,8 +552,10 @@ static unsigned tcp_tso_segs(struct vns_sock *sk, unsigned mss_now)
 
 /* tcp_small_queue_check (5.4 net/ipv4/tcp_output.c): limit =
  * max(2 * skb->truesize, sk_pacing_rate >> sk_pacing_shift (10)), at most
- * tcp_limit_output_bytes (1 MiB in 5.4's tcp_sk_init), << factor (1 for a
- * retransmission). Over it: send anyway with an empty rtx queue (a delayed
+ * tcp_limit_output_bytes (1 MiB in 5.4's tcp_sk_init) for a socket that is
+ * not paced by fq (SK_PACING_NONE: always here), << factor (1 for a
+ * retransmission); the TCP_TX_DELAY extra (5.3+, off by default) is not
+ * modelled. Over it: send anyway with an empty rtx queue (a delayed
  * TX completion must not stall us), else set TSQ_THROTTLED and re-check
  * (smp_mb__after_atomic: a completion may have come in between; single-
  * threaded here, the re-check is kept for its shape). tcp_wfree resumes. */
