@@ -83,7 +83,17 @@ VNS_EXTERN size_t vns_copy_to_iter(struct vns_ctx *ctx, struct vns_iov_iter *it,
                                    size_t n);
 /* Bytes before the first synthetic one among the next @n. */
 VNS_EXTERN size_t vns_iov_iter_real_len(const struct vns_iov_iter *it, size_t n);
+/* copy_from_iter of @n bytes into @dst that leaves a synthetic tail
+ * synthetic: when the last bytes are the synthetic range of one record
+ * (to its end), only the real bytes before them are written, *@syn_len,
+ * *@flow and *@off describe the rest; else every byte is written and
+ * *@syn_len is 0. Charged as one copy_from_iter of all the bytes taken.
+ * Returns the bytes taken (short on a fault, as vns_copy_from_iter). */
+VNS_EXTERN size_t vns_copy_from_iter_keep_syn(struct vns_ctx *ctx, struct vns_iov_iter *it, void *dst,
+                                              size_t n, uint32_t *syn_len, uint64_t *flow,
+                                              uint64_t *off);
 
+struct vns_kernel;
 struct vns_skb;
 /* skb_copy_datagram_from_iter into a linear skb with room for the real
  * bytes: @n bytes, real ones appended to the linear part, synthetic ones
@@ -124,7 +134,27 @@ struct vns_xdp_buff {
     uint32_t data;                     /* offset of the frame */
     uint32_t data_end;                 /* offset past its last byte */
     uint32_t buflen;                   /* tun_xdp_hdr.buflen */
+    /* The frame's last syn_len bytes, [data_end - syn_len, data_end), are
+     * a synthetic range (flow pay_flow from stream offset pay_off) that the
+     * guest recorded (vns_synmap) and vhost_net_build_xdp carried instead
+     * of generating it: the bytes are not stored, the copy was charged.
+     * 0 = every byte is in the buffer. */
+    uint32_t syn_len;
+    uint64_t pay_flow;
+    uint64_t pay_off;
 };
+
+/* build_skb around one buffer of the batch (tun_xdp_one,
+ * tap_get_user_xdp): an skb with headroom xdp->data and the frame's
+ * bytes; a synthetic tail (syn_len) is re-attached as a syn_linear range
+ * (the kernel's skb is linear) when the real bytes before it hold the
+ * Ethernet header and the first @need_real bytes of the frame (what the
+ * virtio_net_hdr will have the stack write or read in place: the checksum
+ * field, the GSO header length), else generated. Not charged: build_skb
+ * copies nothing (the model copies into a pooled skb). NULL when out of
+ * memory. */
+VNS_EXTERN struct vns_skb *vns_xdp_build_skb(struct vns_kernel *k, const struct vns_xdp_buff *xdp,
+                                             uint32_t need_real);
 
 struct vns_msghdr {
     struct vns_iov_iter iter;          /* msg_iter */

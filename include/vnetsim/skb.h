@@ -185,6 +185,13 @@ struct vns_skb {
     uint64_t pay_flow;              /* synthetic content: flow id */
     uint64_t pay_off;               /* stream offset of the first synthetic byte */
     uint32_t syn_len;               /* synthetic bytes (part of data_len) */
+    /* 1: the synthetic range stands for bytes that the kernel's skb holds
+     * in its LINEAR area (build_skb around vhost's XDP buffer, a non-GSO
+     * UDP datagram from __ip_append_data). The model keeps them synthetic
+     * for speed; every branch on linearity that the kernel would take
+     * differently asks vns_skb_kernel_headlen() instead of
+     * vns_skb_headlen() (docs/net-stack.md, "Synthetic but linear"). */
+    uint8_t syn_linear;
     struct vns_skb *frag_list;      /* chained skbs (part of data_len) */
     uint8_t cb[VNS_SKB_CB_SIZE];    /* control block of the current layer */
 };
@@ -250,6 +257,17 @@ static inline uint32_t vns_skb_tailroom(const struct vns_skb *skb)
     return skb->data_len ? 0 : (uint32_t)(skb->end - skb->tail);
 }
 static inline bool vns_skb_is_nonlinear(const struct vns_skb *skb) { return skb->data_len != 0; }
+/* skb_headlen and skb_is_nonlinear as the kernel's skb has them: a
+ * synthetic range marked syn_linear counts as linear. For control flow and
+ * costs only: the bytes past vns_skb_headlen() are still not in memory. */
+static inline uint32_t vns_skb_kernel_headlen(const struct vns_skb *skb)
+{
+    return vns_skb_headlen(skb) + (skb->syn_linear ? skb->syn_len : 0);
+}
+static inline bool vns_skb_kernel_nonlinear(const struct vns_skb *skb)
+{
+    return vns_skb_kernel_headlen(skb) != skb->len;
+}
 static inline bool vns_skb_is_gso(const struct vns_skb *skb) { return skb->gso_size != 0; }
 /* skb_reserve: move data and tail by @len (only on an empty skb). */
 VNS_EXTERN void vns_skb_reserve(struct vns_skb *skb, uint32_t len);

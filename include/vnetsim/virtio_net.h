@@ -93,6 +93,19 @@ struct vns_virtio_net_hdr {
     uint16_t num_buffers;        /* mergeable / v1 header only */
 };
 
+/* The bytes at the start of a frame that the stack will touch in place
+ * because of @h (vns_xdp_build_skb's need_real): up to the checksum field
+ * with NEEDS_CSUM; all of a GSO frame (skb_segment copies a linear head,
+ * which a synthetic range would not show). */
+static inline uint32_t vns_virtio_net_hdr_in_place(const struct vns_virtio_net_hdr *h)
+{
+    if (h->gso_type != VNS_VIRTIO_NET_HDR_GSO_NONE)
+        return UINT32_MAX;
+    if (h->flags & VNS_VIRTIO_NET_HDR_F_NEEDS_CSUM)
+        return (uint32_t)h->csum_start + h->csum_offset + 2u;
+    return 0;
+}
+
 /* Decode @len (10 or 12) header bytes; num_buffers is 0 for 10. */
 VNS_EXTERN void vns_virtio_net_hdr_decode(const uint8_t *p, unsigned len,
                                           struct vns_virtio_net_hdr *h);

@@ -238,14 +238,12 @@ static int tap_get_user_xdp(struct vns_ctx *ctx, struct tap_queue *q, const stru
         return -VNS_EINVAL;
     }
     vns_charge(ctx, VNS_FN_build_skb, 0);
-    skb = vns_alloc_skb(tap->dev->k, xdp->data + datasize);
+    vns_virtio_net_hdr_decode(xdp->data_hard_start + VNS_TUN_XDP_HDR_GSO_OFF, VNS_VIRTIO_NET_HDR_LEN, &gso);
+    skb = vns_xdp_build_skb(tap->dev->k, xdp, vns_virtio_net_hdr_in_place(&gso));
     if (!skb) {
         tap->dev->stats.tx_dropped++;
         return -VNS_ENOMEM;
     }
-    vns_skb_reserve(skb, xdp->data);
-    memcpy(vns_skb_put(skb, datasize), xdp->data_hard_start + xdp->data, datasize);
-    vns_virtio_net_hdr_decode(xdp->data_hard_start + VNS_TUN_XDP_HDR_GSO_OFF, VNS_VIRTIO_NET_HDR_LEN, &gso);
     return tap_xmit_built(ctx, q, skb, (q->flags & IFF_VNET_HDR) ? &gso : NULL);
 }
 

@@ -263,14 +263,12 @@ static int tun_xdp_one(struct vns_ctx *ctx, struct tun_file *tfile, const struct
     /* build_skb around the page-frag buffer: no copy (the model copies the
      * bytes into a pooled skb without charging a byte cost) */
     vns_charge(ctx, VNS_FN_build_skb, 0);
-    skb = vns_alloc_skb(tun->dev->k, xdp->data + datasize);
+    skb = vns_xdp_build_skb(tun->dev->k, xdp, vns_virtio_net_hdr_in_place(&gso));
     if (!skb) {
         tun->dev->stats.rx_dropped++;
         err = -VNS_ENOMEM;
         goto out;
     }
-    vns_skb_reserve(skb, xdp->data);
-    memcpy(vns_skb_put(skb, datasize), xdp->data_hard_start + xdp->data, datasize);
     err = tun_skb_finish(ctx, tfile, skb, &gso, true);
 out:
     return err;

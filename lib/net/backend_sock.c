@@ -13,6 +13,7 @@
 #include "vnetsim/cpu.h"
 #include "vnetsim/error.h"
 #include "vnetsim/func.h"
+#include "vnetsim/proto/if_ether.h"
 #include "vnetsim/skb.h"
 
 /* --- iov_iter ---------------------------------------------------------------- */
@@ -278,6 +279,31 @@ size_t vns_iov_iter_real_len(const struct vns_iov_iter *it, size_t n)
     return real < n ? real : n;
 }
 
+size_t vns_copy_from_iter_keep_syn(struct vns_ctx *ctx, struct vns_iov_iter *it, void *dst, size_t n,
+                                   uint32_t *syn_len, uint64_t *flow, uint64_t *off)
+{
+    size_t real = vns_iov_iter_real_len(it, n), done;
+    const struct vns_synrec *r;
+
+    *syn_len = 0;
+    if (n > it->count)
+        n = it->count;
+    done = iov_iter_copy(it, dst, real, false);
+    r = iter_rec(it, it->seg);
+    if (done == real && real < n && r && it->seg_off >= r->real_len &&
+        it->seg_off + (n - real) == (uint64_t)r->real_len + r->syn_len) {
+        *syn_len = (uint32_t)(n - real);
+        *flow = r->flow;
+        *off = r->off + (it->seg_off - r->real_len);
+        vns_iov_iter_advance(it, n - real);
+        done = n;
+    } else if (done == real) {
+        done += iov_iter_copy(it, (uint8_t *)dst + real, n - real, false);
+    }
+    vns_charge(ctx, VNS_FN_copy_from_iter, done);
+    return done;
+}
+
 int vns_iov_iter_to_skb(struct vns_ctx *ctx, struct vns_iov_iter *it, struct vns_skb *skb, size_t n)
 {
     size_t done = 0;
@@ -371,6 +397,26 @@ int vns_skb_copy_datagram_iter(struct vns_ctx *ctx, const struct vns_skb *skb, u
     }
     vns_charge(ctx, VNS_FN_copy_to_iter, len);
     return 0;
+}
+
+struct vns_skb *vns_xdp_build_skb(struct vns_kernel *k, const struct vns_xdp_buff *xdp,
+                                  uint32_t need_real)
+{
+    uint32_t datasize = xdp->data_end - xdp->data, syn = xdp->syn_len, real = datasize - syn;
+    struct vns_skb *skb = vns_alloc_skb(k, xdp->data + datasize); /* truesize as if linear */
+
+    if (!skb)
+        return NULL;
+    vns_skb_reserve(skb, xdp->data);
+    memcpy(vns_skb_put(skb, real), xdp->data_hard_start + xdp->data, real);
+    if (syn && real >= VNS_ETH_HLEN && real >= need_real) {
+        vns_skb_add_synthetic(skb, xdp->pay_flow, xdp->pay_off, syn);
+        skb->syn_linear = 1;
+        skb->truesize -= syn; /* already in the linear buffer's size */
+    } else if (syn) {
+        vns_payload_fill(xdp->pay_flow, xdp->pay_off, vns_skb_put(skb, syn), syn);
+    }
+    return skb;
 }
 
 /* --- ptr_ring ------------------------------------------------------------------ */

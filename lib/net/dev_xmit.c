@@ -107,7 +107,8 @@ struct vns_skb *vns__validate_xmit_skb(struct vns_ctx *ctx, struct vns_skb *skb,
         vns_fn_exit(ctx);
         return segs;
     }
-    if (vns_skb_is_nonlinear(skb) &&
+    /* a syn_linear range is linear in the kernel: nothing to linearize */
+    if (vns_skb_kernel_nonlinear(skb) &&
         (!(features & VNS_NETIF_F_SG) || (skb->frag_list && !(features & VNS_NETIF_F_FRAGLIST)))) {
         if (vns_skb_linearize(skb) < 0) {
             vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOMEM);

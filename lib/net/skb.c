@@ -195,8 +195,10 @@ struct vns_skb *vns__skb_copy_to(struct vns_kernel *k, const struct vns_skb *skb
     if (!n)
         return NULL;
     vns_skb_copy_bits(skb, 0, vns_skb_put(n, lin), lin);
-    if (keep_syn)
+    if (keep_syn) {
         vns_skb_add_synthetic(n, skb->pay_flow, skb->pay_off, skb->syn_len);
+        n->syn_linear = skb->syn_linear;
+    }
     return n;
 }
 
@@ -372,6 +374,7 @@ int vns_skb_trim(struct vns_skb *skb, uint32_t len)
     if (len <= hl) {
         skb->tail = skb->data + len;
         skb->syn_len = 0;
+        skb->syn_linear = 0;
         skb_free_list_silent(skb->frag_list);
         skb->frag_list = NULL;
         skb->data_len = 0;
@@ -496,6 +499,7 @@ int vns_skb_linearize(struct vns_skb *skb)
     skb->tail = skb->data + skb->len;
     skb->end = buf + buf_size(cls);
     skb->syn_len = 0;
+    skb->syn_linear = 0;
     skb->data_len = 0;
     return 0;
 }

@@ -263,7 +263,11 @@ static int vhost_net_build_xdp(struct vns_vhost_net *net, struct vhost_net_virtq
         }
     }
     len -= sock_hlen;
-    if (vns_copy_from_iter(ctx, from, buf + pad, len) != len) {
+    /* LINUX: copy_page_from_iter copies every byte. A synthetic tail the
+     * guest recorded stays a (flow, offset) range, charged as copied; the
+     * skb built around the buffer marks it syn_linear (tun_xdp_one). */
+    if (vns_copy_from_iter_keep_syn(ctx, from, buf + pad, len, &xdp->syn_len, &xdp->pay_flow,
+                                    &xdp->pay_off) != len) {
         ret = -VNS_EFAULT;
         goto out;
     }
