@@ -260,7 +260,10 @@ static int xmit_skb(struct send_queue *sq, struct vns_skb *skb, struct vns_ctx *
     struct vns_virtio_net_hdr h;
     uint8_t hb[VNS_VIRTIO_NET_HDR_MRG_LEN];
     unsigned hdr_len = vi->hdr_len, num_sg = 0;
-    uint32_t headlen = vns_skb_headlen(skb), rest = skb->len - headlen, slot;
+    /* the linear part as the kernel's skb has it; of it, @real bytes are
+     * in memory and the rest is a syn_linear range */
+    uint32_t headlen = vns_skb_kernel_headlen(skb), real = vns_skb_headlen(skb);
+    uint32_t rest = skb->len - headlen, slot;
     uint64_t gpa, p;
     bool can_push, syn;
     int err;
@@ -288,7 +291,7 @@ static int xmit_skb(struct send_queue *sq, struct vns_skb *skb, struct vns_ctx *
         p = gpa + hdr_len + headlen;
     syn = vi->syn && skb->syn_len && !skb->frag_list && headlen + skb->syn_len == skb->len;
     if (vns_gmem_copy_in(vi->mem, gpa, hb, hdr_len) < 0 ||
-        skb_to_guest(vi->mem, skb, 0, headlen, gpa + hdr_len) < 0) {
+        skb_to_guest(vi->mem, skb, 0, real, gpa + hdr_len) < 0) {
         sq->free_slots[sq->nfree++] = slot;
         err = -VNS_EFAULT;
         goto out;
@@ -304,6 +307,20 @@ static int xmit_skb(struct send_queue *sq, struct vns_skb *skb, struct vns_ctx *
             sg[num_sg++] = (struct vns_sg){gpa + hdr_len, headlen};
             if (vi->syn)
                 vns_synmap_clear(vi->syn, gpa + hdr_len);
+        }
+    }
+    if (headlen > real) {
+        /* a syn_linear range: recorded after the real bytes of the linear
+         * sg entry (written when there is no map or it is full) */
+        uint64_t at = can_push ? gpa : gpa + hdr_len;
+        uint32_t pre = can_push ? hdr_len + real : real;
+
+        if (!vi->syn || vns_synmap_set(vi->syn, at, pre, headlen - real, skb->pay_flow, skb->pay_off) < 0) {
+            if (skb_to_guest(vi->mem, skb, real, headlen - real, gpa + hdr_len + real) < 0) {
+                sq->free_slots[sq->nfree++] = slot;
+                err = -VNS_EFAULT;
+                goto out;
+            }
         }
     }
     for (uint32_t done = 0; rest;) {

@@ -11,7 +11,11 @@
  * (ignore_df for the default IP_PMTUDISC_WANT): the model does not
  * fragment and returns -EMSGSIZE, counted as ip_frag_fails.
  * Payload: synthetic, flow vns_inet_flow_id(4-tuple), stream offset 0 at
- * the start of each datagram; the receiver verifies it.
+ * the start of each datagram; the receiver verifies it. In 5.4 the whole
+ * datagram is linear (__ip_append_data pages the payload only for UDP
+ * GSO, which is not modelled), so the synthetic range is syn_linear: one
+ * linear sg entry at virtio-net, nothing for validate_xmit_skb to
+ * linearize on a device without SG.
  *
  * Receive: length and checksum checks (UDP_MIB_INERRORS, CSUMERRORS),
  * socket lookup (connected 4-tuple first, then bound address, then
@@ -88,8 +92,15 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
     vns_skb_reserve(skb, VNS_MAX_TCP_HEADER);
     vns_skb_put(skb, UDP_HLEN);
     flow = vns_inet_flow_id(saddr, sk->sport, daddr, dport, VNS_IPPROTO_UDP);
-    if (len)
+    if (len) {
+        /* LINUX: __ip_append_data allocates a non-GSO datagram that fits
+         * the MTU linear (alloclen = fraglen: "paged" only with a UDP GSO
+         * size), SG device or not, and copies the payload after the
+         * headers. Synthetic here, marked syn_linear so that the layers
+         * below treat it as the linear data it is. */
         vns_skb_add_synthetic(skb, flow, 0, (uint32_t)len);
+        skb->syn_linear = 1;
+    }
     if (len && inet->cfg.materialize_payload && vns_skb_linearize(skb) < 0) {
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOMEM);
         vns_fn_exit(ctx);

@@ -54,6 +54,7 @@ struct world {
     int to_send, sent;
     uint32_t payload;
     uint64_t flow_off;
+    bool syn_linear;             /* guest app: mark the payload syn_linear (a UDP datagram) */
     vns_time_t gap;              /* guest app time per packet */
     /* host app */
     int h_to_send, h_sent;
@@ -316,6 +317,7 @@ static int guest_app(struct vns_ctx *ctx, void *arg)
         vns_fn_enter(ctx, tcp_write_frames[i]);
     skb = tcp_skb(w->guest, host_mac, guest_mac, w->payload, w->flow_off, true);
     w->flow_off += w->payload;
+    skb->syn_linear = w->syn_linear && skb->syn_len;
     if (w->flows)
         skb->hash = 0x1000u + (uint32_t)w->sent % w->flows;
     skb->dev = dev;
@@ -473,6 +475,70 @@ static void test_vhost_net_tx_small_frames_batched(void **state)
                   (unsigned long long)vns_virtnet_sq_stats(w.vi, 0)->kicks_suppressed,
                   (unsigned long long)vns_virtnet_sq_stats(w.vi, 0)->interrupts);
     vns_free(stacks);
+    world_fini(&w);
+}
+
+/* Send @n small synthetic frames (syn_linear or not) and keep what the
+ * host receives through vhost's XDP batch. */
+static void xdp_run(struct world *w, const struct world_opts *o, int n, bool syn_linear)
+{
+    struct vns_ctx *app;
+
+    world_init(w, o);
+    w->hsink.keep = true;
+    w->to_send = n;
+    w->payload = 1448;
+    w->gap = 2000;
+    w->syn_linear = syn_linear;
+    app = vns_test_ctx(w->sim, VNS_CTX_USER, "iperf", w->g0, guest_app, w);
+    vns_ctx_start(app, 0);
+    vns_sim_run(w->sim, VNS_MSEC(20));
+    assert_int_equal(w->hsink.count, (unsigned)n);
+    assert_int_equal(vns_vhost_net_tx_stats(w->net)->batched, (uint64_t)n);
+}
+
+/* vhost_net_build_xdp carries the guest's synthetic tail: the host's skb
+ * holds the headers and a syn_linear range (linear to the stack, as the
+ * kernel's build_skb skb is), with the bytes of a real-bytes run; a
+ * syn_linear guest skb is one linear sg entry. */
+static void test_vhost_net_tx_xdp_keeps_synthetic_tail(void **state)
+{
+    struct world w, r;
+    struct vns_skb *a, *b;
+    uint8_t ba[1514], bb[1514];
+    uint64_t sgs_frag, sgs_lin;
+
+    (void)state;
+    xdp_run(&r, &(struct world_opts){.real_bytes = true}, 4, false);
+    xdp_run(&w, NULL, 4, false);
+    sgs_frag = vns_virtnet_sq_stats(w.vi, 0)->sgs;
+    a = w.hsink.q.head;
+    b = r.hsink.q.head;
+    assert_int_equal(a->len, b->len);
+    assert_int_equal(b->syn_len, 0);
+    assert_int_equal(a->syn_len, 1448);
+    assert_int_equal(a->syn_linear, 1);
+    assert_int_equal(vns_skb_kernel_headlen(a), a->len);
+    assert_false(vns_skb_kernel_nonlinear(a));
+    assert_int_equal(a->truesize, b->truesize);
+    assert_int_equal(vns_skb_copy_bits(a, 0, ba, a->len), 0);
+    assert_int_equal(vns_skb_copy_bits(b, 0, bb, b->len), 0);
+    assert_memory_equal(ba, bb, a->len);
+    vns_skb_queue_purge_reason(&w.hsink.q, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    vns_skb_queue_purge_reason(&r.hsink.q, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    world_fini(&w);
+    world_fini(&r);
+
+    xdp_run(&w, NULL, 4, true);
+    sgs_lin = vns_virtnet_sq_stats(w.vi, 0)->sgs;
+    assert_int_equal(sgs_lin, 4);          /* header + linear pushed: one each */
+    assert_true(sgs_frag > sgs_lin);       /* a frag: a second entry */
+    a = w.hsink.q.head;
+    assert_int_equal(a->syn_len, 1448);
+    assert_int_equal(a->syn_linear, 1);
+    assert_int_equal(vns_skb_copy_bits(a, 0, ba, a->len), 0);
+    assert_memory_equal(ba, bb, a->len);
+    vns_skb_queue_purge_reason(&w.hsink.q, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
     world_fini(&w);
 }
 
@@ -1298,6 +1364,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_vhost_net_tx_tso_seed_stacks, teardown),
         cmocka_unit_test_teardown(test_vhost_net_tx_small_frames_batched, teardown),
+        cmocka_unit_test_teardown(test_vhost_net_tx_xdp_keeps_synthetic_tail, teardown),
         cmocka_unit_test_teardown(test_vhost_net_tx_kicks_event_idx_and_load, teardown),
         cmocka_unit_test_teardown(test_vhost_net_rx_seed_stack_and_bytes, teardown),
         cmocka_unit_test_teardown(test_vhost_net_macvtap_seed_stacks, teardown),
