@@ -122,6 +122,7 @@ struct vns_sock_stats {
     uint64_t bytes_received; /* returned by read/recv */
     uint64_t datagrams_received;
     uint64_t drops;       /* UDP: rcvbuf full */
+    uint64_t sndbuf_waits; /* UDP: sends that found sk_sndbuf full (slept, or -EAGAIN) */
     unsigned rmem_alloc;  /* sk_rmem_alloc (truesize of queued skbs) */
     unsigned wmem_queued; /* sk_wmem_queued */
     unsigned wmem_alloc;  /* sk_wmem_alloc: 1 + truesize of sent skbs still below TCP */

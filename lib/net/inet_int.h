@@ -268,6 +268,10 @@ struct vns_sock {
     int sk_err;
     uint8_t shutdown;
     struct vns_ctx *waiter; /* sk_sleep: one waiting context */
+    /* SOCK_NOSPACE: a UDP send found sk_wmem_alloc >= sk_sndbuf; the
+     * waiter (if any) sleeps in sock_wait_for_wmem until sock_wfree's
+     * sk_write_space finds half the buffer free */
+    bool nospace;
     unsigned sndbuf, rcvbuf;
     bool userlocks_snd, userlocks_rcv; /* SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK */
     uint32_t rmem_alloc, wmem_queued;

@@ -25,13 +25,76 @@
  * (UDP_MIB_RCVBUFERRORS). UDP_MIB_INDATAGRAMS counts at recvmsg, as in
  * Linux.
  *
- * Simplified: the send buffer is not charged (the model has no skb
- * destructor to uncharge sock_wfree); no corking, no UDP GSO/GRO. */
+ * Send buffer: each datagram's skb is charged to sk_wmem_alloc with its
+ * truesize (skb_set_owner_w) and released by sock_wfree wherever the skb
+ * is finally freed (the guest driver's free_old_xmit_skbs, tun, a qdisc
+ * drop, ...); a send that finds sk_wmem_alloc >= sk_sndbuf sleeps until
+ * sock_def_write_space (-EAGAIN with MSG_DONTWAIT), so a sender faster
+ * than its device is throttled by its send buffer (212992 bytes,
+ * net.core.wmem_default) before it overflows a qdisc of 1000 packets.
+ * LINUX: truesize is the model's (linear buffer class + payload), a few
+ * hundred bytes off the kernel's kmalloc-rounded one.
+ *
+ * Simplified: no corking, no UDP GSO/GRO. */
 #include <string.h>
 
 #include "inet_int.h"
 
 #define UDP_HLEN 8
+
+/* sock_wfree (net/core/sock.c) with sock_def_write_space as the UDP
+ * socket's sk_write_space: give back the skb's truesize, keeping one unit
+ * until the writer has been told, wake a writer sleeping in
+ * sock_wait_for_wmem once half the send buffer is free ("significant
+ * progress"), then drop the unit (the socket goes with the last one). */
+static void udp_sock_wfree(struct vns_skb *skb)
+{
+    struct vns_sock *sk = skb->sk;
+    struct vns_ctx *ctx = vns__skb_free_ctx(skb);
+    uint32_t len = skb->truesize;
+
+    vns_fn_enter(ctx, VNS_FN_sock_wfree);
+    sk->wmem_alloc -= VNS_MIN(len - 1, sk->wmem_alloc - 1);
+    vns_fn_enter(ctx, VNS_FN_sock_def_write_space);
+    if ((sk->wmem_alloc << 1) <= sk->sndbuf && sk->nospace && sk->waiter) {
+        struct vns_ctx *w = sk->waiter;
+
+        sk->nospace = false;
+        sk->waiter = NULL;
+        vns_ctx_wake(ctx, w); /* wake_up_interruptible_sync_poll(EPOLLOUT) */
+    }
+    vns_fn_exit(ctx);
+    vns_fn_exit(ctx);
+    vns__sk_free(sk); /* the unit kept above: __sk_free with the last one */
+}
+
+/* sock_alloc_send_pskb's wait (net/core/sock.c): room while
+ * sk_wmem_alloc_get (the charge, without the socket's own unit) is below
+ * sk_sndbuf. Else SOCK_NOSPACE and -EAGAIN: at once with MSG_DONTWAIT or
+ * a non-blocking socket (counted by udp_sendmsg as SNDBUFERRORS, and by
+ * __ip_append_data as OUTDISCARDS), else after registering the caller to
+ * sleep in sock_wait_for_wmem (the model's syscall returns and is
+ * reissued when sock_def_write_space wakes it, as for TCP's
+ * sk_stream_wait_memory). */
+static int sock_alloc_send_wait(struct vns_ctx *ctx, struct vns_sock *sk, int flags)
+{
+    int rc = 0;
+
+    vns_fn_enter(ctx, VNS_FN_sock_alloc_send_pskb);
+    if (sk->wmem_alloc - 1 >= sk->sndbuf) {
+        sk->nospace = true;
+        sk->st.sndbuf_waits++;
+        if ((flags & VNS_MSG_DONTWAIT) || sk->nonblock || !ctx) {
+            sk->inet->stats.udp_sndbuf_errors++;
+            sk->inet->stats.ip_out_discards++;
+            rc = -VNS_EAGAIN;
+        } else {
+            rc = vns__sk_wait(ctx, sk);
+        }
+    }
+    vns_fn_exit(ctx);
+    return rc;
+}
 
 long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,
                       const struct vns_sockaddr_in *to)
@@ -45,7 +108,6 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
     uint64_t flow;
     long rc;
 
-    (void)flags;
     vns_fn_enter(ctx, VNS_FN_udp_sendmsg);
     if (len > 0xffff - UDP_HLEN - sizeof(struct vns_iphdr)) {
         rc = -VNS_EMSGSIZE;
@@ -82,6 +144,11 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
     }
     /* ip_make_skb / __ip_append_data */
     vns_fn_enter(ctx, VNS_FN_ip_make_skb);
+    rc = sock_alloc_send_wait(ctx, sk, flags);
+    if (rc < 0) {
+        vns_fn_exit(ctx);
+        goto out;
+    }
     vns_charge_bytes(ctx, VNS_FN_ip_make_skb, len);
     skb = vns_alloc_skb(inet->k, VNS_MAX_TCP_HEADER + UDP_HLEN);
     if (!skb) {
@@ -108,7 +175,11 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
         goto out;
     }
     uh = skb->data; /* linearize may have moved the buffer */
+    /* skb_set_owner_w (sock_alloc_send_pskb): charged with the truesize of
+     * the whole datagram, released by sock_wfree when the skb is freed */
     skb->sk = sk;
+    skb->destructor = udp_sock_wfree;
+    sk->wmem_alloc += skb->truesize;
     vns_fn_exit(ctx);
     /* udp_send_skb */
     vns_fn_enter(ctx, VNS_FN_udp_send_skb);

@@ -12,6 +12,7 @@
 #include "vnetsim/cpu.h"
 #include "vnetsim/kernel.h"
 #include "vnetsim/proto/ip.h"
+#include "vnetsim/wire.h"
 
 static int teardown(void **state)
 {
@@ -274,6 +275,90 @@ static void test_udp_rcv_validation(void **state)
     inet_pair_fini(&p);
 }
 
+/* A sender faster than its device: blocking, it sleeps on sk_sndbuf and
+ * is woken by sock_wfree (no qdisc drop, no SndbufErrors, every datagram
+ * delivered); with MSG_DONTWAIT it gets EAGAIN, counted as SndbufErrors.
+ * The charge goes back to the socket's own unit when all is sent. */
+struct fast_sender {
+    struct vns_sock *sk;
+    unsigned n, sent, sleeps, eagain;
+    int flags;
+};
+
+static int fast_send_step(struct vns_ctx *ctx, void *arg)
+{
+    struct fast_sender *s = arg;
+    long n = vns_sys_sendto(ctx, s->sk, 1472, s->flags, &(struct vns_sockaddr_in){INET_ADDR_B, 5001});
+
+    if (n == -VNS_EAGAIN && !s->flags) {
+        s->sleeps++;
+        return VNS_STEP_SLEEP;
+    }
+    if (n == -VNS_EAGAIN)
+        s->eagain++;
+    else
+        assert_int_equal(n, 1472);
+    return ++s->sent == s->n ? VNS_STEP_DONE : VNS_STEP_AGAIN;
+}
+
+/* @s sends its n datagrams over a 100 Mbit/s wire; *@st: its socket's
+ * stats with drops = the sender's SndbufErrors; *@qdrops: the sender's
+ * qdisc drops; *@received: datagrams that reached the receiving socket. */
+static void udp_fast_sender(struct fast_sender *s, struct vns_sock_stats *st, uint64_t *qdrops,
+                            uint64_t *received)
+{
+    struct inet_pair p;
+    struct vns_ctx *ctx;
+    struct vns_sock *rx;
+
+    inet_pair_init_wire(&p, 21, &(struct vns_wire_config){.rate_bps = 100000000u, .delay = VNS_USEC(10)},
+                        NULL);
+    rx = inet_udp_bound(&p.b, 5001);
+    assert_int_equal(vns_socket_create(p.a.inet, VNS_SOCK_DGRAM, 0, &s->sk), 0);
+    ctx = vns_test_ctx(p.sim, VNS_CTX_USER, "tx", p.a.cpus[0], fast_send_step, s);
+    vns_ctx_start(ctx, 0);
+    vns_sim_run(p.sim, VNS_MSEC(100));
+    assert_int_equal(s->sent, s->n);
+    vns_sock_get_stats(s->sk, st);
+    *qdrops = vns_kernel_drops(p.a.k, VNS_SKB_DROP_REASON_QDISC_DROP);
+    /* nobody reads during the run: what arrived is queued or RcvbufErrors */
+    *received = vns_inet_stats(p.b.inet)->udp_rcvbuf_errors;
+    while (vns_sys_recvfrom(NULL, rx, 2000, VNS_MSG_DONTWAIT, NULL) == 1472)
+        (*received)++;
+    assert_int_equal(vns_inet_stats(p.b.inet)->payload_mismatches, 0);
+    st->drops = vns_inet_stats(p.a.inet)->udp_sndbuf_errors; /* the sender's SndbufErrors */
+    vns_sys_close(NULL, rx);
+    vns_sys_close(NULL, s->sk);
+    vns_ctx_destroy(ctx);
+    inet_pair_fini(&p);
+}
+
+static void test_udp_sndbuf_throttles_sender(void **state)
+{
+    struct fast_sender s = {.n = 500};
+    struct vns_sock_stats st;
+    uint64_t qdrops, received;
+
+    (void)state;
+    udp_fast_sender(&s, &st, &qdrops, &received);
+    assert_true(s.sleeps > 0);
+    assert_true(st.sndbuf_waits >= s.sleeps);
+    assert_int_equal(qdrops, 0);
+    assert_int_equal(st.drops, 0);          /* no SndbufErrors */
+    assert_int_equal(received, 500);
+    assert_int_equal(st.wmem_alloc, 1);     /* every skb freed: the socket's unit */
+    print_message("blocking: %u sleeps on sk_sndbuf for 500 datagrams\n", s.sleeps);
+
+    s = (struct fast_sender){.n = 500, .flags = VNS_MSG_DONTWAIT};
+    udp_fast_sender(&s, &st, &qdrops, &received);
+    assert_true(s.eagain > 0);
+    assert_int_equal(st.drops, s.eagain);   /* SndbufErrors = EAGAINs */
+    assert_int_equal(qdrops, 0);
+    assert_int_equal(received, 500 - s.eagain);
+    assert_int_equal(st.wmem_alloc, 1);
+    print_message("MSG_DONTWAIT: %u EAGAIN of 500\n", s.eagain);
+}
+
 /* Datagrams that would need fragmenting are refused with EMSGSIZE. */
 static int big_send(struct vns_ctx *ctx, void *arg)
 {
@@ -314,6 +399,7 @@ int main(void)
         cmocka_unit_test_teardown(test_udp_software_checksums, teardown),
         cmocka_unit_test_teardown(test_udp_rcv_validation, teardown),
         cmocka_unit_test_teardown(test_udp_too_big, teardown),
+        cmocka_unit_test_teardown(test_udp_sndbuf_throttles_sender, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
