@@ -79,7 +79,7 @@ static int tun_net_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net
     }
     tfile = tun->tfiles[txq];
     /* skb_orphan(skb): TCP small queues no longer see it; nf_reset_ct */
-    skb->sk = NULL;
+    vns_skb_orphan(skb);
     if (vns_ptr_ring_produce(&tfile->tx_ring, skb)) {
         tun->stats.ring_full++;
         dev->stats.tx_dropped++;

@@ -69,10 +69,13 @@ int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *sk
 {
     uint8_t type;
 
-    if (!vns_pskb_may_pull(skb, 8) ||
-        (skb->ip_summed != VNS_CHECKSUM_UNNECESSARY && skb->ip_summed != VNS_CHECKSUM_PARTIAL &&
-         vns_csum_fold(vns_skb_checksum(skb, 0, skb->len, 0)) != 0)) {
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    if (!vns_pskb_may_pull(skb, 8)) {
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_PKT_TOO_SMALL);
+        return VNS_NET_RX_DROP;
+    }
+    if (skb->ip_summed != VNS_CHECKSUM_UNNECESSARY && skb->ip_summed != VNS_CHECKSUM_PARTIAL &&
+        vns_csum_fold(vns_skb_checksum(skb, 0, skb->len, 0)) != 0) {
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_ICMP_CSUM); /* icmp_rcv csum_error */
         return VNS_NET_RX_DROP;
     }
     inet->stats.icmp_in_msgs++;
@@ -101,7 +104,7 @@ int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *sk
             vns_ip_send_raw(ctx, inet, r, vns_inet_addr_is_local(inet, daddr) ? daddr : 0, saddr,
                             VNS_IPPROTO_ICMP, false);
         } else if (r) {
-            vns_kfree_skb(r);
+            vns_consume_skb(r); /* never filled: no packet is lost */
         }
     }
     vns_consume_skb(skb);
