@@ -84,10 +84,14 @@ VNS_EXTERN uint64_t vns_world_pcap_frames(const struct vns_world *w, const char 
  * -VNS_EIO. */
 VNS_EXTERN int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra);
 
-/* Sample every @interval: each CPU's utilization ("host/cpu0.util") and
- * each device's receive and transmit bit rates ("host/eth0.rx_bps"); later
- * layers add flows, cwnd, ring occupancy and qdisc backlog. Write them
- * with vns_series_write_csv(vns_world_sim(w), f). */
+/* Sample every @interval: each CPU's utilization ("host/cpu0.util"), each
+ * device's receive and transmit bit rates ("host/eth0.rx_bps") and qdisc
+ * backlog in packets ("host/tap0.qdisc_backlog"), each guest virtqueue's
+ * occupancy ("vm1/eth0.txq0.ring": buffers made available and not yet
+ * used), each workload's received bit and packet rates
+ * ("wl0.tcp_stream.rx_bps") and its TCP flows' cwnd ("wl0.tcp_stream.
+ * flow0.cwnd", the first 4 flows). At most 256 columns. Write them with
+ * vns_series_write_csv(vns_world_sim(w), f). */
 VNS_EXTERN int vns_world_series_start(struct vns_world *w, vns_time_t interval);
 
 VNS_EXTERN size_t vns_world_nworkloads(const struct vns_world *w);

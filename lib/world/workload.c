@@ -32,6 +32,7 @@
 #include "vnetsim/socket.h"
 #include "vnetsim/stats.h"
 #include "vnetsim/tcp.h"
+#include "vnetsim/trace.h"
 #include "world_int.h"
 
 #define PING_RING 1024u          /* send times kept for matching replies */
@@ -559,6 +560,52 @@ void vns__world_workloads_stop(struct vns_world *w)
     }
     vns_free(*slot);
     *slot = NULL;
+}
+
+static double series_rx_bits(void *arg)
+{
+    return (double)((const struct vns_workload *)arg)->received * 8;
+}
+
+static double series_rx_packets(void *arg)
+{
+    return (double)((const struct vns_workload *)arg)->rx_packets;
+}
+
+/* The sending socket's congestion window (segments); 0 once closed. */
+static double series_cwnd(void *arg)
+{
+    const struct wl_flow *f = arg;
+    const struct vns_sock *sk = f->wl->spec->type == VNS_SC_TCP_MAERTS ? f->srv : f->cli;
+    struct vns_tcp_info ti;
+
+    return sk && vns_tcp_get_info(sk, &ti) == 0 ? (double)ti.snd_cwnd : 0.0;
+}
+
+int vns__world_workloads_series(struct vns_world *w)
+{
+    size_t n;
+    struct vns_workload **slot = vns__world_workload_slot(w, &n);
+    struct vns_sim *sim = vns_world_sim(w);
+    char name[96];
+    int err = 0;
+
+    for (size_t i = 0; *slot && i < n && !err; i++) {
+        struct vns_workload *wl = &(*slot)[i];
+        const char *type = vns_sc_workload_name(wl->spec->type);
+
+        snprintf(name, sizeof(name), "wl%zu.%s.rx_bps", i, type);
+        err = vns_series_add(sim, name, series_rx_bits, wl, true);
+        snprintf(name, sizeof(name), "wl%zu.%s.packets_per_s", i, type);
+        if (!err)
+            err = vns_series_add(sim, name, series_rx_packets, wl, true);
+        for (unsigned k = 0; k < wl->nflows && k < 4 && !err && is_tcp(wl->spec) && wl->spec->type != VNS_SC_TCP_RR;
+             k++) {
+            snprintf(name, sizeof(name), "wl%zu.%s.flow%u.cwnd", i, type, k);
+            err = vns_series_add(sim, name, series_cwnd, &wl->flows[k], false);
+        }
+    }
+    return err;
 }
 
 int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_result *out)

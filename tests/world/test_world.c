@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE 1   /* libpcap's BSD types */
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -212,6 +213,52 @@ static void test_world_pcap_bad_dir(void **state)
     vns_scenario_free(sc);
 }
 
+/* The largest value of column @col of a series CSV. */
+static double series_max(const char *csv, const char *col)
+{
+    const char *hdr_end = strchr(csv, '\n'), *p = csv;
+    int idx = 0, k;
+    double max = -1;
+
+    while (p < hdr_end && strncmp(p, col, strlen(col)) != 0) {
+        p = strchr(p, ',') + 1;
+        idx++;
+        if (p == (const char *)1 || p > hdr_end)
+            fail_msg("no column %s", col);
+    }
+    for (p = hdr_end + 1; *p; p = strchr(p, '\n') + 1) {
+        const char *f = p;
+
+        for (k = 0; k < idx; k++)
+            f = strchr(f, ',') + 1;
+        max = VNS_MAX(max, strtod(f, NULL));
+        if (!strchr(p, '\n'))
+            break;
+    }
+    return max;
+}
+
+/* --series: the stream's cwnd grows, the TX ring holds packets in flight,
+ * the tap's qdisc and the workload's rate are sampled. */
+static void check_series(const struct vns_world *w)
+{
+    FILE *f = tmpfile();
+    char csv[65536];
+    size_t n;
+
+    assert_int_equal(vns_series_write_csv(vns_world_sim(w), f), 0);
+    rewind(f);
+    n = fread(csv, 1, sizeof(csv) - 1, f);
+    csv[n] = '\0';
+    fclose(f);
+    assert_true(series_max(csv, "wl0.tcp_stream.flow0.cwnd") > 10);
+    assert_true(series_max(csv, "wl0.tcp_stream.rx_bps") > 1e9);
+    assert_true(series_max(csv, "wl2.tcp_rr.packets_per_s") > 1000);
+    assert_true(series_max(csv, "vm1/eth0.txq0.ring") >= 1);
+    assert_true(series_max(csv, "vm1/eth0.rxq0.ring") > 100);
+    assert_true(series_max(csv, "host/tap0.qdisc_backlog") >= 0);
+}
+
 /* A guest on a tap on the host's bridge, a TCP stream each way: every
  * byte verified by the receiving stack, the vCPU's VM exits counted. */
 static void test_world_guest_tcp_both_ways(void **state)
@@ -237,7 +284,9 @@ static void test_world_guest_tcp_both_ways(void **state)
 
     (void)state;
     assert_int_equal(vns_world_create(sc, &w, &d), 0);
+    assert_int_equal(vns_world_series_start(w, VNS_USEC(500)), 0);
     assert_int_equal(vns_sim_run(vns_world_sim(w), sc->duration), 0);
+    check_series(w);
     assert_int_equal(vns_world_nworkloads(w), 3);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(vns_world_workload(w, (size_t)i, &r[i]), 0);
