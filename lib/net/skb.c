@@ -405,8 +405,7 @@ int vns_skb_trim(struct vns_skb *skb, uint32_t len)
 
 static void payload_fill(uint64_t flow, uint64_t off, uint8_t *to, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++)
-        to[i] = vns_payload_byte(flow, off + i);
+    vns_payload_fill(flow, off, to, n);
 }
 
 int vns_skb_add_synthetic(struct vns_skb *skb, uint64_t flow, uint64_t off, uint32_t len)
