@@ -55,7 +55,7 @@ struct vns_workload_result {
     vns_time_t start, end;         /* first and last byte received */
     double throughput_bps;         /* bytes * 8 / (end - start) */
     double packets_per_s;          /* packets / (end - start) */
-    double transactions_per_s;     /* transactions / (end - first send) */
+    double transactions_per_s;     /* RR: transactions / (end - first send) */
     uint64_t latency_p50, latency_p99, latency_p999;   /* RR and ping (rtt), ns */
     uint64_t verified, mismatches; /* payload bytes checked at the receiver */
     int error;                     /* a socket error, 0 if none */

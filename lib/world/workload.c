@@ -642,7 +642,7 @@ int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_
         out->throughput_bps = (double)wl->received * 8e9 / (double)span;
         out->packets_per_s = (double)wl->rx_packets * 1e9 / (double)span;
     }
-    if (wl->transactions && wl->last_rx > wl->first_tx)
+    if (s->type != VNS_SC_PING && wl->transactions && wl->last_rx > wl->first_tx)
         out->transactions_per_s = (double)wl->transactions * 1e9 / (double)(wl->last_rx - wl->first_tx);
     out->latency_p50 = vns_hist_percentile(&wl->lat, 50);
     out->latency_p99 = vns_hist_percentile(&wl->lat, 99);
