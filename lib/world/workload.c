@@ -114,7 +114,14 @@ static long wl_read(struct vns_ctx *ctx, struct wl_flow *f, struct vns_sock *sk,
 /* The sender's system call (syscall: write, send or sendmsg). */
 static long wl_write(struct vns_ctx *ctx, const struct vns_sc_workload *s, struct vns_sock *sk, size_t len)
 {
-    return s->syscall == VNS_SC_SYS_WRITE ? vns_sys_write(ctx, sk, len) : vns_sys_send(ctx, sk, len, 0);
+    switch (s->syscall) {
+    case VNS_SC_SYS_SEND:
+        return vns_sys_send(ctx, sk, len, 0);
+    case VNS_SC_SYS_SENDMSG:
+        return vns_sys_sendmsg(ctx, sk, len, 0);
+    default:
+        return vns_sys_write(ctx, sk, len);
+    }
 }
 
 static int wl_fail(struct vns_workload *wl, long err)

@@ -541,6 +541,31 @@ static void test_world_rr_flows(void **state)
     vns_scenario_free(sc);
 }
 
+/* syscall: each sender makes the system call it names, as its stacks show. */
+static void test_world_syscalls(void **state)
+{
+    struct vns_scenario *sc;
+    struct vns_world *w = run_text("duration: 3ms\n"
+                                   "probes: [tcp_sendmsg, udp_sendmsg]\n" GUEST_ON_TAP
+                                   "workloads:\n"
+                                   "  - {type: tcp_stream, from: vm1, to: host, syscall: sendmsg, duration: 1ms}\n"
+                                   "  - {type: udp_stream, from: vm1, to: host, syscall: send, rate: 100Mbit, "
+                                   "start: 1ms, duration: 1ms}\n",
+                                   &sc);
+    char *stacks = vns_test_stacks_string(vns_world_sim(w), false);
+
+    (void)state;
+    assert_non_null(strstr(stacks, "[0] tcp_sendmsg\n[0] inet_sendmsg\n[0] sock_sendmsg\n[0] ___sys_sendmsg\n"
+                                   "[0] __sys_sendmsg\n[0] __x64_sys_sendmsg\n"));
+    assert_non_null(strstr(stacks, "[0] udp_sendmsg\n[0] inet_sendmsg\n[0] sock_sendmsg\n[0] __sys_sendto\n"
+                                   "[0] __x64_sys_sendto\n"));
+    assert_null(strstr(stacks, "vfs_write"));
+    assert_true(result_of(w, 0).bytes > 0 && result_of(w, 1).packets > 0);
+    vns_free(stacks);
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +578,7 @@ int main(void)
         cmocka_unit_test_teardown(test_world_udp_stream_lossy_wire, teardown),
         cmocka_unit_test_teardown(test_world_ping_rtt, teardown),
         cmocka_unit_test_teardown(test_world_rr_flows, teardown),
+        cmocka_unit_test_teardown(test_world_syscalls, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
