@@ -97,6 +97,23 @@ VNS_EXTERN int vns_world_series_start(struct vns_world *w, vns_time_t interval);
 VNS_EXTERN size_t vns_world_nworkloads(const struct vns_world *w);
 VNS_EXTERN int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_result *out);
 
+/* What the machines did while a workload ran, from its start to its end
+ * (or to now if it runs to the end): every guest NIC's kicks and
+ * interrupts, every CPU's busy time, every kernel's drops. Workloads that
+ * overlap in time each count all of it. */
+struct vns_workload_costs {
+    vns_time_t from, to;           /* the window; both 0 before it starts */
+    uint64_t kicks;                /* virtio-net notifies (TX and RX refill), all guests */
+    uint64_t interrupts;           /* virtio-net interrupts (TX and RX), all guests */
+    size_t ncpus;                  /* every CPU: the host's, the guests', the remotes' */
+    struct vns_cpu const *const *cpus;
+    const uint64_t *busy_ns;       /* busy time of cpus[i] in the window */
+    const uint64_t *drops;         /* by enum vns_skb_drop_reason (VNS_SKB_DROP_REASON_MAX) */
+};
+/* The arrays stay valid until the next call for any workload or the
+ * world's destruction. -VNS_ENOENT if there is no workload @i. */
+VNS_EXTERN int vns_world_workload_costs(const struct vns_world *w, size_t i, struct vns_workload_costs *out);
+
 /* Print per-CPU busy time, interrupts and VM exits, each guest NIC's kicks
  * and interrupts per packet, and drops by reason. */
 VNS_EXTERN void vns_world_print_summary(const struct vns_world *w, FILE *out);

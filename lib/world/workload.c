@@ -66,6 +66,7 @@ struct vns_workload {
     uint64_t tx_packets, rx_packets, transactions, timeouts;
     vns_time_t first_tx, first_rx, last_rx;
     struct vns_hist lat;
+    struct vns__costs *costs;    /* counters over its window (costs.c) */
     int error;
 };
 
@@ -516,6 +517,8 @@ static int workload_start(struct vns_world *w, struct vns_workload *wl, const st
     wl->flows = vns_calloc(s->flows, sizeof(*wl->flows));
     if (!wl->flows)
         err = -VNS_ENOMEM;
+    if (!err)
+        err = vns__costs_start(w, s->start, wl->end, &wl->costs);
     for (unsigned k = 0; k < s->flows && !err; k++) {
         err = flow_start(vns_world_sim(w), wl, &wl->flows[k], k, i, from, to, (*port)++);
         wl->nflows++;
@@ -564,6 +567,7 @@ void vns__world_workloads_stop(struct vns_world *w)
             vns_free(f->ping_sent);
         }
         vns_free(wl->flows);
+        vns__costs_destroy(wl->costs);
     }
     vns_free(*slot);
     *slot = NULL;
@@ -613,6 +617,17 @@ int vns__world_workloads_series(struct vns_world *w)
         }
     }
     return err;
+}
+
+int vns_world_workload_costs(const struct vns_world *w, size_t i, struct vns_workload_costs *out)
+{
+    size_t n;
+    struct vns_workload **slot = vns__world_workload_slot((struct vns_world *)w, &n);
+
+    if (!*slot || i >= n || !(*slot)[i].costs)
+        return -VNS_ENOENT;
+    vns__costs_get((*slot)[i].costs, out);
+    return 0;
 }
 
 int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_result *out)

@@ -376,6 +376,17 @@ static void check_rate_json(const struct vns_world *w)
     assert_int_equal(json_integer_value(json_object_get(wl, "packets_sent")), 425);
     assert_int_equal(json_integer_value(json_object_get(wl, "lost")), 0);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "per_packet"), "packets")), 425);
+    /* the window: 1 ms to 11 ms; 426 kicks (one per datagram and the ARP
+     * request), every CPU's time in it */
+    {
+        json_t *c = json_object_get(wl, "costs");
+
+        assert_int_equal(json_integer_value(json_object_get(c, "from_ns")), VNS_MSEC(1));
+        assert_int_equal(json_integer_value(json_object_get(c, "to_ns")), VNS_MSEC(11));
+        assert_int_equal(json_integer_value(json_object_get(c, "kicks")), 426);
+        assert_true(json_real_value(json_object_get(json_object_get(c, "cpu_ns_per_packet"), "vm1/cpu0")) > 1000);
+        assert_int_equal(json_object_size(json_object_get(c, "drops")), 0);
+    }
     vm = json_array_get(json_object_get(root, "machines"), 1);
     assert_string_equal(json_string_value(json_object_get(vm, "name")), "vm1");
     assert_true(json_real_value(json_object_get(json_array_get(json_object_get(vm, "cpus"), 0), "ns_per_packet")) >
@@ -414,6 +425,7 @@ static void test_world_udp_stream_rate(void **state)
     assert_true(r.packets_per_s > 0.99 * 1e9 / 23552 && r.packets_per_s < 1.01 * 1e9 / 23552 * 425 / 424);
     assert_int_equal(r.verified, 425 * 1472);
     check_summary(w, (const char *const[]){"0   udp_stream vm1 -> host                1 501.592 Mbit/s", "       425       425",
+                                           "0   1.000ms-11.000ms           1.002",
                                            "0 (0.00%)", "ns/packet", "425 packets received by the workloads",
                                            "vm1 virtio-net (1 queue pair): tx 426 packets, 1.000 kicks/packet", NULL});
     check_rate_json(w);
