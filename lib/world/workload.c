@@ -18,9 +18,12 @@
  * no server process.
  *
  * Each workload runs from `start` for `duration` (or to the end of the
- * run) with `flows` parallel flows, flow k on CPU (from_cpu/to_cpu + k) mod ncpus of each
- * machine (netperf -T); several workloads run at once. Flows use ports
- * 5001, 5002, ... in the order of the scenario. */
+ * run) with `flows` parallel flows, flow k on CPU (from_cpu + k) mod N of
+ * the client's machine and (to_cpu + k) mod N of the server's (netperf
+ * -T); several workloads run at once. Flows use ports 5001, 5002, ... in
+ * the order of the scenario. The sender makes the system call `syscall`
+ * names (write, send or sendmsg). What the machines did during each
+ * workload's window is counted by costs.c. */
 #include <string.h>
 
 #include "vnetsim/alloc.h"
