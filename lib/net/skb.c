@@ -195,10 +195,10 @@ struct vns_skb *vns__skb_copy_to(struct vns_kernel *k, const struct vns_skb *skb
     if (!n)
         return NULL;
     vns_skb_copy_bits(skb, 0, vns_skb_put(n, lin), lin);
-    if (keep_syn) {
+    /* not syn_linear: the copy is a receiving NIC's own buffer, headers
+     * linear and the payload in page frags */
+    if (keep_syn)
         vns_skb_add_synthetic(n, skb->pay_flow, skb->pay_off, skb->syn_len);
-        n->syn_linear = skb->syn_linear;
-    }
     return n;
 }
 
@@ -430,7 +430,7 @@ int vns_skb_add_synthetic(struct vns_skb *skb, uint64_t flow, uint64_t off, uint
 
 unsigned vns_skb_nr_frags(const struct vns_skb *skb)
 {
-    if (!skb->syn_len)
+    if (!skb->syn_len || skb->syn_linear) /* linear in the kernel: no frag */
         return 0;
     return (unsigned)((skb->syn_len + VNS_PAGE_SIZE - 1) / VNS_PAGE_SIZE);
 }
