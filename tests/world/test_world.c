@@ -476,6 +476,38 @@ static void test_world_udp_stream_lossy_wire(void **state)
     vns_scenario_free(sc);
 }
 
+/* A UDP_STREAM sender at full speed into a 100 Mbit/s wire is throttled
+ * by its send buffer (the workload sleeps on the send and is woken by
+ * sock_wfree): no qdisc drop, no SndbufErrors, and it sends about what
+ * the wire carries plus a send buffer's worth, not thousands. */
+static void test_world_udp_stream_sndbuf_throttles(void **state)
+{
+    struct vns_scenario *sc;
+    struct vns_world *w =
+        run_text("duration: 6ms\n"
+                 "seed: 5\n"
+                 "host: {devices: [{name: eth0, type: wire, peer: r1, addr: 10.0.0.1/24, rate: 100Mbit, "
+                 "delay: 10us}]}\n"
+                 "remotes: [{name: r1, addr: 10.0.0.2/24}]\n"
+                 "workloads:\n"
+                 "  - {type: udp_stream, from: host, to: r1, duration: 5ms}\n",
+                 &sc);
+    struct vns_workload_result r = result_of(w, 0);
+    json_t *root = stats_of(w, NULL), *host = json_array_get(json_object_get(root, "machines"), 0);
+
+    (void)state;
+    assert_string_equal(json_string_value(json_object_get(host, "name")), "host");
+    assert_null(json_object_get(json_object_get(host, "drops"), "QDISC_DROP"));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(host, "inet"), "udp_sndbuf_errors")), 0);
+    /* 5 ms at 100 Mbit/s: ~41 frames; the send buffer holds ~90 more */
+    assert_true(r.packets >= 40 && r.packets <= 50);
+    assert_true(r.packets_sent > r.packets && r.packets_sent < 150);
+    assert_int_equal(r.error, 0);
+    json_decref(root);
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+}
+
 /* ping through the kernels' ICMP code: every request answered, the rtt
  * above the wire's two delays, and the same for the same seed. */
 static void test_world_ping_rtt(void **state)
@@ -616,6 +648,7 @@ int main(void)
         cmocka_unit_test_teardown(test_world_rr_flows, teardown),
         cmocka_unit_test_teardown(test_world_syscalls, teardown),
         cmocka_unit_test_teardown(test_world_workload_cpu, teardown),
+        cmocka_unit_test_teardown(test_world_udp_stream_sndbuf_throttles, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
