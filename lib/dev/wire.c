@@ -29,6 +29,7 @@ struct vns_wire {
     struct vns_wire_config cfg;
     struct wire_nic *nic[2];
     struct vns_wire_stats stats[2];
+    bool down;                       /* link flap: every frame is lost */
 };
 
 struct wire_nic {
@@ -47,6 +48,7 @@ struct wire_nic {
     vns_time_t line_free;
     struct vns_timer tx_timer;
     struct vns_rng rng;
+    bool ge_bad;                     /* Gilbert-Elliott state of this direction */
     /* RX */
     struct vns_skb_head rx_ring;     /* arrived, not yet polled */
     struct vns_skb_head in_flight;   /* toward this NIC, by arrival time (skb->tstamp) */
@@ -107,6 +109,22 @@ static void in_flight_insert(struct wire_nic *to, struct vns_skb *skb)
         vns_timer_arm(to->w->sim, &to->rx_timer, q->head->tstamp);
 }
 
+/* Gilbert-Elliott: a two-state Markov chain per direction, stepped once
+ * per frame (good -> bad with ge_p, bad -> good with ge_r), then a loss
+ * draw with the state's loss probability. */
+static bool wire_burst_lost(struct vns_wire *w, struct wire_nic *n)
+{
+    const struct vns_wire_config *c = &w->cfg;
+
+    if (c->ge_p <= 0)
+        return false;
+    if (n->ge_bad ? vns_rng_double(&n->rng) < c->ge_r : vns_rng_double(&n->rng) < c->ge_p)
+        n->ge_bad = !n->ge_bad;
+    if (n->ge_bad)
+        w->stats[n->end].bad_frames++;
+    return vns_rng_double(&n->rng) < (n->ge_bad ? c->ge_loss_bad : c->ge_loss_good);
+}
+
 /* The frame on the line is out: the bits travel to the peer, the
  * descriptor completes (TX interrupt). */
 static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
@@ -122,7 +140,14 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
     n->line_free = now;
     st->frames++;
     st->bytes += skb->len;
-    if (w->cfg.loss > 0 && vns_rng_double(&n->rng) < w->cfg.loss) {
+    if (w->down) {
+        st->link_down++;
+        copies = 0;
+    } else if (wire_burst_lost(w, n)) {
+        st->lost++;
+        st->burst_lost++;
+        copies = 0;
+    } else if (w->cfg.loss > 0 && vns_rng_double(&n->rng) < w->cfg.loss) {
         st->lost++;
         copies = 0;
     } else if (w->cfg.dup > 0 && vns_rng_double(&n->rng) < w->cfg.dup) {
@@ -406,7 +431,9 @@ int vns_wire_create(struct vns_sim *sim, const struct vns_wire_config *cfg, cons
     int err;
 
     if (!sim || !cfg || (cfg->loss < 0 || cfg->loss > 1) || cfg->dup < 0 || cfg->dup > 1 ||
-        cfg->reorder < 0 || cfg->reorder > 1 || cfg->corrupt < 0 || cfg->corrupt > 1)
+        cfg->reorder < 0 || cfg->reorder > 1 || cfg->corrupt < 0 || cfg->corrupt > 1 || !(cfg->ge_p >= 0) ||
+        cfg->ge_p > 1 || !(cfg->ge_r >= 0) || cfg->ge_r > 1 || !(cfg->ge_loss_bad >= 0) || cfg->ge_loss_bad > 1 ||
+        !(cfg->ge_loss_good >= 0) || cfg->ge_loss_good > 1)
         return -VNS_EINVAL;
     w = vns_calloc(1, sizeof(*w));
     if (!w)
@@ -457,3 +484,10 @@ const struct vns_wire_stats *vns_wire_stats(const struct vns_wire *w, int end)
 {
     return &w->stats[end & 1];
 }
+
+void vns_wire_set_link(struct vns_wire *w, bool up)
+{
+    w->down = !up;
+}
+
+bool vns_wire_link_up(const struct vns_wire *w) { return !w->down; }

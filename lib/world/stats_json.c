@@ -79,13 +79,15 @@ json_t *vns__world_stats_json(const struct vns_world *w, const struct vns_world_
         for (int end = 0; end < 2; end++) {
             const struct vns_wire_stats *s = vns_wire_stats(v->wires[i], end);
 
-            json_array_append_new(wires, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "from",
-                                                   vns_wire_dev(v->wires[i], end)->name, "frames",
-                                                   (json_int_t)s->frames, "bytes", (json_int_t)s->bytes,
-                                                   "lost", (json_int_t)s->lost, "duplicated",
-                                                   (json_int_t)s->duplicated, "reordered", (json_int_t)s->reordered,
-                                                   "corrupted", (json_int_t)s->corrupted, "delivered",
-                                                   (json_int_t)s->delivered));
+            json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "from",
+                                  vns_wire_dev(v->wires[i], end)->name, "frames", (json_int_t)s->frames, "bytes",
+                                  (json_int_t)s->bytes, "lost", (json_int_t)s->lost, "duplicated",
+                                  (json_int_t)s->duplicated, "reordered", (json_int_t)s->reordered, "corrupted",
+                                  (json_int_t)s->corrupted, "delivered", (json_int_t)s->delivered);
+
+            json_object_set_new(o, "burst_lost", json_integer((json_int_t)s->burst_lost));
+            json_object_set_new(o, "link_down", json_integer((json_int_t)s->link_down));
+            json_array_append_new(wires, o);
         }
     }
     (void)w;

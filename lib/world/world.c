@@ -60,6 +60,7 @@ struct vns_world {
     struct vns_wire **wires;
     size_t nwires;
     struct vns_world_pcap *pcap;
+    struct vns_world_faults *faults;
 };
 
 static int world_err(const struct vns_scenario *sc, struct vns_diag *d, int code, unsigned line,
@@ -183,7 +184,8 @@ static int build_device(struct vns_world *w, const struct vns_sc_device *sd, str
         struct vns_machine *r = find_remote(w, sd->peer);
         struct vns_wire **ws = vns_realloc(w->wires, (w->nwires + 1) * sizeof(*ws));
         struct vns_wire_config wc = {.name = sd->name, .rate_bps = sd->rate_bps, .delay = sd->delay,
-                                     .mtu = sd->mtu, .loss = sd->loss, .dup = sd->duplicate,
+                                     .mtu = sd->mtu, .loss = sd->loss, .dup = sd->duplicate, .reorder_delay = sd->reorder_delay,
+                                     .ge_p = sd->ge_p, .ge_r = sd->ge_r, .ge_loss_bad = sd->ge_loss_bad, .ge_loss_good = sd->ge_loss_good,
                                      .reorder = sd->reorder, .corrupt = sd->corrupt};
 
         if (!ws)
@@ -459,7 +461,7 @@ int vns_world_create(const struct vns_scenario *sc, struct vns_world **out, stru
         goto fail;
     if ((err = build_guests(w, d)) || (err = assign_addresses(w, d)))
         goto fail;
-    if ((err = vns__world_workloads_start(w, sc, d)))
+    if ((err = vns__world_workloads_start(w, sc, d)) || (err = vns__world_faults_start(w, sc, &w->faults, d)))
         goto fail;
     *out = w;
     return 0;
@@ -476,6 +478,8 @@ void vns_world_destroy(struct vns_world *w)
         return;
     vns__world_pcap_finish(w->pcap, false);
     vns__world_workloads_stop(w);
+    vns__world_faults_stop(w, w->faults);
+    w->faults = NULL;
     /* The order of tests/vhost/test_vhost_net.c's teardown: sockets,
      * vhost, the guest NIC, the host's devices, kernels, memory. */
     for (size_t i = 0; i < w->nguests; i++)
@@ -514,6 +518,56 @@ void vns_world_destroy(struct vns_world *w)
 }
 
 struct vns_sim *vns_world_sim(const struct vns_world *w) { return w->sim; }
+
+static size_t guest_index(const struct vns_world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nguests; i++)
+        if (!strcmp(w->guests[i].name, name))
+            return i;
+    return SIZE_MAX;
+}
+
+struct vns_virtnet *vns__world_guest_nic(struct vns_world *w, const char *name, struct vns_galloc **ga,
+                                         struct vns_gmem **mem)
+{
+    size_t i = guest_index(w, name);
+
+    if (i == SIZE_MAX)
+        return NULL;
+    if (ga)
+        *ga = w->hw[i].ga;
+    if (mem)
+        *mem = w->guests[i].mem;
+    return w->hw[i].vi;
+}
+
+struct vns_vhost_net *vns__world_guest_vhost(struct vns_world *w, const char *name, unsigned qp)
+{
+    size_t i = guest_index(w, name);
+
+    return i == SIZE_MAX || qp >= w->hw[i].qps ? NULL : w->hw[i].nets[qp];
+}
+
+struct vns_wire *vns__world_wire(struct vns_world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nwires; i++)
+        if (!strcmp(vns_wire_dev(w->wires[i], 0)->name, name))
+            return w->wires[i];
+    return NULL;
+}
+
+struct vns_cpu *vns__world_host_cpu(struct vns_world *w, unsigned i)
+{
+    return i < w->host.ncpus ? w->host.cpus[i] : NULL;
+}
+
+void vns__world_guest_kick(struct vns_world *w, const char *guest, unsigned vq)
+{
+    size_t i = guest_index(w, guest);
+
+    if (i != SIZE_MAX)
+        guest_notify(&w->hw[i], vq, NULL);
+}
 
 const struct vns_machine *vns_world_machine(const struct vns_world *w, const char *name)
 {

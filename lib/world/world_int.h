@@ -37,4 +37,28 @@ struct vns_inet *vns__world_inet_of(struct vns_world *w, const char *name, uint3
 struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n);
 void vns__world_set_nworkloads(struct vns_world *w, size_t n);
 
+/* Faults (faults.c): timers that start and end each scenario fault. */
+struct vns_world_faults;
+struct vns_virtnet;
+struct vns_galloc;
+struct vns_gmem;
+struct vns_wire;
+struct vns_cpu;
+int vns__world_faults_start(struct vns_world *w, const struct vns_scenario *sc, struct vns_world_faults **out,
+                            struct vns_diag *d);
+void vns__world_faults_stop(struct vns_world *w, struct vns_world_faults *fs);
+/* What the hostile write of fault @i returned (0, or why it could not be
+ * written); -VNS_ENOENT if there is no such fault. */
+int vns__world_fault_result(const struct vns_world_faults *fs, size_t i);
+/* The virtio-net device of guest @name (and its allocator and RAM). */
+struct vns_virtnet *vns__world_guest_nic(struct vns_world *w, const char *name, struct vns_galloc **ga,
+                                         struct vns_gmem **mem);
+struct vns_vhost_net;
+/* The vhost-net worker of queue pair @qp of guest @name. */
+struct vns_vhost_net *vns__world_guest_vhost(struct vns_world *w, const char *name, unsigned qp);
+struct vns_wire *vns__world_wire(struct vns_world *w, const char *name);
+struct vns_cpu *vns__world_host_cpu(struct vns_world *w, unsigned i);
+/* The guest's notify of virtqueue @vq (a kick that reaches vhost). */
+void vns__world_guest_kick(struct vns_world *w, const char *guest, unsigned vq);
+
 #endif
