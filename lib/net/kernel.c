@@ -224,3 +224,14 @@ int vns_dev_add_tap(struct vns_kernel *k, vns_packet_tap_fn fn, void *arg)
     k->ntaps++;
     return 0;
 }
+
+void vns_dev_del_tap(struct vns_kernel *k, vns_packet_tap_fn fn, void *arg)
+{
+    for (unsigned i = 0; i < k->ntaps; i++) {
+        if (k->taps[i].fn == fn && k->taps[i].arg == arg) {
+            memmove(&k->taps[i], &k->taps[i + 1], (k->ntaps - i - 1) * sizeof(k->taps[0]));
+            k->ntaps--;
+            return;
+        }
+    }
+}

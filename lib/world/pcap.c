@@ -40,6 +40,8 @@ struct vns_world_pcap {
     size_t n;
     uint8_t *buf;
     bool failed;
+    struct vns_kernel **ks;      /* kernels whose tap is ours (removed at finish) */
+    size_t nks;
 };
 
 static struct pcap_file *pcap_find(struct vns_world_pcap *wp, const struct vns_net_device *dev)
@@ -83,7 +85,7 @@ int vns__world_pcap_start(struct vns_world_pcap **out, struct vns_sim *sim, stru
     struct vns_world_pcap *wp = vns_calloc(1, sizeof(*wp));
     size_t cap = 0;
 
-    if (!wp || !(wp->buf = vns_malloc(PCAP_SNAPLEN)))
+    if (!wp || !(wp->buf = vns_malloc(PCAP_SNAPLEN)) || !(wp->ks = vns_calloc(nk ? nk : 1, sizeof(*wp->ks))))
         goto nomem;
     wp->sim = sim;
     for (size_t m = 0; m < nk; m++) {
@@ -117,6 +119,7 @@ int vns__world_pcap_start(struct vns_world_pcap **out, struct vns_sim *sim, stru
         }
         if (vns_dev_add_tap(kernels[m], pcap_tap, wp) < 0)
             goto nomem;
+        wp->ks[wp->nks++] = kernels[m];
     }
     *out = wp;
     return 0;
@@ -131,6 +134,11 @@ int vns__world_pcap_finish(struct vns_world_pcap *wp, bool commit)
 
     if (!wp)
         return 0;
+    /* No frame may reach a capture once it is closed (the world's teardown
+     * still sends: FINs, RSTs). */
+    for (size_t i = 0; i < wp->nks; i++)
+        vns_dev_del_tap(wp->ks[i], pcap_tap, wp);
+    vns_free(wp->ks);
     if (wp->failed)
         commit = false;
     for (size_t i = 0; i < wp->n; i++) {
