@@ -26,5 +26,9 @@ int cmd_check(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 struct vns_scenario *cli_load_scenario(const char *path, const char *const *sets, size_t nsets);
 int cmd_funcs(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* argv[0] of the vnetsim process (to run itself again, e.g. under valgrind). */
+extern const char *cli_argv0;
 
 #endif

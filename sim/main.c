@@ -19,10 +19,13 @@ static void usage(FILE *f)
           "  functions [-p P]   list the modelled kernel functions, their symbols and costs\n"
           "                     (alias: funcs)\n"
           "  profiles           list the kernel profiles\n"
+          "  bench              benchmark figures of the simulator itself (one table)\n"
           "  version            print the version\n"
           "  help               this text\n",
           f);
 }
+
+const char *cli_argv0 = "vnetsim";
 
 static int cmd_profiles(void)
 {
@@ -37,6 +40,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    cli_argv0 = argv[0];
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "sweep"))
@@ -45,6 +49,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (!strcmp(argv[1], "functions") || !strcmp(argv[1], "funcs"))
         return cmd_funcs(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "bench"))
+        return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(argv[1], "profiles"))
         return cmd_profiles();
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

@@ -39,7 +39,9 @@ struct vns_synrec {
 };
 struct vns_synmap;
 
-/* A map of up to @capacity records (rounded up to a power of two).
+/* A map sized for @capacity records at first (rounded up to a power of
+ * two); it doubles as records are added, up to 2M records, after which
+ * vns_synmap_set returns -VNS_ENOSPC (the caller then writes real bytes).
  * -VNS_ENOMEM. */
 VNS_EXTERN int vns_synmap_create(unsigned capacity, struct vns_synmap **out);
 VNS_EXTERN void vns_synmap_destroy(struct vns_synmap *m);

@@ -65,11 +65,19 @@ struct vns_probes {
 
 struct vns_call;
 
+/* A pending event in the heap: its key beside the timer it belongs to. */
+struct vns_heap_ent {
+    vns_time_t expires;
+    uint64_t seq;
+    struct vns_timer *t;
+};
+
 struct vns_sim {
     vns_time_t now;
     uint64_t seq;
     uint64_t seed;
-    struct vns_timer **heap;
+    struct vns_heap_ent *heap;       /* lib/core/sim.c: 4-ary min-heap */
+    struct vns_timer *firing;        /* whose callback runs; its entry is the root */
     uint32_t heap_len, heap_cap;
     uint64_t events_run;
     uint64_t fingerprint;

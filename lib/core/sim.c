@@ -1,72 +1,109 @@
 /* lib/core/sim.c -- the event queue, timers and the run loop.
  *
- * A binary min-heap of timers ordered by (expires, seq): seq is a global
+ * A min-heap of timers ordered by (expires, seq): seq is a global
  * insertion counter, so events at equal times fire in the order they were
  * armed (libuv's start_id). Each timer keeps its heap index, so cancel and
- * re-arm are O(log n). */
+ * re-arm are O(log n). The order is total, so the heap's shape never
+ * changes which event runs next: any heap gives the same run. */
 #include <string.h>
 
 #include "vnetsim/alloc.h"
 #include "vnetsim/error.h"
 #include "core_int.h"
 
-static inline bool timer_before(const struct vns_timer *a, const struct vns_timer *b)
+/* A 4-ary heap of (expires, seq, timer) entries: the keys sit in the heap
+ * array itself, so sifting compares without touching the timers (which are
+ * scattered through their owners), and four children share a cache line
+ * or two. Half the depth of a binary heap for the same n. */
+#define HEAP_D 4
+
+/* Sift-down picks among random keys, where a branch per comparison
+ * mispredicts half the time: with a 128-bit integer the (expires, seq)
+ * order is one unsigned compare that compiles to flags and conditional
+ * moves. */
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 vns_u128;
+
+static inline vns_u128 ent_key(const struct vns_heap_ent *a)
+{
+    return ((vns_u128)a->expires << 64) | a->seq;
+}
+
+static inline bool ent_before(const struct vns_heap_ent *a, const struct vns_heap_ent *b)
+{
+    return ent_key(a) < ent_key(b);
+}
+#else
+static inline bool ent_before(const struct vns_heap_ent *a, const struct vns_heap_ent *b)
 {
     return a->expires < b->expires || (a->expires == b->expires && a->seq < b->seq);
 }
+#endif
 
-static void heap_set(struct vns_sim *sim, uint32_t i, struct vns_timer *t)
+static inline void heap_set(struct vns_sim *sim, uint32_t i, struct vns_heap_ent e)
 {
-    sim->heap[i] = t;
-    t->heap_idx = i;
+    sim->heap[i] = e;
+    e.t->heap_idx = i;
 }
 
 static void heap_up(struct vns_sim *sim, uint32_t i)
 {
-    struct vns_timer *t = sim->heap[i];
+    struct vns_heap_ent e = sim->heap[i];
 
     while (i > 0) {
-        uint32_t p = (i - 1) / 2;
+        uint32_t p = (i - 1) / HEAP_D;
 
-        if (!timer_before(t, sim->heap[p]))
+        if (!ent_before(&e, &sim->heap[p]))
             break;
         heap_set(sim, i, sim->heap[p]);
         i = p;
     }
-    heap_set(sim, i, t);
+    heap_set(sim, i, e);
 }
 
+/* (Floyd's bottom-up variant, hole to a leaf then sift up, measured
+ * 5% slower here: bench engine rows.) */
 static void heap_down(struct vns_sim *sim, uint32_t i)
 {
-    struct vns_timer *t = sim->heap[i];
+    struct vns_heap_ent e = sim->heap[i];
     uint32_t n = sim->heap_len;
 
     for (;;) {
-        uint32_t l = 2 * i + 1, m = i;
-        struct vns_timer *best = t;
+        uint32_t c = HEAP_D * i + 1, end = c + HEAP_D < n ? c + HEAP_D : n, m = c;
 
-        if (l < n && timer_before(sim->heap[l], best))
-            m = l, best = sim->heap[l];
-        if (l + 1 < n && timer_before(sim->heap[l + 1], best))
-            m = l + 1, best = sim->heap[l + 1];
-        if (m == i)
+        if (c >= n)
             break;
-        heap_set(sim, i, best);
+        if (end - c == HEAP_D) {
+            /* All four children: a branch-free tournament (masks, not
+             * ternaries, so the compiler cannot turn it back into jumps). */
+            const struct vns_heap_ent *h = &sim->heap[c];
+            uint32_t a = (uint32_t)ent_before(&h[1], &h[0]);
+            uint32_t b = 2 + (uint32_t)ent_before(&h[3], &h[2]);
+            uint32_t lt = (uint32_t)ent_before(&h[b], &h[a]);
+
+            m = c + (a ^ ((a ^ b) & (0u - lt)));
+        } else {
+            for (uint32_t k = c + 1; k < end; k++)
+                m = ent_before(&sim->heap[k], &sim->heap[m]) ? k : m;
+        }
+        if (!ent_before(&sim->heap[m], &e))
+            break;
+        heap_set(sim, i, sim->heap[m]);
         i = m;
     }
-    heap_set(sim, i, t);
+    heap_set(sim, i, e);
 }
 
 static void heap_remove(struct vns_sim *sim, struct vns_timer *t)
 {
     uint32_t i = t->heap_idx;
-    struct vns_timer *last = sim->heap[--sim->heap_len];
+    struct vns_heap_ent last = sim->heap[--sim->heap_len];
 
     t->heap_idx = UINT32_MAX;
-    if (last == t)
+    if (last.t == t)
         return;
     heap_set(sim, i, last);
-    if (i > 0 && timer_before(last, sim->heap[(i - 1) / 2]))
+    if (i > 0 && ent_before(&last, &sim->heap[(i - 1) / HEAP_D]))
         heap_up(sim, i);
     else
         heap_down(sim, i);
@@ -90,7 +127,7 @@ int vns_timer_arm(struct vns_sim *sim, struct vns_timer *t, vns_time_t expires)
         heap_remove(sim, t);
     if (sim->heap_len == sim->heap_cap) {
         uint32_t cap = sim->heap_cap ? sim->heap_cap * 2 : 64;
-        struct vns_timer **h = vns_realloc(sim->heap, cap * sizeof(*h));
+        struct vns_heap_ent *h = vns_realloc(sim->heap, cap * sizeof(*h));
 
         if (!h)
             return -VNS_ENOMEM;
@@ -99,7 +136,16 @@ int vns_timer_arm(struct vns_sim *sim, struct vns_timer *t, vns_time_t expires)
     }
     t->expires = expires;
     t->seq = sim->seq++;
-    sim->heap[sim->heap_len] = t;
+    if (sim->firing == t) {
+        /* Re-armed from its own callback (the commonest arm there is): its
+         * old entry is still the root, so one sift-down replaces a pop and
+         * a push. */
+        sim->firing = NULL;
+        heap_set(sim, 0, (struct vns_heap_ent){expires, t->seq, t});
+        heap_down(sim, 0);
+        return 0;
+    }
+    sim->heap[sim->heap_len] = (struct vns_heap_ent){expires, t->seq, t};
     t->heap_idx = sim->heap_len++;
     heap_up(sim, t->heap_idx);
     return 0;
@@ -221,7 +267,7 @@ vns_time_t vns_sim_now(const struct vns_sim *sim) { return sim->now; }
 uint64_t vns_sim_seed(const struct vns_sim *sim) { return sim->seed; }
 struct vns_cost_table *vns_sim_costs(struct vns_sim *sim) { return &sim->costs; }
 const struct vns_profile *vns_sim_profile(const struct vns_sim *sim) { return sim->profile; }
-size_t vns_sim_pending(const struct vns_sim *sim) { return sim->heap_len; }
+size_t vns_sim_pending(const struct vns_sim *sim) { return sim->heap_len - (sim->firing != NULL); }
 uint64_t vns_sim_events_run(const struct vns_sim *sim) { return sim->events_run; }
 uint64_t vns_sim_fingerprint(const struct vns_sim *sim) { return sim->fingerprint; }
 uint32_t vns_sim_new_id(struct vns_sim *sim) { return sim->next_id++; }
@@ -237,7 +283,16 @@ void vns_sim_rng(const struct vns_sim *sim, const char *stream, struct vns_rng *
 
 vns_time_t vns_sim_next_time(const struct vns_sim *sim)
 {
-    return sim->heap_len ? sim->heap[0]->expires : VNS_TIME_NEVER;
+    vns_time_t next = VNS_TIME_NEVER;
+
+    if (!sim->firing)
+        return sim->heap_len ? sim->heap[0].expires : VNS_TIME_NEVER;
+    /* Asked from a callback: the root is the event firing; the next one is
+     * the least of its children. */
+    for (uint32_t k = 1; k <= HEAP_D && k < sim->heap_len; k++)
+        if (sim->heap[k].expires < next)
+            next = sim->heap[k].expires;
+    return next;
 }
 
 void vns__sim_fingerprint_add(struct vns_sim *sim, vns_time_t t, unsigned kind, uint32_t owner)
@@ -246,12 +301,27 @@ void vns__sim_fingerprint_add(struct vns_sim *sim, vns_time_t t, unsigned kind, 
     sim->fingerprint = vns_mix64(sim->fingerprint ^ (((uint64_t)kind << 32) | owner));
 }
 
-/* Pop and run the earliest event. */
+/* Drop the root entry without touching its timer (which its callback may
+ * have freed). */
+static void heap_pop_root(struct vns_sim *sim)
+{
+    struct vns_heap_ent last = sim->heap[--sim->heap_len];
+
+    if (sim->heap_len) {
+        heap_set(sim, 0, last);
+        heap_down(sim, 0);
+    }
+}
+
+/* Run the earliest event. Its entry stays at the root while it fires (the
+ * timer itself reads as not pending): nothing armed meanwhile can sort
+ * before it (later seq, expires >= now), so if the callback re-arms it,
+ * vns_timer_arm sifts the root down once; otherwise it is popped after. */
 static void sim_run_one(struct vns_sim *sim)
 {
-    struct vns_timer *t = sim->heap[0];
+    struct vns_timer *t = sim->heap[0].t;
 
-    heap_remove(sim, t);
+    t->heap_idx = UINT32_MAX;
     sim->now = t->expires;
     if (t->kind != VNS_EV_OBSERVE) {   /* observers do not change results */
         sim->events_run++;
@@ -261,14 +331,19 @@ static void sim_run_one(struct vns_sim *sim)
             sim->event_limit_hit = true;
         }
     }
+    sim->firing = t;
     t->fn(sim, t);
+    if (sim->firing == t) {
+        sim->firing = NULL;
+        heap_pop_root(sim);
+    }
 }
 
 size_t vns_sim_run_batch(struct vns_sim *sim, vns_time_t until, size_t max)
 {
     size_t n = 0;
 
-    while (n < max && !sim->stop && sim->heap_len && sim->heap[0]->expires <= until) {
+    while (n < max && !sim->stop && sim->heap_len && sim->heap[0].expires <= until) {
         sim_run_one(sim);
         n++;
     }
@@ -285,7 +360,7 @@ void vns_sim_advance(struct vns_sim *sim, vns_time_t t)
 
 int vns_sim_run(struct vns_sim *sim, vns_time_t until)
 {
-    while (!sim->stop && sim->heap_len && sim->heap[0]->expires <= until)
+    while (!sim->stop && sim->heap_len && sim->heap[0].expires <= until)
         sim_run_one(sim);
     if (sim->stop)
         return -VNS_ECANCELED;

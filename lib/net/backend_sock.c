@@ -66,6 +66,8 @@ void vns_iov_iter_advance(struct vns_iov_iter *it, size_t n)
 
 /* --- synthetic records ------------------------------------------------------------ */
 
+#define VNS_SYNMAP_MAX_SLOTS (1u << 22)
+
 struct vns_synmap {
     struct vns_synrec *slot;       /* open addressing; syn_len 0 = empty */
     uint32_t mask;
@@ -86,7 +88,7 @@ int vns_synmap_create(unsigned capacity, struct vns_synmap **out)
 
     if (!m)
         return -VNS_ENOMEM;
-    while (n < 2u * capacity && n < (1u << 30))
+    while (n < 2u * capacity && n < VNS_SYNMAP_MAX_SLOTS)
         n <<= 1;
     m->slot = vns_calloc(n, sizeof(*m->slot));
     if (!m->slot) {
@@ -116,6 +118,27 @@ static struct vns_synrec *synmap_find(const struct vns_synmap *m, uint64_t gpa)
     }
 }
 
+/* Double the table (rehashing every record). A guest's records are bounded
+ * by the buffers it has posted, so the table stops growing at the ring
+ * sizes' worth; starting small keeps 1,000 idle guests cheap. */
+static int synmap_grow(struct vns_synmap *m)
+{
+    uint32_t n = (m->mask + 1) * 2;
+    struct vns_synrec *old = m->slot;
+    uint32_t oldn = m->mask + 1;
+
+    if (n > VNS_SYNMAP_MAX_SLOTS || !(m->slot = vns_calloc(n, sizeof(*m->slot)))) {
+        m->slot = old;
+        return -VNS_ENOSPC;
+    }
+    m->mask = n - 1;
+    for (uint32_t i = 0; i < oldn; i++)
+        if (old[i].syn_len)
+            *synmap_find(m, old[i].gpa) = old[i];
+    vns_free(old);
+    return 0;
+}
+
 int vns_synmap_set(struct vns_synmap *m, uint64_t gpa, uint32_t real_len, uint32_t syn_len, uint64_t flow,
                    uint64_t off)
 {
@@ -127,8 +150,11 @@ int vns_synmap_set(struct vns_synmap *m, uint64_t gpa, uint32_t real_len, uint32
     }
     r = synmap_find(m, gpa);
     if (!r->syn_len) {
-        if (m->count + 1 > (m->mask + 1) / 2)    /* keep probes short */
-            return -VNS_ENOSPC;
+        if (m->count + 1 > (m->mask + 1) / 2) {  /* keep probes short */
+            if (synmap_grow(m))
+                return -VNS_ENOSPC;
+            r = synmap_find(m, gpa);
+        }
         m->count++;
     }
     *r = (struct vns_synrec){gpa, real_len, syn_len, flow, off};

@@ -327,7 +327,7 @@ static int build_guest(struct vns_world *w, size_t i, struct vns_diag *d)
         (err = vns_gmem_table_create_all(m->mem, &hw->table)) ||
         (err = vns_galloc_create(1u << 20, g->memory - (1u << 20), &hw->ga)))
         return world_err(w->sc, d, err, g->line, what, "cannot set up guest memory");
-    if (w->sc->payload == VNS_SC_PAYLOAD_SYNTHETIC && (err = vns_synmap_create(16384, &hw->syn)))
+    if (w->sc->payload == VNS_SC_PAYLOAD_SYNTHETIC && (err = vns_synmap_create(256, &hw->syn)))
         return world_err(w->sc, d, err, g->line, what, vns_strerror(err));
     err = vns_virtnet_create(&(struct vns_virtnet_config){.k = m->kernel, .mem = m->mem, .galloc = hw->ga,
                                                           .features = features, .ring_size = g->nic.ring_size,

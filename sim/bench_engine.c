@@ -1,22 +1,15 @@
-/* bench/bench_engine.c -- engine figures: events per second at several
+/* sim/bench_engine.c -- engine figures: events per second at several
  * queue depths, timer arm+cancel per second, ns per frame push/pop, and
- * the engine demo end to end. Prints a table; never fails on a number. */
-#define _XOPEN_SOURCE 700
+ * the engine demo end to end. */
 #include <inttypes.h>
 #include <stdio.h>
-#include <uv.h>
 
 #include "vnetsim/vnetsim.h"
+#include "core/core_int.h"   /* struct vns_heap_ent */
 
-static double now_s(void)
-{
-    return (double)uv_hrtime() / 1e9;
-}
+#include "bench.h"
 
-static void row(const char *what, double value, const char *unit)
-{
-    printf("  %-52s %14.1f %s\n", what, value, unit);
-}
+#define now_s bench_now
 
 struct ev {
     struct vns_timer t;
@@ -136,23 +129,29 @@ static void bench_demo(void)
     vns_sim_run(sim, VNS_SEC(1));
     t1 = now_s();
     vns_demo_stats(d, &st);
-    row("demo: events per wall second", (double)vns_sim_events_run(sim) / (t1 - t0), "ev/s");
-    row("demo: items per wall second", (double)st.completed / (t1 - t0), "items/s");
-    row("demo: simulated seconds per wall second", 1.0 / (t1 - t0), "x");
-    row("demo: wall ns per event", (t1 - t0) * 1e9 / (double)vns_sim_events_run(sim), "ns");
+    bench_row("engine", "demo: events per wall second", (double)vns_sim_events_run(sim) / (t1 - t0), "ev/s", NULL);
+    bench_row("engine", "demo: wall ns per event", (t1 - t0) * 1e9 / (double)vns_sim_events_run(sim), "ns", NULL);
     vns_demo_destroy(d);
     vns_sim_destroy(sim);
 }
 
-int main(void)
+void bench_engine(const struct bench_opts *o)
 {
-    printf("vnetsim %s engine benchmark (one core, wall clock)\n", VNS_VERSION_STRING);
-    row("events/s, 1 pending", bench_events(1, 20000000), "ev/s");
-    row("events/s, 1k pending", bench_events(1000, 10000000), "ev/s");
-    row("events/s, 100k pending", bench_events(100000, 5000000), "ev/s");
-    row("timer arm+cancel/s, 1k pending", bench_arm_cancel(1000, 20000000), "ops/s");
-    row("ns per frame push+pop, no probe", bench_frames(false, 50000000), "ns");
-    row("ns per frame push+pop, probe armed (1 of 2 frames)", bench_frames(true, 5000000), "ns");
+    uint64_t k = o->quick ? 1 : 4;   /* quick: a quarter of the work */
+
+    bench_row("engine", "events/s, 1 pending", bench_events(1, 5000000 * k), "ev/s", NULL);
+    bench_row("engine", "events/s, 1k pending", bench_events(1000, 2500000 * k), "ev/s", ">= 20 M");
+    bench_row("engine", "events/s, 100k pending", bench_events(100000, 1250000 * k), "ev/s", NULL);
+    bench_row("engine", "timer schedule+cancel/s, 1k pending", bench_arm_cancel(1000, 5000000 * k), "ops/s",
+              NULL);
+    bench_row("engine", "frame push+pop, no probe", bench_frames(false, 12500000 * k), "ns", NULL);
+    bench_row("engine", "frame push+pop, probe armed (1 of 2 frames)", bench_frames(true, 1250000 * k), "ns",
+              NULL);
+    /* A pending event is a struct vns_timer embedded in its owner plus one
+     * heap entry (its key and a pointer): no allocation per event. */
+    bench_row("engine", "bytes per pending event: heap entry", (double)sizeof(struct vns_heap_ent), "B",
+              "ns-3 map: 32");
+    bench_row("engine", "bytes per pending event: timer (in its owner)", (double)sizeof(struct vns_timer), "B",
+              NULL);
     bench_demo();
-    return 0;
 }

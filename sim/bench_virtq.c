@@ -1,4 +1,4 @@
-/* bench/bench_virtq.c -- virtqueue round trips per second, split and
+/* sim/bench_virtq.c -- virtqueue round trips per second, split and
  * packed, 1- and 3-descriptor chains, event idx on and off, indirect.
  *
  * A round trip is what one packet costs the ring code on both sides:
@@ -6,15 +6,15 @@
  * decision (vhost_notify), driver get_buf. No engine context (ctx NULL),
  * so this measures the host CPU cost of the simulator itself. Prints a
  * table; never asserts a time. */
-#define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vnetsim/vnetsim.h"
 #include "vnetsim/devq.h"
 #include "vnetsim/virtq.h"
+
+#include "bench.h"
 
 struct bcase {
     const char *name;
@@ -24,18 +24,12 @@ struct bcase {
     bool indirect;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#define now_s bench_now
 
 static volatile uint64_t sink;
 
 /* Run @c for at least 0.25 s; returns the time and the round trips. */
-static double run_case(const struct bcase *c, uint64_t *iters_out)
+static double run_case(const struct bcase *c, double min_s, uint64_t *iters_out)
 {
     struct vns_gmem *m = NULL;
     struct vns_gmem_table *t = NULL;
@@ -77,7 +71,7 @@ static double run_case(const struct bcase *c, uint64_t *iters_out)
             acc += vns_virtq_get_buf(vq, &len, NULL) != NULL;
         }
         dt = now_s() - t0;
-        if (dt > 0.25)
+        if (dt > min_s)
             break;
         iters *= 2;
     }
@@ -93,47 +87,33 @@ static double run_case(const struct bcase *c, uint64_t *iters_out)
     return dt;
 }
 
-int main(int argc, char **argv)
+void bench_virtq(const struct bench_opts *o)
 {
     static const struct bcase cases[] = {
-        {"split  1 desc", VNS_VIRTQ_SPLIT, 1, false, false},
-        {"split  1 desc  event_idx", VNS_VIRTQ_SPLIT, 1, true, false},
-        {"split  3 desc", VNS_VIRTQ_SPLIT, 3, false, false},
-        {"split  3 desc  event_idx", VNS_VIRTQ_SPLIT, 3, true, false},
-        {"split  3 sg    indirect", VNS_VIRTQ_SPLIT, 3, false, true},
-        {"split  3 sg    indirect event_idx", VNS_VIRTQ_SPLIT, 3, true, true},
+        {"split 1 desc", VNS_VIRTQ_SPLIT, 1, false, false},
+        {"split 1 desc, event_idx", VNS_VIRTQ_SPLIT, 1, true, false},
+        {"split 3 desc", VNS_VIRTQ_SPLIT, 3, false, false},
+        {"split 3 desc, event_idx", VNS_VIRTQ_SPLIT, 3, true, false},
+        {"split 3 sg indirect, event_idx", VNS_VIRTQ_SPLIT, 3, true, true},
         {"packed 1 desc", VNS_VIRTQ_PACKED, 1, false, false},
-        {"packed 1 desc  event_idx", VNS_VIRTQ_PACKED, 1, true, false},
+        {"packed 1 desc, event_idx", VNS_VIRTQ_PACKED, 1, true, false},
         {"packed 3 desc", VNS_VIRTQ_PACKED, 3, false, false},
-        {"packed 3 desc  event_idx", VNS_VIRTQ_PACKED, 3, true, false},
-        {"packed 3 sg    indirect", VNS_VIRTQ_PACKED, 3, false, true},
-        {"packed 3 sg    indirect event_idx", VNS_VIRTQ_PACKED, 3, true, true},
+        {"packed 3 desc, event_idx", VNS_VIRTQ_PACKED, 3, true, false},
+        {"packed 3 sg indirect, event_idx", VNS_VIRTQ_PACKED, 3, true, true},
     };
-    double ns_of[16] = {0};   /* split case k pairs with packed case k + 6 */
 
-    printf("bench_virtq: ring size 256, one round trip = add + kick_prepare + get_vq_desc\n"
-           "             + add_used + notify decision + get_buf (no engine context)\n\n");
-    printf("%-36s %12s %10s %10s\n", "case", "round trips", "ns/trip", "M trips/s");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char what[96];
+        double ns = 1e30;
         uint64_t n;
-        double dt, ns;
 
-        if (argc > 1 && strstr(cases[i].name, argv[1]) == NULL)
-            continue;   /* bench_virtq [substring of a case name] */
-        ns = 1e30;
         for (int rep = 0; rep < 3; rep++) {   /* best of three: the machine is shared */
-            dt = run_case(&cases[i], &n);
+            double dt = run_case(&cases[i], o->quick ? 0.05 : 0.25, &n);
+
             if (dt * 1e9 / (double)n < ns)
                 ns = dt * 1e9 / (double)n;
         }
-
-        ns_of[i] = ns;
-        printf("%-36s %12llu %10.1f %10.2f", cases[i].name, (unsigned long long)n, ns,
-               1e3 / ns);
-        if (cases[i].layout == VNS_VIRTQ_PACKED && ns_of[i - 6] > 0)
-            printf("   (%.2fx the split case)", ns / ns_of[i - 6]);
-        printf("\n");
+        snprintf(what, sizeof(what), "round trips/s, %s", cases[i].name);
+        bench_row("virtq", what, 1e9 / ns, "trips/s", i == 0 ? ">= 30 M" : NULL);
     }
-    printf("\ntarget: >= 30 M 1-descriptor split round trips/s on one core\n");
-    return 0;
 }
