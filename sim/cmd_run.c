@@ -553,7 +553,7 @@ static int run_world(struct run_opts *o)
     struct run_state rs = {o, 0, 0, 0, NULL};
     char buf[VNS_DIAG_MSG_MAX + VNS_DIAG_FILE_MAX + 64], t[32];
     int err, status, rc = 0, exit_rc;
-    bool time_limited;
+    bool time_limited, unbalanced = false;
     vns_time_t duration;
 
     if (!sc)
@@ -649,6 +649,23 @@ static int run_world(struct run_opts *o)
         rc = 1;
     if (o->series && write_trace_file(o->series, sim, OUT_SERIES) < 0)
         rc = 1;
+    /* The capture is complete now; then the ledger (which drains the
+     * world: the stats JSON was taken before). */
+    if (o->pcap && vns_world_pcap_stop(w, rc == 0) < 0) {
+        cli_error("%s: a capture could not be written; none kept", o->pcap);
+        rc = 1;
+    }
+    if (getenv("VNETSIM_TEST_LEAK"))   /* test hook: a packet held by nothing */
+        vns_world_test_leak(w, getenv("VNETSIM_TEST_LEAK"));
+    err = vns_world_finish(w);
+    if (err == -VNS_EPROTO) {
+        vns_world_print_ledger(w, stderr);
+        cli_error("the packet ledger does not balance (a packet was lost track of): a simulator bug");
+        unbalanced = true;
+    } else if (err) {
+        cli_error("cannot take the packet ledger: %s", vns_strerror(err));
+        unbalanced = true;
+    }
     if (o->stats_json) {
         struct cli_out out;
         char extra[1400];
@@ -669,12 +686,8 @@ static int run_world(struct run_opts *o)
             rc = 1;
         }
     }
-    if (o->pcap && vns_world_pcap_stop(w, rc == 0) < 0) {
-        cli_error("%s: a capture could not be written; none kept", o->pcap);
-        rc = 1;
-    }
     if (!rc)
-        rc = exit_rc;
+        rc = exit_rc ? exit_rc : unbalanced ? 1 : 0;
 out:
     vns_world_destroy(w);
     vns_scenario_free(sc);

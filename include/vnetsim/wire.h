@@ -59,6 +59,12 @@ struct vns_wire_stats {
     uint64_t bad_frames;       /* frames sent in the Gilbert-Elliott bad state */
     uint64_t link_down;        /* lost because the link was down (a flap) */
     uint64_t delivered;        /* reached the peer's RX ring */
+    /* The ledger of a direction (docs/reliability.md): frames + duplicated
+     * = lost + link_down + rx_dropped + delivered + in flight, in frames
+     * and in bytes. */
+    uint64_t rx_dropped;       /* reached the peer's MAC and dropped there (FCS, length,
+                                * RX ring full, NIC down, no memory for the DMA) */
+    uint64_t duplicated_bytes, lost_bytes, link_down_bytes, rx_dropped_bytes, delivered_bytes;
     uint64_t busy;             /* NETDEV_TX_BUSY returned */
     vns_time_t busy_ns;        /* time the line was busy */
 };
@@ -79,6 +85,9 @@ VNS_EXTERN const struct vns_wire_stats *vns_wire_stats(const struct vns_wire *w,
  * see the flap, as with a fault behind a switch. */
 VNS_EXTERN void vns_wire_set_link(struct vns_wire *w, bool up);
 VNS_EXTERN bool vns_wire_link_up(const struct vns_wire *w);
+/* Frames of direction @end (sent by that end) on the line now: sent,
+ * not yet at the peer's MAC. */
+VNS_EXTERN void vns_wire_in_flight(const struct vns_wire *w, int end, uint64_t *frames, uint64_t *bytes);
 /* Serialization time of a frame of @len bytes (without FCS) at the line rate. */
 VNS_EXTERN vns_time_t vns_wire_frame_time(const struct vns_wire *w, uint32_t len);
 

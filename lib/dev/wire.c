@@ -142,23 +142,33 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
     st->bytes += skb->len;
     if (w->down) {
         st->link_down++;
+        st->link_down_bytes += skb->len;
         copies = 0;
     } else if (wire_burst_lost(w, n)) {
         st->lost++;
+        st->lost_bytes += skb->len;
         st->burst_lost++;
         copies = 0;
     } else if (w->cfg.loss > 0 && vns_rng_double(&n->rng) < w->cfg.loss) {
         st->lost++;
+        st->lost_bytes += skb->len;
         copies = 0;
     } else if (w->cfg.dup > 0 && vns_rng_double(&n->rng) < w->cfg.dup) {
         st->duplicated++;
+        st->duplicated_bytes += skb->len;
         copies = 2;
+    }
+    if (!to && copies) {   /* the far end is gone: lost on the line */
+        st->lost += copies;
+        st->lost_bytes += (uint64_t)copies * skb->len;
     }
     for (unsigned c = 0; c < copies && to; c++) {
         struct vns_skb *f = vns__skb_copy_to(to->dev->k, skb);
 
         if (!f) {
             to->dev->stats.rx_missed_errors++;
+            st->rx_dropped++;
+            st->rx_dropped_bytes += skb->len;
             continue;
         }
         f->tstamp = now + w->cfg.delay;
@@ -190,8 +200,18 @@ static void rx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
     bool any = false;
 
     while (n->in_flight.head && n->in_flight.head->tstamp <= now) {
+        struct vns_wire_stats *st = &w->stats[!n->end];
+
         skb = vns_skb_dequeue(&n->in_flight);
         skb->tstamp = 0;
+        if (skb->cb[0] && !w->cfg.no_fcs_check) {
+            st->rx_dropped++;   /* every branch but the last frees it in hardware */
+            st->rx_dropped_bytes += skb->len;
+        } else if (!vns_netif_running(n->dev) || skb->len > n->dev->mtu + VNS_ETH_HLEN + VNS_VLAN_HLEN ||
+                   n->rx_ring.qlen >= w->cfg.rx_ring) {
+            st->rx_dropped++;
+            st->rx_dropped_bytes += skb->len;
+        }
         if (!vns_netif_running(n->dev)) {
             n->dev->stats.rx_dropped++;
             vns__skb_free_hw(skb);
@@ -207,6 +227,7 @@ static void rx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
             vns__skb_free_hw(skb);
         } else {
             w->stats[!n->end].delivered++;
+            w->stats[!n->end].delivered_bytes += skb->len;
             vns_skb_queue_tail(&n->rx_ring, skb);
             any = true;
         }
@@ -491,3 +512,14 @@ void vns_wire_set_link(struct vns_wire *w, bool up)
 }
 
 bool vns_wire_link_up(const struct vns_wire *w) { return !w->down; }
+
+void vns_wire_in_flight(const struct vns_wire *w, int end, uint64_t *frames, uint64_t *bytes)
+{
+    const struct wire_nic *to = w->nic[!(end & 1)];
+
+    *frames = *bytes = 0;
+    for (const struct vns_skb *skb = to ? to->in_flight.head : NULL; skb; skb = skb->next) {
+        (*frames)++;
+        *bytes += skb->len;
+    }
+}

@@ -61,6 +61,9 @@ struct vns_world {
     size_t nwires;
     struct vns_world_pcap *pcap;
     struct vns_world_faults *faults;
+    struct vns_world_ledger *ledger;
+    json_t *final_stats;           /* the stats JSON taken by vns_world_finish */
+    bool drained;
 };
 
 static int world_err(const struct vns_scenario *sc, struct vns_diag *d, int code, unsigned line,
@@ -472,11 +475,15 @@ fail:
     return err;
 }
 
-void vns_world_destroy(struct vns_world *w)
+/* Release everything that holds packets, leaving the kernels (their
+ * counters) and the machines' CPUs and memory. */
+static void world_drain(struct vns_world *w)
 {
-    if (!w)
+    if (w->drained)
         return;
+    w->drained = true;
     vns__world_pcap_finish(w->pcap, false);
+    w->pcap = NULL;
     vns__world_workloads_stop(w);
     vns__world_faults_stop(w, w->faults);
     w->faults = NULL;
@@ -490,16 +497,37 @@ void vns_world_destroy(struct vns_world *w)
         vns_inet_destroy(w->remotes[i].inet), w->remotes[i].inet = NULL;
     for (size_t i = 0; w->hw && i < w->nguests; i++) {
         for (unsigned q = 0; q < w->hw[i].qps; q++)
-            vns_vhost_net_destroy(w->hw[i].nets[q]);
+            vns_vhost_net_destroy(w->hw[i].nets[q]), w->hw[i].nets[q] = NULL;
         vns_virtnet_destroy(w->hw[i].vi);
+        w->hw[i].vi = NULL;
     }
     for (size_t i = 0; i < w->nbackends; i++) {
         vns_tun_destroy(w->backends[i].tun);
         vns_tap_destroy(w->backends[i].tap);
     }
     vns_free(w->backends);
+    w->nbackends = 0;
     for (size_t i = 0; i < w->nwires; i++)
         vns_wire_destroy(w->wires[i]);
+    w->nwires = 0;
+    w->backends = NULL;
+    if (w->host.kernel)
+        vns_kernel_drain(w->host.kernel);
+    for (size_t i = 0; i < w->nremotes; i++)
+        if (w->remotes[i].kernel)
+            vns_kernel_drain(w->remotes[i].kernel);
+    for (size_t i = 0; i < w->nguests; i++)
+        if (w->guests[i].kernel)
+            vns_kernel_drain(w->guests[i].kernel);
+}
+
+void vns_world_destroy(struct vns_world *w)
+{
+    if (!w)
+        return;
+    world_drain(w);
+    json_decref(w->final_stats);
+    vns__world_ledger_free(w->ledger);
     vns_free(w->wires);
     for (size_t i = 0; i < w->nguests; i++) {
         machine_fini(&w->guests[i]);
@@ -644,16 +672,23 @@ uint64_t vns_world_pcap_frames(const struct vns_world *w, const char *machine, c
     return vns__world_pcap_frames(w->pcap, vns_dev_get_by_name(m->kernel, dev));
 }
 
-int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra)
+static struct vns_world_view world_view(const struct vns_world *w)
 {
     struct vns_world_view v = {.sim = w->sim, .host = &w->host, .remotes = w->remotes, .guests = w->guests,
                                .nremotes = w->nremotes, .nguests = w->nguests, .wires = w->wires,
                                .nwires = w->nwires};
+
+    return v;
+}
+
+/* Every figure of the run so far (the stats JSON without run facts). */
+static json_t *world_stats(const struct vns_world *w)
+{
+    struct vns_world_view v = world_view(w);
     json_t *root = vns__world_stats_json(w, &v);
-    int err = 0;
 
     if (!root)
-        return -VNS_ENOMEM;
+        return NULL;
     {
         json_t *wls = json_array();
 
@@ -675,6 +710,39 @@ int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char 
         }
         json_object_set_new(root, "workloads", wls);
     }
+    return root;
+}
+
+int vns_world_finish(struct vns_world *w)
+{
+    struct vns_world_view v = world_view(w);
+    int err;
+
+    if (w->drained)
+        return w->ledger && !vns__world_ledger_balanced(w->ledger) ? -VNS_EPROTO : 0;
+    w->final_stats = world_stats(w);
+    if (!w->final_stats)
+        return -VNS_ENOMEM;
+    if ((err = vns__world_ledger_take(&v, &w->ledger)) < 0)
+        return err;
+    world_drain(w);
+    vns__world_ledger_audit(w->ledger);
+    json_object_set_new(w->final_stats, "ledger", vns__world_ledger_json(w->ledger));
+    return vns__world_ledger_balanced(w->ledger) ? 0 : -VNS_EPROTO;
+}
+
+void vns_world_print_ledger(const struct vns_world *w, FILE *out)
+{
+    vns__world_ledger_print(w->ledger, out);
+}
+
+int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra)
+{
+    json_t *root = w->final_stats ? json_deep_copy(w->final_stats) : world_stats(w);
+    int err = 0;
+
+    if (!root)
+        return -VNS_ENOMEM;
     if (extra) {
         json_t *x = json_loads(extra, 0, NULL);
 

@@ -61,4 +61,14 @@ struct vns_cpu *vns__world_host_cpu(struct vns_world *w, unsigned i);
 /* The guest's notify of virtqueue @vq (a kick that reaches vhost). */
 void vns__world_guest_kick(struct vns_world *w, const char *guest, unsigned vq);
 
+/* The packet ledger (ledger.c). */
+struct vns_world_ledger;
+int vns__world_ledger_take(const struct vns_world_view *v, struct vns_world_ledger **out);
+/* After the world is drained: what is still live was held by nothing. */
+void vns__world_ledger_audit(struct vns_world_ledger *l);
+bool vns__world_ledger_balanced(const struct vns_world_ledger *l);
+void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out);
+struct json_t *vns__world_ledger_json(const struct vns_world_ledger *l);
+void vns__world_ledger_free(struct vns_world_ledger *l);
+
 #endif
