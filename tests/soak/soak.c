@@ -111,7 +111,7 @@ static vns_time_t time_arg(const char *v)
     vns_time_t t;
 
     if (vns_parse_time(v, &t) < 0 || t == 0) {
-        fprintf(stderr, "vns_soak: '%s' is not a time such as 1h, 60s or 100ms\n", v);
+        fprintf(stderr, "vns_soak: '%s' is not a time such as 3600s or 100ms\n", v);
         exit(2);
     }
     return t;

@@ -7,7 +7,7 @@ target_link_libraries(vns_soak PRIVATE vnetsim_static)
 vns_target_warnings(vns_soak)
 set(VNS_TEST_TARGETS ${VNS_TEST_TARGETS} vns_soak CACHE INTERNAL "")
 add_custom_target(soak
-  COMMAND $<TARGET_FILE:vns_soak> --duration 1h --period 60s --burst 2s
+  COMMAND $<TARGET_FILE:vns_soak> --duration 3600s --period 60s --burst 2s
   DEPENDS vns_soak
   COMMENT "Soak: one simulated hour of mixed traffic with periodic faults" VERBATIM)
 add_custom_target(soak-short
