@@ -120,6 +120,7 @@ enum vns_sc_fault_type {
     VNS_SC_FAULT_RX_OOM,             /* guest memory pressure: rx buffer allocation fails */
     VNS_SC_FAULT_RX_STOP,            /* a guest stops posting rx buffers */
     VNS_SC_FAULT_CPU_HOG,            /* a busy host thread on one host CPU */
+    VNS_SC_FAULT_FLOOD,              /* a guest process sends raw frames as fast as `rate` */
 };
 
 struct vns_sc_fault {
@@ -131,6 +132,8 @@ struct vns_sc_fault {
     uint32_t queue;                  /* hostile: virtqueue index (rxN = 2N, txN = 2N + 1) */
     uint32_t cpu;                    /* cpu_hog: host CPU */
     vns_time_t slice;                /* cpu_hog: length of one busy step, 100 us */
+    uint64_t rate_bps;               /* flood: frame bits per second, 1 Gbit/s */
+    uint64_t size;                   /* flood: Ethernet frame length (no FCS), 1514 */
     unsigned line;
 };
 

@@ -30,7 +30,7 @@ const char *vns_sc_dev_type_name(enum vns_sc_dev_type t) { return dev_types[t]; 
 const char *vns_sc_workload_name(enum vns_sc_workload_type t) { return workload_types[t]; }
 const char *vns_sc_feature_name(enum vns_sc_feature f) { return features[f]; }
 
-static const char *const fault_types[] = {"link_down", "hostile", "rx_oom", "rx_stop", "cpu_hog", NULL};
+static const char *const fault_types[] = {"link_down", "hostile", "rx_oom", "rx_stop", "cpu_hog", "flood", NULL};
 
 const char *vns_sc_fault_name(enum vns_sc_fault_type t) { return fault_types[t]; }
 
@@ -633,7 +633,8 @@ static int read_queue(const struct vns_ypath *p, const struct vns_ynode *m, cons
 
 static int read_faults(const struct vns_ypath *p, const struct vns_ynode *root, struct vns_scenario *sc)
 {
-    static const char *const keys[] = {"type", "target", "at", "duration", "kind", "queue", "cpu", "slice", NULL};
+    static const char *const keys[] = {"type",  "target", "at",   "duration", "kind", "queue",
+                                       "cpu",   "slice",  "rate", "size",     NULL};
     const struct vns_ynode *seq;
     struct vns_ypath sp;
     int err = read_seq(p, root, "faults", &seq);
@@ -655,16 +656,26 @@ static int read_faults(const struct vns_ypath *p, const struct vns_ynode *root, 
         vns_ypath_index(&ip, &sp, i);
         f->line = m->line;
         f->slice = VNS_USEC(100);
+        f->rate_bps = 1000000000ull;
+        f->size = 1514;
         if ((err = vns_ycheck_map(&ip, m, keys)))
             return err;
         if (!vns_ymap_get(m, "type"))
-            return vns_yerr(&ip, m, "type", "required key is missing (link_down, hostile, rx_oom, rx_stop or "
-                                            "cpu_hog)");
+            return vns_yerr(&ip, m, "type", "required key is missing (link_down, hostile, rx_oom, rx_stop, "
+                                            "cpu_hog or flood)");
         if ((err = vns_yget_enum(&ip, m, "type", fault_types, &type)) ||
             (err = vns_yget_time(&ip, m, "at", &f->at)) || (err = vns_yget_time(&ip, m, "duration", &f->duration)) ||
-            (err = vns_yget_time(&ip, m, "slice", &f->slice)))
+            (err = vns_yget_time(&ip, m, "slice", &f->slice)) || (err = vns_yget_rate(&ip, m, "rate", &f->rate_bps)) ||
+            (err = vns_yget_size(&ip, m, "size", &f->size)))
             return err;
         f->type = (enum vns_sc_fault_type)type;
+        if (f->type != VNS_SC_FAULT_FLOOD && (vns_ymap_get(m, "rate") || vns_ymap_get(m, "size")))
+            return vns_yerr(&ip, vns_ymap_get(m, vns_ymap_get(m, "rate") ? "rate" : "size"),
+                            vns_ymap_get(m, "rate") ? "rate" : "size", "only a flood has this key");
+        if (f->type == VNS_SC_FAULT_FLOOD && (f->size < 60 || f->size > 9014))
+            return vns_yerr(&ip, vns_ymap_get(m, "size"), "size", "expected a frame of 60 to 9014 bytes");
+        if (f->type == VNS_SC_FAULT_FLOOD && f->rate_bps == 0)
+            return vns_yerr(&ip, vns_ymap_get(m, "rate"), "rate", "must be above 0");
         if (f->at >= sc->duration)
             return vns_yerr(&ip, vns_ymap_get(m, "at"), "at", "starts after the end of the run (duration)");
         if (f->type == VNS_SC_FAULT_CPU_HOG) {

@@ -584,6 +584,8 @@ struct vns_wire *vns__world_wire(struct vns_world *w, const char *name)
     return NULL;
 }
 
+struct vns_world_faults *vns__world_faults(struct vns_world *w) { return w->faults; }
+
 struct vns_cpu *vns__world_host_cpu(struct vns_world *w, unsigned i)
 {
     return i < w->host.ncpus ? w->host.cpus[i] : NULL;

@@ -50,6 +50,10 @@ void vns__world_faults_stop(struct vns_world *w, struct vns_world_faults *fs);
 /* What the hostile write of fault @i returned (0, or why it could not be
  * written); -VNS_ENOENT if there is no such fault. */
 int vns__world_fault_result(const struct vns_world_faults *fs, size_t i);
+/* Frames a flood fault has sent. */
+uint64_t vns__world_fault_sent(const struct vns_world_faults *fs, size_t i);
+/* The world's faults (NULL if none). */
+struct vns_world_faults *vns__world_faults(struct vns_world *w);
 /* The virtio-net device of guest @name (and its allocator and RAM). */
 struct vns_virtnet *vns__world_guest_nic(struct vns_world *w, const char *name, struct vns_galloc **ga,
                                          struct vns_gmem **mem);

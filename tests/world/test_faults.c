@@ -267,6 +267,32 @@ static void test_faults_cpu_hog_starves_one_worker(void **state)
     vns_scenario_free(sc);
 }
 
+/* vm1 floods the host with raw frames at 5 Gbit/s: the host drops them
+ * (no handler for the EtherType: UNHANDLED_PROTO), each one counted; vm2's
+ * stream keeps 80% of its throughput and the books balance. */
+static void test_faults_flood(void **state)
+{
+    const char *sets[] = {"faults=[{type: flood, target: vm1, at: 10ms, rate: 5Gbit, size: 1514}]"};
+    struct vns_scenario *sc = sc_of(two_guests, sets, 1);
+    struct vns_world *w = world_of(sc);
+    struct window base, win;
+    uint64_t sent, dropped;
+
+    (void)state;
+    baseline(two_guests, VNS_MSEC(12), &base);
+    run_window(w, sc, VNS_MSEC(12), &win);
+    sent = vns__world_fault_sent(vns__world_faults(w), 0);
+    dropped =
+        vns_kernel_drops(vns_world_machine(w, "host")->kernel, VNS_SKB_DROP_REASON_UNHANDLED_PROTO);
+    assert_true(sent > 500);
+    /* every frame sent is dropped by the host, or still on its way */
+    assert_true(dropped <= sent && dropped + 300 >= sent);
+    assert_true((win.end[2] - win.at[2]) * 10 >= (base.end[2] - base.at[2]) * 8);
+    assert_int_equal(vns_world_finish(w), 0);
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+}
+
 static const char wire_world[] =
     "duration: 600ms\n"
     "host:\n"
@@ -339,6 +365,11 @@ static void test_faults_scenario_errors(void **state)
         {"host.devices[1].gilbert={p: 0.1, r: 0.1}",
          "host.devices[1].gilbert: only a wire has this key"},
         {"limits={max_time: 0}", "limits.max_time: must be longer than 0"},
+        {"faults=[{type: flood, target: vm1, rate: 0Gbit}]", "faults[0].rate: must be above 0"},
+        {"faults=[{type: flood, target: vm1, size: 20}]",
+         "faults[0].size: expected a frame of 60 to 9014 bytes"},
+        {"faults=[{type: rx_oom, target: vm1, rate: 1Gbit}]",
+         "faults[0].rate: only a flood has this key"},
         {"limits={max_memory: 10k}", "limits.max_memory: expected at least 1MiB"},
         {"limits={max_event: 10}", "did you mean 'max_events'"},
     };
@@ -372,6 +403,7 @@ int main(void)
         cmocka_unit_test_teardown(test_faults_rx_oom_refill_recovers, teardown),
         cmocka_unit_test_teardown(test_faults_rx_stop_drops_at_the_tap, teardown),
         cmocka_unit_test_teardown(test_faults_cpu_hog_starves_one_worker, teardown),
+        cmocka_unit_test_teardown(test_faults_flood, teardown),
         cmocka_unit_test_teardown(test_faults_link_flap, teardown),
         cmocka_unit_test_teardown(test_faults_gilbert_bursts, teardown),
     };
