@@ -129,8 +129,21 @@ static int run_point(size_t slot, void *arg)
     err = vns_scenario_load(s->file, sets, nsets, &sc, &d);
     if (!err)
         err = vns_world_create(sc, &w, &d);
-    if (!err)
-        err = vns_sim_run(vns_world_sim(w), sc->duration);
+    if (!err) {
+        /* Limits: max_events and max_time (max_memory is process-wide: not
+         * for one point of a parallel sweep). */
+        vns_time_t until = sc->limits.max_time && sc->limits.max_time < sc->duration ? sc->limits.max_time
+                                                                                      : sc->duration;
+
+        vns_sim_set_max_events(vns_world_sim(w), sc->limits.max_events);
+        err = vns_sim_run(vns_world_sim(w), until);
+        if (err == -VNS_ECANCELED && vns_sim_event_limit_hit(vns_world_sim(w)))
+            snprintf(r->error, sizeof(r->error), "limit reached: max_events; stats partial");
+        else if (!err && until < sc->duration)
+            snprintf(r->error, sizeof(r->error), "limit reached: max_time; stats partial"), err = -VNS_ECANCELED;
+        if (err == -VNS_ECANCELED)
+            r->status = err, err = 0;
+    }
     if (err) {
         vns_diag_format(&d, r->error, sizeof(r->error));
         r->status = err;
@@ -140,10 +153,23 @@ static int run_point(size_t slot, void *arg)
     r->events = vns_sim_events_run(vns_world_sim(w));
     r->sim_time = vns_sim_now(vns_world_sim(w));
     r->wall = (double)(uv_hrtime() - t0) / 1e9;
+    /* The packet ledger: the stats JSON carries it; unbalanced books fail
+     * the point. */
+    if (vns_world_finish(w) < 0 && !r->status) {
+        snprintf(r->error, sizeof(r->error), "the packet ledger does not balance (see its stats)");
+        r->status = -VNS_EPROTO;
+    }
     /* The point's stats, whole or not at all (a temporary name, renamed). */
     snprintf(path, sizeof(path), "%s/point-%zu.json.tmp", s->out, idx);
     f = fopen(path, "wb");
-    if (!f || vns_world_write_stats_json(w, f, NULL) < 0 || fclose(f) != 0) {
+    if (!f ||
+        vns_world_write_stats_json(w, f,
+                                   r->status == -VNS_ECANCELED
+                                       ? (strstr(r->error, "max_events")
+                                              ? "{\"partial\": true, \"stop_reason\": \"max_events\"}"
+                                              : "{\"partial\": true, \"stop_reason\": \"max_time\"}")
+                                       : "{\"partial\": false, \"stop_reason\": \"\"}") < 0 ||
+        fclose(f) != 0) {
         if (f)
             fclose(f);
         remove(path);

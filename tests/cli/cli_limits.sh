@@ -24,4 +24,14 @@ expect_grep "$WORK/ok.json" '"partial": false' "not partial"
 # Bad limits are scenario errors (exit 2) naming the key.
 expect_exit 2 "bad limit" -- run --set 'limits={max_events: lots}'
 expect_grep "$WORK/err" "limits.max_events" "the key is named"
+# In a sweep a limit fails its point (the row says which), the point's
+# stats are written and marked partial; the ledger is in every point.
+mkdir -p "$WORK/sw"
+expect_exit 1 "sweep with limits" -- "$VNETSIM" sweep "$S" --set duration=5ms \
+    --set 'limits={max_events: 1000},{max_time: 1ms},{}' --out "$WORK/sw"
+expect_grep "$WORK/sw/sweep.csv" '^0,.*,error,.*"limit reached: max_events; stats partial"' "max_events row"
+expect_grep "$WORK/sw/sweep.csv" '^1,.*,error,.*"limit reached: max_time; stats partial"' "max_time row"
+expect_grep "$WORK/sw/sweep.csv" '^2,"{}",ok,' "unlimited row"
+expect_grep "$WORK/sw/point-0.json" '"stop_reason": "max_events"' "point marked partial"
+expect_grep "$WORK/sw/point-2.json" '"audited": true' "point has the ledger"
 finish
