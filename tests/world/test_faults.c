@@ -345,6 +345,34 @@ static void test_faults_gilbert_bursts(void **state)
     vns_scenario_free(sc);
 }
 
+/* Duplication, reordering and corruption on the wire: each counted on
+ * the wire (corrupted frames dropped by the receiving NIC's FCS check:
+ * rx_crc_errors), TCP delivers the stream with no byte wrong. */
+static void test_faults_wire_dup_reorder_corrupt(void **state)
+{
+    const char *sets[] = {"seed=3",
+                          "duration=200ms",
+                          "host.devices[0].duplicate=0.01",
+                          "host.devices[0].reorder=0.01",
+                          "host.devices[0].reorder_delay=300us",
+                          "host.devices[0].corrupt=0.01"};
+    struct vns_scenario *sc = sc_of(wire_world, sets, 6);
+    struct vns_world *w = world_of(sc);
+    const struct vns_wire_stats *st;
+
+    (void)state;
+    assert_int_equal(vns_sim_run(vns_world_sim(w), sc->duration), 0);
+    st = vns_wire_stats(vns__world_wire(w, "eth0"), 0);
+    assert_true(st->duplicated > 0 && st->reordered > 0 && st->corrupted > 0);
+    assert_int_equal(
+        vns_dev_get_by_name(vns_world_machine(w, "r1")->kernel, "eth0")->stats.rx_crc_errors,
+        st->corrupted);
+    assert_true(wl_bytes(w, 0) > 10000000); /* mismatches checked there: 0 */
+    assert_int_equal(vns_world_finish(w), 0);
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+}
+
 /* Bad fault entries are errors with file:line:col and the key path. */
 static void test_faults_scenario_errors(void **state)
 {
@@ -406,6 +434,7 @@ int main(void)
         cmocka_unit_test_teardown(test_faults_flood, teardown),
         cmocka_unit_test_teardown(test_faults_link_flap, teardown),
         cmocka_unit_test_teardown(test_faults_gilbert_bursts, teardown),
+        cmocka_unit_test_teardown(test_faults_wire_dup_reorder_corrupt, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
