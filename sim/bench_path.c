@@ -161,7 +161,7 @@ void bench_path(const struct bench_opts *o)
         bench_row_na("path", "UDP 1472 B guest->host: frames per wall-second", "the UDP_STREAM run failed");
     } else {
         bench_row("path", "UDP 1472 B guest->host: frames per wall-second", (double)r.frames / r.wall_s,
-                  "frames/s", ">= 1.25 M (5x ns-3)");
+                  "frames/s", ">= 5x ns-3 (run.sh)");
         bench_row("path", "UDP 1472 B guest->host: wall ns per frame", r.wall_s * 1e9 / (double)r.frames, "ns",
                   NULL);
         bench_row("path", "UDP 1472 B guest->host: simulated throughput", (double)r.bytes * 8 / r.sim_s, "bit/s",
@@ -217,9 +217,14 @@ static void scale_child(unsigned n, struct scale_result *out)
     unsigned cpus = n < 4 ? 4 : (n > 128 ? 128 : n);
 
     topology(&t, n, cpus, feat_tso, VNS_SEC(1));
+    /* Starts spread over the first 100 ms, as guests never start in the
+     * same nanosecond: started together, 1,000 guests' ARP requests flood
+     * every tap at once (each to 999 ports), a real storm that fills the
+     * tap rings and is not what this row measures. */
     addf(&t, "workloads:\n");
     for (unsigned i = 0; i < n; i++)
-        addf(&t, "  - {type: tcp_rr, from: vm%u, to: host}\n", i);
+        addf(&t, "  - {type: tcp_rr, from: vm%u, to: host, start: %" PRIu64 "}\n", i,
+             (uint64_t)VNS_MSEC(100) * i / n);
     t0 = bench_now();
     out->err = build_world(t.s, "bench-scale", &sc, &w);
     free(t.s);

@@ -1,8 +1,8 @@
 /* sim/cmd_run.c -- `vnetsim run`: run a simulation inside a libuv loop,
  * print a summary, write the requested outputs (each whole or not at all).
  *
- * Until scenario files land (issue 7) the default scenario is the engine
- * demo (include/vnetsim/demo.h). */
+ * With no scenario file the default scenario is the engine demo
+ * (include/vnetsim/demo.h). */
 #define _XOPEN_SOURCE 700   /* isatty, fileno */
 #include <errno.h>
 #include <inttypes.h>
@@ -45,9 +45,12 @@ static void run_usage(FILE *f)
 {
     fputs("usage: vnetsim run [FILE] [options]\n"
           "\n"
-          "With a scenario FILE (docs/scenarios.md): build its machines and run it.\n"
-          "This build runs the host, remotes, wires, bridges and macvlans; guests,\n"
-          "taps and workloads are reported as not built yet.\n"
+          "With a scenario FILE (docs/scenarios.md): build its machines (host,\n"
+          "guests on taps or macvtaps, remotes behind wires), run its workloads\n"
+          "(tcp_stream, tcp_maerts, tcp_rr, udp_stream, udp_rr, ping) and print a\n"
+          "summary: a row per workload (throughput, packets/s, loss, transactions/s,\n"
+          "latency p50/p99/p99.9), CPU time per packet by CPU, kicks and interrupts\n"
+          "per packet of each guest NIC, drops by reason.\n"
           "\n"
           "With no FILE: run the default scenario, the engine demo: a guest process\n"
           "kicking a host kthread through shared memory with notification\n"
@@ -381,12 +384,13 @@ static int write_stats_json(const char *path, struct vns_sim *sim, const struct 
 
         json_array_append_new(cpus, cpu_json(vns_cpu_name(c), vns_cpu_stats(c), vns_sim_now(sim)));
     }
-    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:{s:I, s:f, s:f}, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
                      "vnetsim", VNS_VERSION_STRING, "scenario", "engine-demo",
                      "profile", vns_profile_name(vns_sim_profile(sim)),
                      "seed", (json_int_t)o->seed, "sim_time_ns", (json_int_t)vns_sim_now(sim),
                      "events", (json_int_t)vns_sim_events_run(sim), "fingerprint", fp,
-                     "interrupted", status != 0, "wall_seconds", wall_s, "cpus", cpus,
+                     "interrupted", status != 0, "sim", "events", (json_int_t)vns_sim_events_run(sim),
+                     "simulated_seconds", (double)vns_sim_now(sim) / 1e9, "wall_seconds", wall_s, "cpus", cpus,
                      "demo", "items", (json_int_t)o->demo.items, "produced", (json_int_t)st->produced,
                      "consumed", (json_int_t)st->consumed, "completed", (json_int_t)st->completed,
                      "kicks", (json_int_t)st->kicks, "interrupts", (json_int_t)st->irqs,
@@ -513,30 +517,6 @@ static int demo_series_start(struct vns_sim *sim, struct vns_demo *demo, vns_tim
     return err ? err : vns_series_start(sim, interval);
 }
 
-/* One line per workload: what users read netperf for. */
-static void print_workloads(const struct vns_world *w)
-{
-    char a[32], b[32], c[32];
-
-    for (size_t i = 0; i < vns_world_nworkloads(w); i++) {
-        struct vns_workload_result r;
-
-        if (vns_world_workload(w, i, &r) < 0)
-            continue;
-        printf("workload %zu %s %s -> %s: %llu bytes, %.3f Gbit/s", i, r.type, r.from, r.to,
-               (unsigned long long)r.bytes, r.throughput_bps / 1e9);
-        if (r.transactions)
-            printf(", %llu transactions, latency p50 %s p99 %s p99.9 %s", (unsigned long long)r.transactions,
-                   vns_format_time(r.latency_p50, a, sizeof(a)), vns_format_time(r.latency_p99, b, sizeof(b)),
-                   vns_format_time(r.latency_p999, c, sizeof(c)));
-        printf(", payload verified %llu bytes, %llu mismatches", (unsigned long long)r.verified,
-               (unsigned long long)r.mismatches);
-        if (r.error)
-            printf(", error %s", vns_errname(r.error));
-        printf("\n");
-    }
-}
-
 /* `vnetsim run FILE`: build the world of a scenario and run it. */
 static int run_world(struct run_opts *o)
 {
@@ -637,7 +617,6 @@ static int run_world(struct run_opts *o)
         vns_world_print(w, stdout);
         printf("simulated %s, %llu events\n", vns_format_time(vns_sim_now(sim), t, sizeof(t)),
                (unsigned long long)vns_sim_events_run(sim));
-        print_workloads(w);
         vns_world_print_summary(w, stdout);
         printf("fingerprint: 0x%016llx\n", (unsigned long long)vns_sim_fingerprint(sim));
     }
@@ -672,7 +651,7 @@ static int run_world(struct run_opts *o)
 
         snprintf(extra, sizeof(extra),
                  "{\"vnetsim\": \"%s\", \"interrupted\": %s, \"partial\": %s, \"stop_reason\": \"%s\", "
-                 "\"wall_seconds\": %.6f, \"memory_peak_bytes\": %llu}",
+                 "\"sim\": {\"wall_seconds\": %.6f, \"memory_peak_bytes\": %llu}}",
                  VNS_VERSION_STRING, status ? "true" : "false", rs.stop_reason ? "true" : "false",
                  rs.stop_reason ? rs.stop_reason : "", (double)(uv_hrtime() - rs.wall0) / 1e9,
                  (unsigned long long)vns_alloc_bytes_peak());

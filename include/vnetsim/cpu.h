@@ -159,6 +159,11 @@ VNS_EXTERN const struct vns_ctx_stats *vns_ctx_stats(const struct vns_ctx *ctx);
 VNS_EXTERN bool vns_ctx_is_sleeping(const struct vns_ctx *ctx);
 VNS_EXTERN uint32_t vns_ctx_id(const struct vns_ctx *ctx);
 
+/* The context whose step is running now (the innermost: a guest vCPU's
+ * step inside its host thread's), or NULL between steps (an engine event).
+ * For code reached without a ctx argument, such as an skb destructor. */
+VNS_EXTERN struct vns_ctx *vns_sim_running_ctx(const struct vns_sim *sim);
+
 /* The context's local clock: during a step, step start + cost so far. */
 VNS_EXTERN vns_time_t vns_ctx_now(const struct vns_ctx *ctx);
 

@@ -151,6 +151,8 @@ struct vns_inet_stats {
     uint64_t tcp_fast_retrans, tcp_timeouts, tcp_loss_probes, tcp_sack_recovery, tcp_reno_recovery;
     uint64_t tcp_dsack_recv, tcp_dup_data_rcvd, tcp_sack_blocks_rcvd;
     uint64_t tcp_autocorking, tcp_tsq_throttled, tcp_nagle_deferred, tcp_tso_deferred;
+    uint64_t tcp_tsq_queued;   /* tcp_wfree put a throttled socket on a tsq tasklet */
+    uint64_t tcp_tsq_deferred; /* tcp_tsq_handler found it owned: TCP_TSQ_DEFERRED */
     uint64_t tcp_rwnd_limited, tcp_cwnd_limited;
     uint64_t tcp_zero_window_probes, tcp_loss_probe_fired, tcp_hystart_exits;
     uint64_t tcp_full_undo, tcp_dsack_undo, tcp_loss_undo; /* spurious reductions undone */

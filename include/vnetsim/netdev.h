@@ -152,9 +152,18 @@ struct vns_net_device {
     struct vns_rtnl_link_stats stats;
     struct vns_net_device *k_next; /* kernel's device list, ifindex order */
     void *priv;                    /* netdev_priv() */
+    /* netdev_xmit_more() for the ndo_start_xmit call in progress: true
+     * when dev_hard_start_xmit has more skbs of its list after this one.
+     * LINUX: 5.4 keeps it per CPU (softnet_data.xmit.more, set by
+     * __netdev_start_xmit); a call is synchronous, so per device is the
+     * same value. */
+    bool xmit_more;
 };
 
 static inline void *vns_netdev_priv(const struct vns_net_device *dev) { return dev->priv; }
+/* netdev_xmit_more(): more packets follow this one in the same
+ * dev_hard_start_xmit call (a driver may defer its doorbell). */
+static inline bool vns_netdev_xmit_more(const struct vns_net_device *dev) { return dev->xmit_more; }
 static inline bool vns_netif_running(const struct vns_net_device *dev) { return dev->flags & VNS_IFF_UP; }
 
 /* alloc_netdev + setup: a device of @ops named @name (a "%d" in the name is

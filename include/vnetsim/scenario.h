@@ -54,6 +54,7 @@ struct vns_sc_device {
     vns_time_t reorder_delay;        /* extra delay of a reordered frame, 0 = 100 us */
     /* Gilbert-Elliott bursty loss (gilbert: {p, r, loss_bad, loss_good}); off when p is 0 */
     double ge_p, ge_r, ge_loss_bad, ge_loss_good;
+    bool offloads;                   /* false: ethtool -K DEV tx off sg off tso off gso off gro off */
     unsigned line;                   /* where it was declared */
 };
 
@@ -73,6 +74,7 @@ struct vns_sc_nic {
     bool features_set;
     int vhost_pin;                   /* host CPU of the vhost worker(s); -1 = any (cpu 0) */
     bool napi_tx;                    /* virtio_net napi_tx module parameter (true) */
+    bool offloads;                   /* false: the guest's ethtool -K eth0 gro off tx off sg off tso off */
 };
 
 struct vns_sc_guest {
@@ -103,13 +105,16 @@ struct vns_sc_workload {
     char from[VNS_SC_NAME_MAX];      /* "host", a guest or a remote */
     char to[VNS_SC_NAME_MAX];
     vns_time_t start, duration;      /* duration 0 = until the end */
-    uint64_t write_size;             /* stream: bytes per write (64 KiB) */
+    uint64_t write_size;             /* stream: bytes per write (64 KiB); udp_stream: datagram (1472) */
     uint64_t request_size, response_size;   /* RR: 1 and 1 */
     uint64_t rate_bps;               /* udp_stream: 0 = as fast as possible */
     uint64_t sndbuf, rcvbuf;         /* 0 = kernel defaults */
     enum vns_sc_syscall syscall;
     uint32_t flows;                  /* parallel connections, 1 */
     vns_time_t interval;             /* ping: 1 s */
+    uint64_t size;                   /* ping: payload bytes (56) */
+    uint64_t count;                  /* ping: requests, 0 = until the end */
+    vns_time_t timeout;              /* udp_rr: a request unanswered this long is lost (10 ms) */
     unsigned line;
 };
 

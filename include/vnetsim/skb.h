@@ -52,7 +52,12 @@ enum {
 
 /* Drop reasons: the names of enum skb_drop_reason (include/net/dropreason*.h,
  * 5.17+; linux-5.4 has only kfree_skb, the reasons are what a later kernel
- * reports for the same drop site). A few VNS_ ones name model-only sites. */
+ * (6.8's dropreason-core.h) reports for the same drop site). Model-only
+ * sites: WIRE_FCS, NETDEV_TX_BUSY, BRIDGE_*, MACVLAN_NO_DEST,
+ * IP_FRAG_UNMODELLED (a fragment: reassembly is not modelled). Where 6.x
+ * itself passes NOT_SPECIFIED (e.g. tcp_v4_do_rcv's reset path), so do we.
+ * New reasons go at the end: the values are not part of the API, but other
+ * branches add names too. */
 #define VNS_SKB_DROP_REASONS(X) \
     X(NOT_SPECIFIED)            \
     X(PKT_TOO_SMALL)            \
@@ -79,7 +84,33 @@ enum {
     X(BRIDGE_LINK_LOCAL)        \
     X(MACVLAN_NO_DEST)          \
     X(WIRE_FCS)                 \
-    X(NETDEV_TX_BUSY)
+    X(NETDEV_TX_BUSY)           \
+    X(NO_SOCKET)                \
+    X(TCP_CSUM)                 \
+    X(UDP_CSUM)                 \
+    X(ICMP_CSUM)                \
+    X(SKB_CSUM)                 \
+    X(SOCKET_RCVBUFF)           \
+    X(SOCKET_BACKLOG)           \
+    X(PROTO_MEM)                \
+    X(TCP_FLAGS)                \
+    X(TCP_ZEROWINDOW)           \
+    X(TCP_OLD_DATA)             \
+    X(TCP_OVERWINDOW)           \
+    X(TCP_OFOMERGE)             \
+    X(TCP_OFO_DROP)             \
+    X(TCP_OLD_SEQUENCE)         \
+    X(TCP_INVALID_SEQUENCE)     \
+    X(TCP_RESET)                \
+    X(TCP_INVALID_SYN)          \
+    X(TCP_CLOSE)                \
+    X(TCP_ACK_UNSENT_DATA)      \
+    X(IP_OUTNOROUTES)           \
+    X(IP_INADDRERRORS)          \
+    X(IP_FRAG_UNMODELLED)       \
+    X(NEIGH_FAILED)             \
+    X(NEIGH_QUEUEFULL)          \
+    X(QUEUE_PURGE)
 
 enum vns_skb_drop_reason {
 #define VNS_X(n) VNS_SKB_DROP_REASON_##n,
@@ -97,6 +128,13 @@ VNS_EXTERN const char *vns_drop_reason_name(enum vns_skb_drop_reason r);
 #define VNS_PAGE_SIZE 4096u
 #define VNS_GSO_MAX_SIZE 65536u
 #define VNS_SKB_CB_SIZE 48
+/* SKB_TRUESIZE(X) (include/linux/skbuff.h): X plus the cache-aligned
+ * struct sk_buff (224 -> 256 bytes on x86_64 5.4) and struct
+ * skb_shared_info (320 bytes). */
+#define VNS_SKB_STRUCT_OVERHEAD (256u + 320u)
+#define VNS_SKB_TRUESIZE(x)     ((uint32_t)(x) + VNS_SKB_STRUCT_OVERHEAD)
+/* SKB_DATA_ALIGN: SMP_CACHE_BYTES 64. */
+#define VNS_SKB_DATA_ALIGN(x) (((uint32_t)(x) + 63u) & ~63u)
 /* Pooled linear buffer classes (bytes, including headroom). */
 #define VNS_SKB_SMALL_BUF 2048u
 #define VNS_SKB_LARGE_BUF (65536u + 512u)
@@ -135,6 +173,15 @@ struct vns_skb {
     int skb_iif;                    /* ifindex it arrived on */
     uint32_t napi_id;
     /* nonlinear payload */
+    /* skb->truesize: VNS_SKB_TRUESIZE(data-aligned requested linear size)
+     * at allocation, + the payload bytes attached (as skb_copy_to_page
+     * adds what it copies); a clone has its original's. What a socket is
+     * charged for the skb (sk_wmem_alloc). */
+    uint32_t truesize;
+    /* skb->destructor: called once, when the last reference goes (before
+     * the buffers are released) or at vns_skb_orphan(); NULL = none. A
+     * clone or copy starts without one (__skb_clone). */
+    void (*destructor)(struct vns_skb *skb);
     uint64_t pay_flow;              /* synthetic content: flow id */
     uint64_t pay_off;               /* stream offset of the first synthetic byte */
     uint32_t syn_len;               /* synthetic bytes (part of data_len) */
@@ -163,6 +210,18 @@ static inline void vns_kfree_skb(struct vns_skb *skb)
 {
     vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
 }
+/* skb_orphan: run the destructor now (releasing the owner's accounting,
+ * e.g. TCP small queues) and forget the owner socket. */
+VNS_EXTERN void vns_skb_orphan(struct vns_skb *skb);
+/* tcp_gso_segment's copy_destructor (net/ipv4/tcp_offload.c): the
+ * segments of @gso take its destructor and socket. LINUX: the kernel then
+ * moves sk_wmem_alloc to the sum of the segments' truesize; here the GSO
+ * skb's truesize is split among them, so segmenting leaves the charge
+ * unchanged and each segment's free releases its share. */
+VNS_EXTERN void vns__skb_gso_move_owner(struct vns_skb *gso, struct vns_skb *segs);
+/* The running context at a free, for destructors that schedule work on
+ * "this CPU" (tcp_wfree's tasklet): NULL outside a step. */
+VNS_EXTERN struct vns_ctx *vns__skb_free_ctx(const struct vns_skb *skb);
 /* Drop one reference of a packet that was used (consume_skb: not a drop). */
 VNS_EXTERN void vns_consume_skb(struct vns_skb *skb);
 /* Free from any context (dev_consume_skb_any / dev_kfree_skb_any): in
@@ -241,6 +300,36 @@ static inline uint8_t vns_payload_byte(uint64_t flow, uint64_t off)
     z ^= z >> 31;
     return (uint8_t)(z >> ((off & 7) * 8));
 }
+
+/* The 8 payload bytes of @flow starting at the 8-aligned offset @off8,
+ * byte k in bits 8k..8k+7: vns_payload_byte in one mix instead of eight. */
+static inline uint64_t vns_payload_word(uint64_t flow, uint64_t off8)
+{
+    uint64_t z = (flow * 0x9e3779b97f4a7c15ull) ^ ((uint32_t)off8 >> 3);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* @n payload bytes of @flow from stream offset @off into @d: the same
+ * bytes as vns_payload_byte, a word at a time (copies and verification of
+ * synthetic payload are hot paths). */
+static inline void vns_payload_fill(uint64_t flow, uint64_t off, uint8_t *d, size_t n)
+{
+    size_t i = 0;
+
+    for (; i < n && ((off + i) & 7); i++)
+        d[i] = vns_payload_byte(flow, off + i);
+    for (; i + 8 <= n; i += 8) {
+        uint64_t z = vns_payload_word(flow, off + i);
+
+        for (unsigned k = 0; k < 8; k++)
+            d[i + k] = (uint8_t)(z >> (k * 8));
+    }
+    for (; i < n; i++)
+        d[i] = vns_payload_byte(flow, off + i);
+}
 /* Append @len synthetic payload bytes of @flow at stream offset @off (the
  * skb must have no synthetic range yet or this must continue it). Returns 0
  * or -VNS_EINVAL. */
@@ -252,6 +341,9 @@ VNS_EXTERN unsigned vns_skb_nr_frags(const struct vns_skb *skb);
  * linear area, the synthetic range and the frag_list. Returns 0 or
  * -VNS_EFAULT if the range is out of the skb. */
 VNS_EXTERN int vns_skb_copy_bits(const struct vns_skb *skb, uint32_t off, void *to, uint32_t len);
+/* skb_get_hash: the flow hash of @skb's IPv4 addresses, protocol and
+ * ports (non-zero), computed once and cached in skb->hash. */
+VNS_EXTERN uint32_t vns_skb_get_hash(struct vns_skb *skb);
 /* skb_linearize: make all bytes linear (materialize synthetic bytes and
  * frag_list) in a buffer large enough. Returns 0 or -VNS_ENOMEM. */
 VNS_EXTERN int vns_skb_linearize(struct vns_skb *skb);

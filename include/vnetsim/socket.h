@@ -124,6 +124,7 @@ struct vns_sock_stats {
     uint64_t drops;       /* UDP: rcvbuf full */
     unsigned rmem_alloc;  /* sk_rmem_alloc (truesize of queued skbs) */
     unsigned wmem_queued; /* sk_wmem_queued */
+    unsigned wmem_alloc;  /* sk_wmem_alloc: 1 + truesize of sent skbs still below TCP */
     unsigned rcvbuf, sndbuf;
 };
 VNS_EXTERN void vns_sock_get_stats(const struct vns_sock *sk, struct vns_sock_stats *st);

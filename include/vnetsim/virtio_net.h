@@ -178,6 +178,8 @@ struct vns_virtnet_config {
     void *notify_arg;
     bool no_napi_tx;               /* module param napi_tx=0 (5.4 default 1): TX buffers reclaimed in
                                     * start_xmit only, the TX interrupt just wakes the queue */
+    bool ignore_xmit_more;         /* what-if: kick_prepare after every packet, as before
+                                    * xmit_more (3.18); for comparisons */
     struct vns_synmap *synmap;     /* synthetic payload records shared with the device (vhost-net's
                                     * config), or NULL: payload crosses as real bytes */
 };
@@ -187,6 +189,7 @@ struct vns_virtnet_sq_stats {      /* struct virtnet_sq_stats + model counters *
     uint64_t kicks;                /* notifies (VM exits) */
     uint64_t kicks_suppressed;     /* kick_prepare said no */
     uint64_t xmit_more;            /* packets sent with netdev_xmit_more() */
+    uint64_t kicks_xmit_more;      /* kick_prepare skipped: more packets follow (xmit_more) */
     uint64_t descs;                /* ring descriptors used */
     uint64_t sgs;                  /* sg entries (header + linear + frags) */
     uint64_t stops, wakes;         /* netif_stop_subqueue / wake */

@@ -10,8 +10,8 @@
  * Every machine gets an IPv4 stack with the scenario's addresses (on the
  * host: on the device that has them; on a remote: on its end of the wire;
  * on a guest: on its virtio-net NIC). Workloads run as user processes on
- * CPU 0 of their machines. Not built yet, reported as -VNS_ENOSYS with the
- * scenario entry: UDP and ping workloads. */
+ * their machines (lib/world/workload.c: TCP_STREAM, TCP_MAERTS, TCP_RR,
+ * UDP_STREAM, UDP_RR, ping). */
 #ifndef VNETSIM_WORLD_H
 #define VNETSIM_WORLD_H
 
@@ -42,11 +42,21 @@ struct vns_machine {
 struct vns_workload_result {
     const char *type;              /* "tcp_stream", ... */
     const char *from, *to;
+    unsigned flows;
     uint64_t bytes;                /* delivered to the receiving application */
-    uint64_t transactions;         /* RR */
+    uint64_t sent_bytes;           /* accepted by the sender's system calls */
+    /* Packets the applications sent and received: UDP datagrams, echo
+     * requests and replies, RR requests and responses (both ends count
+     * what they receive); TCP streams: data segments taken in by the
+     * receiving socket (tcp_info data_segs_in, after GRO). */
+    uint64_t packets_sent, packets;
+    uint64_t lost;                 /* udp_stream, ping: sent - received; udp_rr: timeouts */
+    uint64_t transactions;         /* RR; ping: replies matched to a request */
     vns_time_t start, end;         /* first and last byte received */
     double throughput_bps;         /* bytes * 8 / (end - start) */
-    uint64_t latency_p50, latency_p99, latency_p999;   /* RR, ns */
+    double packets_per_s;          /* packets / (end - start) */
+    double transactions_per_s;     /* transactions / (end - first send) */
+    uint64_t latency_p50, latency_p99, latency_p999;   /* RR and ping (rtt), ns */
     uint64_t verified, mismatches; /* payload bytes checked at the receiver */
     int error;                     /* a socket error, 0 if none */
 };

@@ -95,6 +95,7 @@ struct vns_sim {
     struct vns_series *series;       /* NULL unless sampling */
     struct vns_cpu *cpus, *cpus_tail; /* all CPUs (owned), creation order */
     struct vns_ctx *ctxs, *ctxs_tail; /* all contexts (owned), creation order */
+    struct vns_ctx *running;          /* context in a step now (innermost), or NULL */
 };
 
 void vns__probe_hit(struct vns_ctx *ctx, int f);

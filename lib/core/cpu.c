@@ -578,6 +578,11 @@ static void cont_done(struct vns_ctx *ctx, unsigned i)
     ctx->nconts--;
 }
 
+struct vns_ctx *vns_sim_running_ctx(const struct vns_sim *sim)
+{
+    return sim->running;
+}
+
 vns_time_t vns__cpu_run_step(struct vns_cpu *cpu, vns_time_t t)
 {
     struct vns_ctx *ctx;
@@ -610,8 +615,12 @@ vns_time_t vns__cpu_run_step(struct vns_cpu *cpu, vns_time_t t)
     ctx->in_step = true;
     cpu->in_step = true;
     if (ctx->nconts) {
+        struct vns_ctx *outer = cpu->sim->running; /* a vCPU step runs inside its thread's */
+
         i = ctx->nconts - 1;
+        cpu->sim->running = ctx;
         ret = ctx->conts[i].fn(ctx, ctx->conts[i].arg);
+        cpu->sim->running = outer;
         if (VNS_UNLIKELY(cpu->sim->timeline != NULL))
             vns__timeline_step(ctx, t, ctx->depth ? ctx->frames[VNS_MIN(ctx->depth, VNS_CTX_MAX_FRAMES) - 1] : -1);
         if (ret == VNS_STEP_DONE || (ret == VNS_STEP_SLEEP && !task))

@@ -71,7 +71,7 @@ static int tun_net_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net
 
     vns_fn_enter(ctx, VNS_FN_tun_net_xmit);
     if (tun->numqueues > 1)
-        txq = skb->hash % tun->numqueues;
+        txq = vns_skb_get_hash(skb) % tun->numqueues;
     /* Drop packet if interface is not attached */
     if (txq >= tun->numqueues) {
         tun->stats.no_queue++;
@@ -79,7 +79,7 @@ static int tun_net_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net
     }
     tfile = tun->tfiles[txq];
     /* skb_orphan(skb): TCP small queues no longer see it; nf_reset_ct */
-    skb->sk = NULL;
+    vns_skb_orphan(skb);
     if (vns_ptr_ring_produce(&tfile->tx_ring, skb)) {
         tun->stats.ring_full++;
         dev->stats.tx_dropped++;

@@ -12,10 +12,13 @@
  * start_xmit, by TX NAPI after the TX interrupt (virtnet_poll_tx) and from
  * the RX poll; start_xmit arms the TX interrupt with enable_cb_delayed and
  * only stops the queue when fewer than 2 + MAX_SKB_FRAGS slots are left
- * (TX NAPI wakes it). netdev_xmit_more() is false for every packet a 5.4
- * pfifo_fast hands to a device without BQL (no bulk dequeue), so
- * start_xmit asks kick_prepare for every packet: the kicks saved come from
- * EVENT_IDX / NO_NOTIFY.
+ * (TX NAPI wakes it). kick = !netdev_xmit_more(): true for all but the
+ * last skb of a list dev_hard_start_xmit walks. 5.4's virtio_net has no
+ * BQL (netdev_tx_sent_queue came in 6.x), so qdisc_avail_bulklimit is 0
+ * and pfifo_fast never bulk-dequeues: the lists are the GSO segments
+ * validate_xmit_skb makes when the device lacks TSO (a guest without
+ * HOST_TSO4); one kick_prepare covers them. Otherwise the kicks saved
+ * come from EVENT_IDX / NO_NOTIFY.
  *
  * Guest memory: the rings, their indirect tables, one TX staging buffer
  * per ring slot (the bytes of the header and the skb the descriptors point
@@ -121,6 +124,7 @@ struct vns_virtnet {
     unsigned hdr_len;
     bool mergeable, any_header_sg, big_packets;
     bool napi_tx;
+    bool ignore_xmit_more; /* config what-if: kick as if netdev_xmit_more() were false */
     unsigned qps;
     struct send_queue sq[MAX_QP];
     struct receive_queue rq[MAX_QP];
@@ -339,10 +343,10 @@ out:
     return err;
 }
 
-static struct send_queue *virtnet_pick_tx(struct vns_virtnet *vi, const struct vns_skb *skb)
+static struct send_queue *virtnet_pick_tx(struct vns_virtnet *vi, struct vns_skb *skb)
 {
     /* netdev_pick_tx -> skb_tx_hash over the real queues */
-    return &vi->sq[vi->qps > 1 ? skb->hash % vi->qps : 0];
+    return &vi->sq[vi->qps > 1 ? vns_skb_get_hash(skb) % vi->qps : 0];
 }
 
 static int start_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev)
@@ -350,7 +354,8 @@ static int start_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_d
     struct vns_virtnet *vi = ((struct virtnet_priv *)vns_netdev_priv(dev))->vi;
     struct send_queue *sq = virtnet_pick_tx(vi, skb);
     /* kick = !netdev_xmit_more(): see the file comment */
-    bool kick = true, use_napi = vi->napi_tx;
+    bool more = vns_netdev_xmit_more(dev) && !vi->ignore_xmit_more;
+    bool kick = !more, use_napi = vi->napi_tx;
     uint64_t descs0;
     uint32_t len = skb->len;
     int err;
@@ -378,7 +383,7 @@ static int start_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_d
     /* Don't wait up for transmitted skbs to be freed (skb_orphan: TSQ no
      * longer sees it). */
     if (!use_napi)
-        skb->sk = NULL;
+        vns_skb_orphan(skb);
     /* If running out of space, stop queue to avoid getting packets that we
      * are then unable to transmit. */
     if (vns_virtq_num_free(sq->vq) < VNS_VIRTNET_TX_STOP_THRESH) {
@@ -396,11 +401,15 @@ static int start_xmit(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_d
             }
         }
     }
+    if (more)
+        sq->stats.xmit_more++;
     if (kick || vns_netif_queue_stopped(dev)) {
         if (vns_virtq_kick_prepare(sq->vq, ctx) && vns_virtq_notify(sq->vq, ctx))
             sq->stats.kicks++;
         else
             sq->stats.kicks_suppressed++;
+    } else {
+        sq->stats.kicks_xmit_more++; /* the last packet of the list kicks */
     }
     vns_fn_exit(ctx);
     return VNS_NETDEV_TX_OK;
@@ -1120,6 +1129,7 @@ int vns_virtnet_create(const struct vns_virtnet_config *cfg, struct vns_virtnet 
     vi->rx_buffers = cfg->rx_buffers;
     vi->syn = cfg->synmap;
     vi->napi_tx = !cfg->no_napi_tx;
+    vi->ignore_xmit_more = cfg->ignore_xmit_more;
     vi->qps = qps;
     vi->notify = cfg->notify;
     vi->notify_arg = cfg->notify_arg;

@@ -133,6 +133,7 @@ int vns_arp_rcv(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device 
         arp[4] != VNS_ETH_ALEN || arp[5] != 4 ||
         (vns_get_be16(arp + 6) != ARPOP_REQUEST && vns_get_be16(arp + 6) != ARPOP_REPLY)) {
         inet->stats.arp_rcv_errors++;
+        /* 6.x arp_rcv/arp_process name no reason for these */
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
         vns_fn_exit(ctx);
         return VNS_NET_RX_DROP;

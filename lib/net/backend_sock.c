@@ -211,8 +211,7 @@ static const struct vns_synrec *iter_rec(const struct vns_iov_iter *it, unsigned
 
 static void payload_gen(uint64_t flow, uint64_t off, uint8_t *d, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        d[i] = vns_payload_byte(flow, off + i);
+    vns_payload_fill(flow, off, d, n);
 }
 
 /* Walk up to @n bytes of the iterator, copying in the direction @to_guest.

@@ -31,8 +31,9 @@ void vns__dev_queue_xmit_nit(struct vns_ctx *ctx, struct vns_skb *skb, struct vn
     vns_fn_exit(ctx);
 }
 
-/* xmit_one -> netdev_start_xmit -> ndo_start_xmit (both inlined in 5.4). */
-static int xmit_one(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev)
+/* xmit_one -> netdev_start_xmit -> __netdev_start_xmit -> ndo_start_xmit
+ * (inlined in 5.4). @more: netdev_xmit_more() for this call. */
+static int xmit_one(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *dev, bool more)
 {
     uint32_t len = skb->len;
     int rc;
@@ -41,7 +42,9 @@ static int xmit_one(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_dev
     if (dev->k->ntaps)
         vns__dev_queue_xmit_nit(ctx, skb, dev);
     vns_fn_enter(ctx, VNS_FN_netdev_start_xmit);
+    dev->xmit_more = more; /* __this_cpu_write(softnet_data.xmit.more, more) */
     rc = dev->ops->ndo_start_xmit(ctx, skb, dev);
+    dev->xmit_more = false;
     if (rc == VNS_NETDEV_TX_OK)
         dev->txq.trans_start = vns__now(ctx, dev->k);
     (void)len;
@@ -61,7 +64,9 @@ struct vns_skb *vns__dev_hard_start_xmit(struct vns_ctx *ctx, struct vns_skb *fi
         struct vns_skb *next = skb->next;
 
         skb->next = NULL;
-        rc = xmit_one(ctx, skb, dev);
+        /* more = next != NULL: the GSO segments validate_xmit_skb made, or
+         * a bulk dequeue (none in 5.4 without BQL: see sch_generic.c) */
+        rc = xmit_one(ctx, skb, dev, next != NULL);
         if (!vns_dev_xmit_complete(rc)) {
             skb->next = next;
             goto out;
@@ -97,6 +102,7 @@ struct vns_skb *vns__validate_xmit_skb(struct vns_ctx *ctx, struct vns_skb *skb,
             vns_fn_exit(ctx);
             return NULL;
         }
+        vns__skb_gso_move_owner(skb, segs);
         vns_consume_skb(skb);
         vns_fn_exit(ctx);
         return segs;
@@ -115,7 +121,7 @@ struct vns_skb *vns__validate_xmit_skb(struct vns_ctx *ctx, struct vns_skb *skb,
         vns_charge_bytes(ctx, VNS_FN_skb_checksum_help, skb->len);
         if (vns_skb_checksum_help(skb) < 0) {
             vns_fn_exit(ctx);
-            vns_kfree_skb(skb);
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_SKB_CSUM);
             dev->stats.tx_dropped++;
             vns_fn_exit(ctx);
             return NULL;
@@ -339,8 +345,10 @@ int vns___dev_forward_skb(struct vns_ctx *ctx, struct vns_net_device *dev, struc
         vns_fn_exit(ctx);
         return VNS_NET_RX_DROP;
     }
-    /* skb_scrub_packet(skb, true): forget the sender's socket and mark */
-    skb->sk = NULL;
+    /* skb_scrub_packet(skb, true): mark and tstamp. The socket stays: 5.4's
+     * scrub no longer orphans (4.19, "skbuff: preserve sock reference when
+     * scrubbing the skb"), so the sender's TSQ charge lasts until the
+     * receiver frees or orphans the skb (ip_rcv_core, a tap's reader). */
     skb->tstamp = 0;
     skb->priority = 0;
     skb->protocol = vns_eth_type_trans(skb, dev);

@@ -7,7 +7,9 @@
  * IP header and the first 8 bytes after it. Rate limiting
  * (icmp_ratelimit, 1 per second per host for most types) is not
  * modelled. Received ICMP is checksummed and counted; echo requests are
- * answered; errors are counted only (no PMTU or socket error update). */
+ * answered (a paged request is linearized first); echo replies go to
+ * ping sockets (ping.c); errors are counted only (no PMTU or socket
+ * error update). */
 #include <string.h>
 
 #include "inet_int.h"
@@ -67,14 +69,23 @@ int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *sk
 {
     uint8_t type;
 
-    if (!vns_pskb_may_pull(skb, 8) ||
-        (skb->ip_summed != VNS_CHECKSUM_UNNECESSARY && skb->ip_summed != VNS_CHECKSUM_PARTIAL &&
-         vns_csum_fold(vns_skb_checksum(skb, 0, skb->len, 0)) != 0)) {
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    if (!vns_pskb_may_pull(skb, 8)) {
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_PKT_TOO_SMALL);
+        return VNS_NET_RX_DROP;
+    }
+    if (skb->ip_summed != VNS_CHECKSUM_UNNECESSARY && skb->ip_summed != VNS_CHECKSUM_PARTIAL &&
+        vns_csum_fold(vns_skb_checksum(skb, 0, skb->len, 0)) != 0) {
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_ICMP_CSUM); /* icmp_rcv csum_error */
         return VNS_NET_RX_DROP;
     }
     inet->stats.icmp_in_msgs++;
     type = skb->data[0];
+    if (type == ICMP_ECHOREPLY)
+        return vns__ping_rcv(ctx, inet, skb);   /* ping.c */
+    if (type == ICMP_ECHO && vns_skb_headlen(skb) != skb->len && vns_skb_linearize(skb) < 0) {
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOMEM);
+        return VNS_NET_RX_DROP;
+    }
     if (type == ICMP_ECHO) {
         const uint8_t *iph = vns_skb_network_header(skb);
         uint32_t saddr = vns_get_be32(iph + 12), daddr = vns_get_be32(iph + 16);
@@ -93,7 +104,7 @@ int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *sk
             vns_ip_send_raw(ctx, inet, r, vns_inet_addr_is_local(inet, daddr) ? daddr : 0, saddr,
                             VNS_IPPROTO_ICMP, false);
         } else if (r) {
-            vns_kfree_skb(r);
+            vns_consume_skb(r); /* never filled: no packet is lost */
         }
     }
     vns_consume_skb(skb);

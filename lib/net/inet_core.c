@@ -68,8 +68,13 @@ int vns_inet_create(struct vns_kernel *k, const struct vns_inet_config *cfg, str
     err = vns_dev_add_pack(k, VNS_ETH_P_ARP, vns_arp_rcv, inet);
     if (err)
         goto remove_ip;
+    err = vns__tcp_tasklet_init(inet);
+    if (err)
+        goto remove_arp;
     *out = inet;
     return 0;
+remove_arp:
+    vns_dev_remove_pack(k, VNS_ETH_P_ARP);
 remove_ip:
     vns_dev_remove_pack(k, VNS_ETH_P_IP);
 free_inet:
@@ -83,9 +88,11 @@ void vns_inet_destroy(struct vns_inet *inet)
         return;
     while (inet->socks)
         vns__sock_free(inet->socks);
+    vns__tcp_tasklet_fini(inet);
     vns__neigh_destroy_all(inet);
     vns_dev_remove_pack(inet->k, VNS_ETH_P_IP);
     vns_dev_remove_pack(inet->k, VNS_ETH_P_ARP);
+    vns_free(inet->sk_cache);
     vns_free(inet);
 }
 

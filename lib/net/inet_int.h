@@ -54,8 +54,11 @@ struct fib_route {
     enum vns_rtn_type type;
 };
 
+#define VNS_SK_CACHE_MIN 16u
+
 struct vns_neighbour {
     struct vns_neighbour *next;
+    struct vns_neighbour *hnext;   /* chain in inet->neigh_hash */
     struct vns_inet *inet;
     struct vns_net_device *dev;
     uint32_t ip;
@@ -205,7 +208,6 @@ struct vns_tcp {
     /* output */
     uint8_t nonagle;
     bool cork;
-    bool tsq_throttled; /* TSQ_THROTTLED: TSQ or autocork held data back */
     unsigned size_goal;
     uint32_t lsndtime_ms;
     vns_time_t lsndtime;
@@ -250,6 +252,7 @@ struct vns_tcp {
 #define SEND_SHUTDOWN         2
 
 struct vns_sock {
+    uint32_t sk_cache_slot;    /* 1 + its slot in inet->sk_cache; 0 = none */
     struct vns_inet *inet;
     struct vns_sock *next; /* inet's socket list */
     enum vns_sock_type type;
@@ -267,7 +270,15 @@ struct vns_sock {
     struct vns_ctx *waiter; /* sk_sleep: one waiting context */
     unsigned sndbuf, rcvbuf;
     bool userlocks_snd, userlocks_rcv; /* SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK */
-    uint32_t rmem_alloc, wmem_queued, wmem_alloc;
+    uint32_t rmem_alloc, wmem_queued;
+    /* sk_wmem_alloc, a refcount as in the kernel: 1 for the socket itself
+     * (sk_alloc) + the truesize of its transmitted skbs not yet freed or
+     * orphaned below TCP (skb_set_owner_w / tcp_wfree); 1 more while the
+     * socket waits on a TSQ tasklet list. The memory is released when it
+     * drops to 0 (__sk_free), so a closed socket outlives its skbs. */
+    uint32_t wmem_alloc;
+    unsigned long tsq_flags;   /* sk_tsq_flags: TSQF_* */
+    struct vns_sock *tsq_next; /* tsq_node: on a CPU's tsq_tasklet list */
     struct vns_skb_head receive_queue;
     bool owned_by_user; /* lock_sock held by a syscall */
     struct vns_skb_head backlog;
@@ -281,6 +292,20 @@ struct vns_sock {
     struct vns_tcp *tp; /* TCP only */
 };
 
+/* sk_tsq_flags bits (include/linux/tcp.h, 5.4) */
+#define TSQF_THROTTLED    (1ul << 0)
+#define TSQF_QUEUED       (1ul << 1)
+#define TCPF_TSQ_DEFERRED (1ul << 2)
+
+/* Per-CPU struct tsq_tasklet (net/ipv4/tcp_output.c): sockets whose
+ * transmitted skbs were freed while TSQ_THROTTLED, for tcp_tasklet_func. */
+struct tsq_tasklet {
+    struct vns_inet *inet;
+    unsigned cpu;          /* index in the kernel's CPUs */
+    struct vns_sock *head; /* list_add order: newest first */
+    struct vns_sock *run;  /* spliced list being handled (one per step) */
+};
+
 struct vns_inet {
     struct vns_kernel *k;
     struct vns_sim *sim;
@@ -290,11 +315,26 @@ struct vns_inet {
     struct fib_route routes[INET_MAX_ROUTES];
     unsigned nroutes;
     struct vns_neighbour *neighs;
+    /* neigh_hash (net/core/neighbour.c's nht, which also doubles as it
+     * fills): a host on a bridge with 1,000 guests holds 1,000
+     * neighbours, and every transmit looks one up. Chains by address; the
+     * list above keeps creation order. */
+    struct vns_neighbour **neigh_hash;
+    uint32_t neigh_hash_shift;     /* 1 << shift buckets; 0 = none yet */
     unsigned nneigh;
     struct vns_sock *socks;
+    /* Established TCP sockets by 4-tuple, direct-mapped (the kernel's
+     * inet_ehash): every segment received looks its socket up. Allocated
+     * at the first lookup; cleared when a socket is added (a new socket
+     * may take precedence in list order) and a slot when its socket goes. */
+    struct vns_sock **sk_cache;
+    uint32_t sk_cache_size;    /* a power of two, >= 4 x nsocks */
+    uint32_t nsocks;
     uint16_t next_ephemeral; /* ip_local_port_range 32768..60999 */
     uint16_t ip_id;
-    struct vns_rng rng; /* ISNs, reachable_time */
+    struct vns_rng rng;      /* ISNs, reachable_time */
+    struct tsq_tasklet *tsq; /* one per CPU of k (TASKLET_SOFTIRQ action) */
+    unsigned ntsq;
     struct vns_inet_stats stats;
 };
 
@@ -323,6 +363,8 @@ void vns__ip_build_header(struct vns_inet *inet, struct vns_sock *sk, struct vns
 void vns__icmp_send(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb_in,
                     uint8_t type, uint8_t code, uint32_t info);
 int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
+/* ping.c: an ICMP echo reply (data at the ICMP header). Consumes @skb. */
+int vns__ping_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
 /* udp.c */
 int vns__udp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb);
 long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,
@@ -492,6 +534,17 @@ void vns__tcp_set_skb_tso_segs(struct vns_skb *skb, unsigned mss_now);
 unsigned vns__tcp_select_window(struct vns_sock *sk);
 unsigned vns__tcp_select_window_raw(struct vns_sock *sk);
 void vns__tcp_check_probe_timer(struct vns_sock *sk, struct vns_ctx *ctx);
+/* TCP small queues: tasklets per CPU, destructors, release_cb. */
+int vns__tcp_tasklet_init(struct vns_inet *inet);
+void vns__tcp_tasklet_fini(struct vns_inet *inet);
+void vns__tcp_wfree(struct vns_skb *skb);
+void vns__tcp_release_cb(struct vns_ctx *ctx, struct vns_sock *sk);
+/* A socket being freed leaves its TSQ tasklet list and drops the
+ * references held for the tasklet and for tcp_release_cb (the kernel's
+ * would find it closed and sk_free it). */
+void vns__tcp_tsq_forget(struct vns_sock *sk);
+/* sk_free: drop the socket's own sk_wmem_alloc reference. */
+void vns__sk_free(struct vns_sock *sk);
 /* tcp_input.c */
 int vns__tcp_v4_do_rcv(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
 void vns__tcp_parse_options(const struct vns_skb *skb, struct tcp_rx_opts *opt);

@@ -29,7 +29,7 @@ static int ip_local_deliver(struct vns_ctx *ctx, struct vns_inet *inet, struct v
     if (vns_get_be16(iph + 6) & (VNS_IP_MF | VNS_IP_OFFSET)) {
         /* ip_defrag: not modelled */
         inet->stats.ip_in_discards++;
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_IP_FRAG_UNMODELLED);
         vns_fn_exit(ctx);
         return VNS_NET_RX_DROP;
     }
@@ -80,7 +80,7 @@ static int ip_rcv_finish(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_
              (daddr & ifa->mask) == (ifa->addr & ifa->mask));
     if (!local) {
         inet->stats.ip_in_addr_errors++;
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* IP_INADDRERRORS */
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_IP_INADDRERRORS); /* ip_error */
         vns_fn_exit(ctx);
         return VNS_NET_RX_DROP;
     }
@@ -132,6 +132,9 @@ int vns_ip_rcv(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_net_device *
     vns_skb_trim(skb, tot_len);
     vns_skb_reset_network_header(skb);
     skb->transport_header = (uint16_t)(skb->network_header + ihl);
+    /* Must drop socket now because of tproxy (a frame forwarded from a
+     * local sender, dev_forward_skb, still carries its socket). */
+    vns_skb_orphan(skb);
     vns_fn_exit(ctx);
     rc = ip_rcv_finish(ctx, inet, skb, dev);
     vns_fn_exit(ctx);

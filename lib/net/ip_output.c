@@ -205,7 +205,7 @@ int vns__ip_queue_xmit(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb 
     if (vns_ip_route_output(inet, sk->daddr, &rt) < 0 || rt.type == VNS_RTN_LOCAL) {
         /* no route (or our own address: no loopback device is modelled) */
         inet->stats.ip_out_no_routes++;
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_IP_OUTNOROUTES);
         vns_fn_exit(ctx);
         vns_fn_exit(ctx);
         return -VNS_EHOSTUNREACH;
@@ -226,7 +226,7 @@ int vns_ip_send_raw(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
 
     if (vns_ip_route_output(inet, daddr, &rt) < 0 || rt.type == VNS_RTN_LOCAL) {
         inet->stats.ip_out_no_routes++;
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_IP_OUTNOROUTES);
         return -VNS_EHOSTUNREACH;
     }
     if (vns_skb_headroom(skb) < sizeof(struct vns_iphdr) + VNS_ETH_HLEN) {

@@ -80,7 +80,7 @@ void vns_netif_napi_del(struct vns_napi_struct *n)
         struct vns_skb *next = skb->next;
 
         skb->next = NULL;
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_QUEUE_PURGE); /* flush_gro_hash */
         skb = next;
     }
     n->gro_list = NULL;

@@ -22,11 +22,42 @@ static vns_time_t neigh_rand_reach_time(struct vns_inet *inet)
     return ARP_BASE_REACHABLE_TIME / 2 + vns_rng_below(&inet->rng, ARP_BASE_REACHABLE_TIME);
 }
 
+static uint32_t neigh_hash(const struct vns_inet *inet, uint32_t ip)
+{
+    return (ip * 0x9e3779b1u) >> (32 - inet->neigh_hash_shift);
+}
+
+/* neigh_hash_grow: room for @inet's neighbours at one per bucket,
+ * rehashing the whole list. Returns false on allocation failure: the old
+ * table stays (longer chains, same answers). */
+static bool neigh_hash_grow(struct vns_inet *inet)
+{
+    uint32_t shift = inet->neigh_hash_shift ? inet->neigh_hash_shift + 1 : 3;
+    struct vns_neighbour **h = vns_calloc((size_t)1 << shift, sizeof(*h));
+
+    if (!h)
+        return false;
+    vns_free(inet->neigh_hash);
+    inet->neigh_hash = h;
+    inet->neigh_hash_shift = shift;
+    for (struct vns_neighbour *n = inet->neighs; n; n = n->next) {
+        n->hnext = h[neigh_hash(inet, n->ip)];
+        h[neigh_hash(inet, n->ip)] = n;
+    }
+    return true;
+}
+
 struct vns_neighbour *vns__neigh_lookup(struct vns_inet *inet, const struct vns_net_device *dev,
                                         uint32_t ip)
 {
     inet->stats.neigh_lookups++;
-    for (struct vns_neighbour *n = inet->neighs; n; n = n->next)
+    if (!inet->neigh_hash) {   /* never allocated: the list is all there is */
+        for (struct vns_neighbour *n = inet->neighs; n; n = n->next)
+            if (n->dev == dev && n->ip == ip)
+                return n;
+        return NULL;
+    }
+    for (struct vns_neighbour *n = inet->neigh_hash[neigh_hash(inet, ip)]; n; n = n->hnext)
         if (n->dev == dev && n->ip == ip)
             return n;
     return NULL;
@@ -73,6 +104,13 @@ struct vns_neighbour *vns__neigh_create(struct vns_inet *inet, struct vns_net_de
     arp_constructor(inet, n);
     n->next = inet->neighs;
     inet->neighs = n;
+    if ((inet->nneigh + 1 > (inet->neigh_hash_shift ? 1u << inet->neigh_hash_shift : 0u) &&
+         neigh_hash_grow(inet)) || !inet->neigh_hash) {
+        /* rehashed with the list, n included (or no table at all yet) */
+    } else {
+        n->hnext = inet->neigh_hash[neigh_hash(inet, ip)];
+        inet->neigh_hash[neigh_hash(inet, ip)] = n;
+    }
     inet->nneigh++;
     inet->stats.neigh_allocs++;
     return n;
@@ -86,11 +124,14 @@ void vns__neigh_destroy_all(struct vns_inet *inet)
         struct vns_neighbour *next = n->next;
 
         vns_del_timer(&n->timer);
-        vns_skb_queue_purge_reason(&n->arp_queue, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        vns_skb_queue_purge_reason(&n->arp_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
         vns_free(n);
         n = next;
     }
     inet->neighs = NULL;
+    vns_free(inet->neigh_hash);
+    inet->neigh_hash = NULL;
+    inet->neigh_hash_shift = 0;
     inet->nneigh = 0;
 }
 
@@ -156,7 +197,9 @@ static void neigh_invalidate(struct vns_neighbour *n)
 {
     n->inet->stats.neigh_res_failed++;
     n->inet->stats.ip_out_discards += n->arp_queue.qlen;
-    vns_skb_queue_purge_reason(&n->arp_queue, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    /* arp_error_report: kfree_skb_reason(skb, NEIGH_FAILED) (6.x
+     * net/ipv4/arp.c) */
+    vns_skb_queue_purge_reason(&n->arp_queue, VNS_SKB_DROP_REASON_NEIGH_FAILED);
     n->arp_queue_len_bytes = 0;
 }
 
@@ -239,7 +282,7 @@ static int neigh_event_send(struct vns_ctx *ctx, struct vns_neighbour *n, struct
             break;
         n->arp_queue_len_bytes -= vns__skb_truesize(old);
         inet->stats.neigh_unres_discards++;
-        vns_kfree_skb_reason(old, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* NEIGH_QUEUEFULL */
+        vns_kfree_skb_reason(old, VNS_SKB_DROP_REASON_NEIGH_QUEUEFULL);
     }
     vns_skb_queue_tail(&n->arp_queue, skb);
     n->arp_queue_len_bytes += truesize;

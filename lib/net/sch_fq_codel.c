@@ -98,32 +98,6 @@ static struct fq_codel_flow *list_pop_flow(struct flow_list *l)
     return f;
 }
 
-/* skb_get_hash: the flow dissector's hash of the IPv4 4-tuple (kept in
- * skb->hash, as the kernel caches it). */
-static uint32_t flow_hash(struct vns_skb *skb)
-{
-    uint8_t h[40];
-    uint64_t z;
-    uint32_t off;
-
-    if (skb->hash)
-        return skb->hash;
-    z = skb->protocol;
-    if (skb->protocol == VNS_ETH_P_IP && skb->network_header != VNS_SKB_NO_HDR) {
-        off = (uint32_t)vns_skb_network_offset(skb);
-        if (vns_skb_copy_bits(skb, off, h, 20) == 0) {
-            unsigned ihl = (h[0] & 0xfu) * 4u;
-
-            z = vns_get_be32(h + 12) ^ ((uint64_t)vns_get_be32(h + 16) << 32) ^ ((uint64_t)h[9] << 56);
-            if ((h[9] == VNS_IPPROTO_TCP || h[9] == VNS_IPPROTO_UDP) && ihl >= 20 &&
-                vns_skb_copy_bits(skb, off + ihl, h + 20, 4) == 0)
-                z = vns_mix64(z) ^ vns_get_be32(h + 20);
-        }
-    }
-    skb->hash = (uint32_t)vns_mix64(z) | 1u;
-    return skb->hash;
-}
-
 /* INET_ECN_set_ce for IPv4: ECT(0)/ECT(1) -> CE with the header checksum
  * fixed; true if the packet now carries CE. */
 static bool inet_ecn_set_ce(struct vns_skb *skb)
@@ -322,7 +296,7 @@ static int fq_codel_enqueue(struct vns_ctx *ctx, struct vns_skb *skb, struct vns
 
     vns_fn_enter(ctx, VNS_FN_fq_codel_enqueue);
     /* reciprocal_scale(skb_get_hash(skb), flows_cnt) */
-    idx = (unsigned)(((uint64_t)flow_hash(skb) * q->p.flows) >> 32);
+    idx = (unsigned)(((uint64_t)vns_skb_get_hash(skb) * q->p.flows) >> 32);
     codel_cb(skb)->enqueue_time = vns__now(ctx, k);
     flow = &q->flows[idx];
     skb->next = NULL;

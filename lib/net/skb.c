@@ -123,6 +123,9 @@ struct vns_skb *vns_alloc_skb(struct vns_kernel *k, uint32_t size)
     skb->end = buf + buf_size(cls);
     skb->mac_header = skb->network_header = skb->transport_header = VNS_SKB_NO_HDR;
     skb->skb_iif = 0;
+    /* __alloc_skb: truesize = SKB_TRUESIZE(SKB_DATA_ALIGN(size)); the
+     * pool's buffer class is a model artefact and is not charged */
+    skb->truesize = VNS_SKB_TRUESIZE(VNS_SKB_DATA_ALIGN(size));
     k->stats.skb_allocs++;
     k->stats.skb_live++;
     return skb;
@@ -143,6 +146,8 @@ static void skb_release(struct vns_skb *skb)
 {
     struct vns_kernel *k = skb->k;
 
+    /* skb_release_head_state: the destructor runs before the data goes */
+    vns_skb_orphan(skb);
     skb_free_list_silent(skb->frag_list);
     skb->frag_list = NULL;
     vns__pool_put(buf_pool(k, skb->buf_class), skb->head);
@@ -200,6 +205,41 @@ struct vns_skb *vns__skb_copy_to(struct vns_kernel *k, const struct vns_skb *skb
     return n;
 }
 
+void vns_skb_orphan(struct vns_skb *skb)
+{
+    void (*d)(struct vns_skb *) = skb->destructor;
+
+    if (d) {
+        skb->destructor = NULL;
+        d(skb);
+        skb->sk = NULL;
+    }
+}
+
+void vns__skb_gso_move_owner(struct vns_skb *gso, struct vns_skb *segs)
+{
+    uint32_t n = 0, share, left = gso->truesize;
+
+    if (!gso->destructor)
+        return;
+    for (struct vns_skb *s = segs; s; s = s->next)
+        n++;
+    share = n ? gso->truesize / n : 0;
+    for (struct vns_skb *s = segs; s; s = s->next) {
+        s->sk = gso->sk;
+        s->destructor = gso->destructor;
+        s->truesize = s->next ? share : left;
+        left -= share;
+    }
+    if (n)
+        gso->destructor = NULL;
+}
+
+struct vns_ctx *vns__skb_free_ctx(const struct vns_skb *skb)
+{
+    return vns_sim_running_ctx(vns_kernel_sim(skb->k));
+}
+
 void vns_consume_skb(struct vns_skb *skb)
 {
     if (!skb)
@@ -243,6 +283,7 @@ static struct vns_skb *skb_copy_one(const struct vns_skb *src)
     n->users = 1;
     n->next = n->prev = NULL;
     n->frag_list = NULL;
+    n->destructor = NULL; /* __skb_clone: the owner's charge is not copied */
     return n;
 }
 
@@ -370,8 +411,7 @@ int vns_skb_trim(struct vns_skb *skb, uint32_t len)
 
 static void payload_fill(uint64_t flow, uint64_t off, uint8_t *to, uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i++)
-        to[i] = vns_payload_byte(flow, off + i);
+    vns_payload_fill(flow, off, to, n);
 }
 
 int vns_skb_add_synthetic(struct vns_skb *skb, uint64_t flow, uint64_t off, uint32_t len)
@@ -387,6 +427,7 @@ int vns_skb_add_synthetic(struct vns_skb *skb, uint64_t flow, uint64_t off, uint
     skb->syn_len += len;
     skb->data_len += len;
     skb->len += len;
+    skb->truesize += len;
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "inet_int.h"
+#include "vnetsim/rng.h"
 
 /* skb->truesize as the kernel would have it: the data buffer plus the
  * aligned struct sk_buff (256 bytes). The model keeps payload out of the
@@ -42,6 +43,7 @@ struct vns_sock *vns__sock_alloc(struct vns_inet *inet, enum vns_sock_type type,
     sk->cpu = cpu < vns_kernel_ncpus(inet->k) ? cpu : 0;
     vns_skb_queue_head_init(&sk->receive_queue);
     vns_skb_queue_head_init(&sk->backlog);
+    sk->wmem_alloc = 1; /* sk_alloc: refcount_set(&sk->sk_wmem_alloc, 1) */
     if (type == VNS_SOCK_STREAM) {
         sk->sndbuf = inet->cfg.tcp_wmem[1];
         sk->rcvbuf = inet->cfg.tcp_rmem[1];
@@ -55,6 +57,14 @@ struct vns_sock *vns__sock_alloc(struct vns_inet *inet, enum vns_sock_type type,
     }
     sk->next = inet->socks;
     inet->socks = sk;
+    inet->nsocks++;
+    if (inet->sk_cache && inet->sk_cache_size < 4 * inet->nsocks) {
+        vns_free(inet->sk_cache);   /* regrown at the next lookup */
+        inet->sk_cache = NULL;
+        inet->sk_cache_size = 0;
+    } else if (inet->sk_cache) {
+        memset(inet->sk_cache, 0, inet->sk_cache_size * sizeof(*inet->sk_cache));
+    }
     return sk;
 }
 
@@ -69,11 +79,19 @@ void vns__sock_free(struct vns_sock *sk)
             break;
         }
     }
-    vns_skb_queue_purge_reason(&sk->receive_queue, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
-    vns_skb_queue_purge_reason(&sk->backlog, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    sk->inet->nsocks--;
+    if (sk->sk_cache_slot && sk->inet->sk_cache && sk->sk_cache_slot <= sk->inet->sk_cache_size &&
+        sk->inet->sk_cache[sk->sk_cache_slot - 1] == sk)
+        sk->inet->sk_cache[sk->sk_cache_slot - 1] = NULL;
+    vns_skb_queue_purge_reason(&sk->receive_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
+    vns_skb_queue_purge_reason(&sk->backlog, VNS_SKB_DROP_REASON_QUEUE_PURGE);
     if (sk->tp)
         vns__tcp_free_sock(sk);
-    vns_free(sk);
+    sk->freed = true;
+    vns__tcp_tsq_forget(sk);
+    /* sk_free: the memory goes with the last sk_wmem_alloc reference,
+     * when the last transmitted skb is freed below TCP */
+    vns__sk_free(sk);
 }
 
 int vns_socket_create(struct vns_inet *inet, enum vns_sock_type type, unsigned cpu,
@@ -134,8 +152,30 @@ struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t s
 {
     struct vns_sock *best = NULL;
     int best_score = -1;
+    uint32_t slot = 0;
 
     /* @saddr/@sport: the packet's source (the remote end) */
+    if (proto == VNS_IPPROTO_TCP) {
+        struct vns_sock *s;
+
+        if (!inet->sk_cache) {
+            uint32_t n = VNS_SK_CACHE_MIN;
+
+            while (n < 4 * inet->nsocks && n < (1u << 20))
+                n <<= 1;
+            if (!(inet->sk_cache = vns_calloc(n, sizeof(*inet->sk_cache))))
+                goto scan;   /* no cache: the scan alone is still right */
+            inet->sk_cache_size = n;
+        }
+        slot = (uint32_t)(vns_mix64(((uint64_t)saddr << 32 | daddr) ^ ((uint64_t)sport << 16 | dport)) &
+                          (inet->sk_cache_size - 1));
+        s = inet->sk_cache[slot];
+        /* still the exact match the scan found (fields can change) */
+        if (s && s->sport == dport && (!s->saddr || s->saddr == daddr) && !s->freed &&
+            s->tp->state != VNS_TCP_LISTEN && s->dport == sport && s->daddr == saddr)
+            return s;
+    }
+scan:
     for (struct vns_sock *s = inet->socks; s; s = s->next) {
         int score = 0;
 
@@ -150,6 +190,10 @@ struct vns_sock *vns__sk_lookup(struct vns_inet *inet, uint8_t proto, uint32_t s
             if (s->tp->state == VNS_TCP_LISTEN) {
                 score += 0;
             } else if (s->dport == sport && s->daddr == saddr) {
+                if (inet->sk_cache) {
+                    inet->sk_cache[slot] = s;
+                    s->sk_cache_slot = slot + 1;
+                }
                 return s; /* established (or request) match */
             } else {
                 continue;
@@ -188,11 +232,13 @@ void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk)
             if (sk->tp && !sk->freed)
                 vns__tcp_backlog_rcv(ctx, sk, skb);
             else
-                vns_kfree_skb(skb);
+                vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_CLOSE);
         }
         sk->backlog_len = 0;
         vns_fn_exit(ctx);
     }
+    if (sk->tp)
+        vns__tcp_release_cb(ctx, sk); /* sk->sk_prot->release_cb */
     sk->owned_by_user = false;
     vns_fn_exit(ctx);
 }
@@ -201,7 +247,7 @@ bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint3
                          uint32_t len, uint64_t flow, uint64_t stream_off)
 {
     uint32_t hl = vns_skb_headlen(skb);
-    uint8_t buf[256];
+    uint8_t buf[256], want[256];
 
     if (inet->cfg.skip_payload_verify || len == 0)
         return true;
@@ -218,9 +264,9 @@ bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint3
 
         if (vns_skb_copy_bits(skb, off + done, buf, n) < 0)
             goto bad;
-        for (uint32_t i = 0; i < n; i++)
-            if (buf[i] != vns_payload_byte(flow, stream_off + done + i))
-                goto bad;
+        vns_payload_fill(flow, stream_off + done, want, n);
+        if (memcmp(buf, want, n))
+            goto bad;
         done += n;
     }
     inet->stats.payload_bytes_verified += len;
@@ -500,6 +546,7 @@ void vns_sock_get_stats(const struct vns_sock *sk, struct vns_sock_stats *st)
     *st = sk->st;
     st->rmem_alloc = sk->rmem_alloc;
     st->wmem_queued = sk->wmem_queued;
+    st->wmem_alloc = sk->wmem_alloc;
     st->rcvbuf = sk->rcvbuf;
     st->sndbuf = sk->sndbuf;
 }

@@ -59,8 +59,8 @@ void vns__tcp_free_sock(struct vns_sock *sk)
     struct vns_tcp *tp = sk->tp;
 
     vns__tcp_clear_xmit_timers(sk);
-    vns_skb_queue_purge_reason(&tp->write_queue, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
-    vns_skb_queue_purge_reason(&tp->ofo_queue, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    vns_skb_queue_purge_reason(&tp->write_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
+    vns_skb_queue_purge_reason(&tp->ofo_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
     /* children not yet accepted are closed with their listener */
     for (struct vns_sock *s = sk->inet->socks; s; s = s->next)
         if (s->tp && s->tp->parent == sk)

@@ -1081,7 +1081,7 @@ static void tcp_ofo_queue(struct vns_ctx *ctx, struct vns_sock *sk)
         vns_skb_dequeue(&tp->ofo_queue);
         sk->rmem_alloc -= VNS_MIN(sk->rmem_alloc, cb->truesize);
         if (!tcp_after(cb->end_seq, tp->rcv_nxt)) {
-            vns_kfree_skb(skb); /* duplicate */
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_OFO_DROP); /* already received */
             continue;
         }
         if (tcp_before(cb->seq, tp->rcv_nxt)) {
@@ -1111,7 +1111,7 @@ static void tcp_data_queue_ofo(struct vns_ctx *ctx, struct vns_sock *sk, struct 
     tp->ack_pending |= ICSK_ACK_SCHED;
     if (sk->rmem_alloc + vns__skb_truesize(skb) > sk->rcvbuf) {
         sk->inet->stats.tcp_ofo_drop++;
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_PROTO_MEM);
         vns_fn_exit(ctx);
         return;
     }
@@ -1122,7 +1122,7 @@ static void tcp_data_queue_ofo(struct vns_ctx *ctx, struct vns_sock *sk, struct 
             /* all bits are present: D-SACK it */
             tcp_dsack_set(sk, seq, end_seq);
             sk->inet->stats.tcp_ofo_drop++;
-            vns_kfree_skb(skb);
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_OFOMERGE);
             tcp_sack_rebuild(tp, seq);
             vns_fn_exit(ctx);
             return;
@@ -1155,7 +1155,7 @@ static void tcp_data_queue_ofo(struct vns_ctx *ctx, struct vns_sock *sk, struct 
         p->next = p->prev = NULL;
         sk->rmem_alloc -= VNS_MIN(sk->rmem_alloc, TCP_SKB_CB(p)->truesize);
         tcp_dsack_set(sk, TCP_SKB_CB(p)->seq, TCP_SKB_CB(p)->end_seq);
-        vns_kfree_skb(p);
+        vns_kfree_skb_reason(p, VNS_SKB_DROP_REASON_TCP_OFOMERGE);
     }
     tcp_sack_rebuild(tp, seq);
     vns_fn_exit(ctx);
@@ -1166,6 +1166,7 @@ static void tcp_data_queue(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_
 {
     struct vns_tcp *tp = sk->tp;
     struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+    enum vns_skb_drop_reason reason = VNS_SKB_DROP_REASON_TCP_OLD_DATA;
 
     vns_fn_enter(ctx, VNS_FN_tcp_data_queue);
     if (cb->seq == cb->end_seq) {
@@ -1179,6 +1180,7 @@ static void tcp_data_queue(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_
 
         if (tcp_receive_window(tp) == 0) {
             sk->inet->stats.tcp_rcv_pruned++;
+            reason = VNS_SKB_DROP_REASON_TCP_ZEROWINDOW;
             goto out_of_window;
         }
     queue_and_out:
@@ -1187,7 +1189,7 @@ static void tcp_data_queue(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_
         if (sk->rmem_alloc + vns__skb_truesize(skb) > sk->rcvbuf + (sk->rcvbuf >> 1)) {
             /* tcp_try_rmem_schedule + tcp_prune_queue failing */
             sk->inet->stats.tcp_rcv_pruned++;
-            vns_kfree_skb(skb);
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_PROTO_MEM);
             vns_fn_exit(ctx);
             return;
         }
@@ -1217,18 +1219,22 @@ static void tcp_data_queue(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_
     out_of_window:
         tcp_enter_quickack_mode(sk, VNS_TCP_MAX_QUICKACKS);
         tp->ack_pending |= ICSK_ACK_SCHED;
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, reason);
         vns_fn_exit(ctx);
         return;
     }
     /* out of window (e.g. a zero window probe) */
-    if (!tcp_before(cb->seq, tp->rcv_nxt + tcp_receive_window(tp)))
+    if (!tcp_before(cb->seq, tp->rcv_nxt + tcp_receive_window(tp))) {
+        reason = VNS_SKB_DROP_REASON_TCP_OVERWINDOW;
         goto out_of_window;
+    }
     if (tcp_before(cb->seq, tp->rcv_nxt)) {
         /* partial: seq < rcv_nxt < end_seq */
         tcp_dsack_set(sk, cb->seq, tp->rcv_nxt);
-        if (!tcp_receive_window(tp))
+        if (!tcp_receive_window(tp)) {
+            reason = VNS_SKB_DROP_REASON_TCP_ZEROWINDOW;
             goto out_of_window;
+        }
         vns__tcp_trim_head(skb, tp->rcv_nxt - cb->seq);
         cb->seq = tp->rcv_nxt;
         goto queue_and_out;
@@ -1311,8 +1317,8 @@ static void tcp_fin(struct vns_ctx *ctx, struct vns_sock *sk)
     default:
         break;
     }
-    /* the out-of-order queue is useless past the FIN */
-    vns_skb_queue_purge_reason(&tp->ofo_queue, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    /* the out-of-order queue is useless past the FIN (skb_rbtree_purge) */
+    vns_skb_queue_purge_reason(&tp->ofo_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
     tp->num_sacks = 0;
     vns__sk_wake(ctx, sk);
     vns_fn_exit(ctx);
@@ -1347,6 +1353,15 @@ static bool tcp_sequence(const struct vns_tcp *tp, uint32_t seq, uint32_t end_se
            !tcp_after(seq, tp->rcv_nxt + tcp_receive_window(tp));
 }
 
+/* Why tcp_sequence() refused a segment: 6.x's tcp_sequence returns
+ * TCP_OLD_SEQUENCE before rcv_wup, else TCP_INVALID_SEQUENCE
+ * (net/ipv4/tcp_input.c). */
+static enum vns_skb_drop_reason tcp_sequence_reason(const struct vns_tcp *tp, uint32_t end_seq)
+{
+    return tcp_before(end_seq, tp->rcv_wup) ? VNS_SKB_DROP_REASON_TCP_OLD_SEQUENCE
+                                            : VNS_SKB_DROP_REASON_TCP_INVALID_SEQUENCE;
+}
+
 /* tcp_rcv_established (slow path). Consumes @skb. */
 static void tcp_rcv_established(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb,
                                 const struct tcp_rx_opts *opt)
@@ -1361,12 +1376,12 @@ static void tcp_rcv_established(struct vns_ctx *ctx, struct vns_sock *sk, struct
             tcp_dsack_set(sk, cb->seq, cb->end_seq);
             vns__tcp_send_ack(ctx, sk); /* tcp_send_dupack */
         }
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, tcp_sequence_reason(tp, cb->end_seq));
         vns_fn_exit(ctx);
         return;
     }
     if (cb->tcp_flags & VNS_TCP_FLAG_RST) {
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_RESET);
         tcp_reset(ctx, sk);
         vns_fn_exit(ctx);
         return;
@@ -1374,17 +1389,17 @@ static void tcp_rcv_established(struct vns_ctx *ctx, struct vns_sock *sk, struct
     if (cb->tcp_flags & VNS_TCP_FLAG_SYN) {
         /* challenge ACK (RFC 5961) */
         vns__tcp_send_ack(ctx, sk);
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_INVALID_SYN);
         vns_fn_exit(ctx);
         return;
     }
     if (!(cb->tcp_flags & VNS_TCP_FLAG_ACK)) {
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_FLAGS);
         vns_fn_exit(ctx);
         return;
     }
     if (tcp_ack(ctx, sk, skb, opt, FLAG_SLOWPATH) < 0) {
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_ACK_UNSENT_DATA);
         vns_fn_exit(ctx);
         return;
     }
@@ -1392,9 +1407,7 @@ static void tcp_rcv_established(struct vns_ctx *ctx, struct vns_sock *sk, struct
     if (opt->saw_tstamp && tp->tstamp_ok && !tcp_after(cb->seq, tp->rcv_wup))
         tp->ts_recent = opt->rcv_tsval;
     tcp_data_queue(ctx, sk, skb);
-    /* tcp_data_snd_check (and, in the model, the TSQ/autocork resume that
-     * tcp_wfree's tasklet would do) */
-    tp->tsq_throttled = false;
+    /* tcp_data_snd_check */
     if (tp->send_head)
         vns__tcp_push_pending_frames(ctx, sk, vns__tcp_current_mss(sk), tp->nonagle);
     vns__tcp_new_space(ctx, sk);
@@ -1478,17 +1491,18 @@ static void tcp_rcv_synsent(struct vns_ctx *ctx, struct vns_sock *sk, struct vns
     if (cb->tcp_flags & VNS_TCP_FLAG_ACK) {
         if (ack != tp->snd_nxt) {
             vns__tcp_v4_send_reset(ctx, sk->inet, skb);
-            vns_kfree_skb(skb);
+            vns_kfree_skb_reason(
+                skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* 6.x: reset via tcp_v4_do_rcv, unnamed */
             return;
         }
         if (cb->tcp_flags & VNS_TCP_FLAG_RST) {
-            vns_kfree_skb(skb);
+            vns_consume_skb(skb); /* 6.x: tcp_reset, then __kfree_skb */
             sk->inet->stats.tcp_attempt_fails++;
             tcp_reset(ctx, sk);
             return;
         }
         if (!(cb->tcp_flags & VNS_TCP_FLAG_SYN)) {
-            vns_kfree_skb(skb);
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_FLAGS);
             return;
         }
         tcp_syn_options_apply(sk, opt);
@@ -1501,13 +1515,14 @@ static void tcp_rcv_synsent(struct vns_ctx *ctx, struct vns_sock *sk, struct vns
         tp->snd_wnd = vns_get_be16(th + 14); /* not scaled in a SYN */
         tp->max_window = tp->snd_wnd;
         tcp_handshake_done(ctx, sk);
-        vns_kfree_skb(skb);
+        vns_consume_skb(skb);
         vns__tcp_send_ack(ctx, sk);
         vns__sk_wake(ctx, sk);
         return;
     }
     /* a SYN without ACK: simultaneous open is not modelled */
-    vns_kfree_skb(skb);
+    vns_kfree_skb_reason(skb,
+                         VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* simultaneous open, not modelled */
 }
 
 /* tcp_v4_conn_request: a SYN on a listener. The child is created at once
@@ -1529,13 +1544,13 @@ static void tcp_v4_conn_request(struct vns_ctx *ctx, struct vns_sock *lsk, struc
         if (s->tp && s->tp->parent == lsk)
             pending++;
     if (pending >= ltp->max_ack_backlog) {
-        vns_kfree_skb(skb); /* accept queue full: the SYN is dropped */
+        vns_consume_skb(skb); /* accept queue full: tcp_listendrop, then consume_skb */
         vns_fn_exit(ctx);
         return;
     }
     sk = vns__sock_alloc(inet, VNS_SOCK_STREAM, lsk->cpu);
     if (!sk) {
-        vns_kfree_skb(skb);
+        vns_consume_skb(skb); /* as tcp_conn_request's drop: label */
         vns_fn_exit(ctx);
         return;
     }
@@ -1582,7 +1597,7 @@ static void tcp_v4_conn_request(struct vns_ctx *ctx, struct vns_sock *lsk, struc
     vns__tcp_send_syn(ctx, sk, true);
     vns__tcp_reset_xmit_timer(ctx, sk, ICSK_TIME_RETRANS,
                               inet_now(ctx, inet) + VNS_TCP_TIMEOUT_INIT);
-    vns_kfree_skb(skb);
+    vns_consume_skb(skb);
     vns_fn_exit(ctx);
 }
 
@@ -1597,16 +1612,19 @@ static void tcp_rcv_state_process(struct vns_ctx *ctx, struct vns_sock *sk, stru
     vns_fn_enter(ctx, VNS_FN_tcp_rcv_state_process);
     switch (state) {
     case VNS_TCP_CLOSE:
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_CLOSE);
         goto out;
     case VNS_TCP_LISTEN:
         if (cb->tcp_flags & VNS_TCP_FLAG_ACK) {
             vns__tcp_v4_send_reset(ctx, sk->inet, skb);
-            vns_kfree_skb(skb);
+            vns_kfree_skb_reason(
+                skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* 6.x: LISTEN + ACK returns 1, reset */
         } else if ((cb->tcp_flags & VNS_TCP_FLAG_SYN) && !(cb->tcp_flags & VNS_TCP_FLAG_RST)) {
             tcp_v4_conn_request(ctx, sk, skb, opt);
         } else {
-            vns_kfree_skb(skb);
+            vns_kfree_skb_reason(skb, (cb->tcp_flags & VNS_TCP_FLAG_RST)
+                                          ? VNS_SKB_DROP_REASON_TCP_RESET
+                                          : VNS_SKB_DROP_REASON_TCP_FLAGS);
         }
         goto out;
     case VNS_TCP_SYN_SENT:
@@ -1618,22 +1636,23 @@ static void tcp_rcv_state_process(struct vns_ctx *ctx, struct vns_sock *sk, stru
     if (!tcp_sequence(tp, cb->seq, cb->end_seq) && state != VNS_TCP_SYN_RECV) {
         if (!(cb->tcp_flags & VNS_TCP_FLAG_RST))
             vns__tcp_send_ack(ctx, sk);
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, tcp_sequence_reason(tp, cb->end_seq));
         goto out;
     }
     if (cb->tcp_flags & VNS_TCP_FLAG_RST) {
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_RESET);
         tcp_reset(ctx, sk);
         goto out;
     }
     if (state == VNS_TCP_SYN_RECV && (cb->tcp_flags & VNS_TCP_FLAG_SYN) && cb->seq == tp->irs) {
         /* the SYN again: our SYN-ACK was lost */
         vns__tcp_send_syn(ctx, sk, true);
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb,
+                             VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* tcp_check_req returns NULL */
         goto out;
     }
     if (!(cb->tcp_flags & VNS_TCP_FLAG_ACK)) {
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_FLAGS);
         goto out;
     }
     if (state == VNS_TCP_SYN_RECV) {
@@ -1644,7 +1663,8 @@ static void tcp_rcv_state_process(struct vns_ctx *ctx, struct vns_sock *sk, stru
         vns_fn_enter(ctx, VNS_FN_tcp_check_req);
         if (vns_get_be32(th + 8) != tp->iss + 1) {
             vns__tcp_v4_send_reset(ctx, sk->inet, skb);
-            vns_kfree_skb(skb);
+            vns_kfree_skb_reason(
+                skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* tcp_check_req, then LISTEN + ACK */
             vns_fn_exit(ctx);
             goto out;
         }
@@ -1671,7 +1691,7 @@ static void tcp_rcv_state_process(struct vns_ctx *ctx, struct vns_sock *sk, stru
     }
     /* FIN_WAIT1, FIN_WAIT2, CLOSING, LAST_ACK, CLOSE_WAIT, TIME_WAIT */
     if (tcp_ack(ctx, sk, skb, opt, FLAG_SLOWPATH) < 0) {
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_ACK_UNSENT_DATA);
         goto out;
     }
     switch (state) {
@@ -1687,13 +1707,13 @@ static void tcp_rcv_state_process(struct vns_ctx *ctx, struct vns_sock *sk, stru
     case VNS_TCP_CLOSING:
         if (tp->snd_una == tp->write_seq) {
             vns__tcp_time_wait(ctx, sk, VNS_TCP_TIMEWAIT_LEN);
-            vns_kfree_skb(skb);
+            vns_consume_skb(skb);
             goto out;
         }
         break;
     case VNS_TCP_LAST_ACK:
         if (tp->snd_una == tp->write_seq) {
-            vns_kfree_skb(skb);
+            vns_consume_skb(skb);
             vns__tcp_done(ctx, sk);
             goto out;
         }
@@ -1704,7 +1724,8 @@ static void tcp_rcv_state_process(struct vns_ctx *ctx, struct vns_sock *sk, stru
             vns__tcp_send_ack(ctx, sk);
             vns_mod_timer(&tp->keepalive_timer, inet_now(ctx, sk->inet) + VNS_TCP_TIMEWAIT_LEN);
         }
-        vns_kfree_skb(skb);
+        vns_kfree_skb_reason(
+            skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* tcp_v4_rcv discard_it after TCP_TW_* */
         goto out;
     default:
         break;
@@ -1714,8 +1735,15 @@ static void tcp_rcv_state_process(struct vns_ctx *ctx, struct vns_sock *sk, stru
         if (cb->end_seq != cb->seq && !tcp_after(cb->end_seq, tp->rcv_nxt)) {
             tcp_dsack_set(sk, cb->seq, cb->end_seq);
             vns__tcp_send_ack(ctx, sk);
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_TCP_OLD_DATA); /* as tcp_data_queue */
+        } else if (cb->end_seq == cb->seq) {
+            /* a processed ACK. LINUX: 6.x reaches tcp_drop_reason with
+             * NOT_SPECIFIED here; it was delivered, so the model consumes it */
+            vns_consume_skb(skb);
+        } else {
+            /* data after their FIN: 6.x discards it (NOT_SPECIFIED) */
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
         }
-        vns_kfree_skb(skb);
     } else {
         tcp_data_queue(ctx, sk, skb);
     }
@@ -1759,11 +1787,14 @@ int vns__tcp_v4_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
     struct tcp_skb_cb *cb;
     struct vns_sock *sk;
     uint32_t saddr = vns_get_be32(iph + 12), daddr = vns_get_be32(iph + 16);
+    /* 6.x's drop_reason: NOT_SPECIFIED for a non-PACKET_HOST frame */
+    enum vns_skb_drop_reason reason = VNS_SKB_DROP_REASON_NOT_SPECIFIED;
 
     vns_fn_enter(ctx, VNS_FN_tcp_v4_rcv);
     if (skb->pkt_type != VNS_PACKET_HOST)
         goto discard;
     inet->stats.tcp_in_segs++;
+    reason = VNS_SKB_DROP_REASON_PKT_TOO_SMALL;
     if (!vns_pskb_may_pull(skb, 20))
         goto bad_packet;
     th = skb->data;
@@ -1776,6 +1807,7 @@ int vns__tcp_v4_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
                 skb, 0, skb->len,
                 vns_csum_tcpudp_nofold(iph + 12, iph + 16, skb->len, VNS_IPPROTO_TCP, 0))) != 0) {
             inet->stats.tcp_in_csum_errors++;
+            reason = VNS_SKB_DROP_REASON_TCP_CSUM;
             goto bad_packet;
         }
     }
@@ -1792,6 +1824,7 @@ int vns__tcp_v4_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
     if (!sk) {
         inet->stats.tcp_no_socket++;
         vns__tcp_v4_send_reset(ctx, inet, skb);
+        reason = VNS_SKB_DROP_REASON_NO_SOCKET;
         goto discard;
     }
     if (sk->owned_by_user && sk->tp->state != VNS_TCP_LISTEN) {
@@ -1799,7 +1832,7 @@ int vns__tcp_v4_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
         uint32_t ts = vns__skb_truesize(skb);
 
         if (sk->backlog_len + ts > sk->rcvbuf + sk->sndbuf) {
-            vns_kfree_skb(skb);
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_SOCKET_BACKLOG);
             vns_fn_exit(ctx);
             return VNS_NET_RX_DROP;
         }
@@ -1816,7 +1849,7 @@ int vns__tcp_v4_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
 bad_packet:
     inet->stats.tcp_in_errs++;
 discard:
-    vns_kfree_skb(skb);
+    vns_kfree_skb_reason(skb, reason);
     vns_fn_exit(ctx);
     return VNS_NET_RX_DROP;
 }

@@ -15,15 +15,21 @@
  * validate_xmit_skb when the device lacks TSO.
  *
  * TCP small queues (tcp_small_queue_check) and autocorking
- * (tcp_should_autocork) need sk_wmem_alloc, the bytes of transmitted
- * clones not yet freed below TCP; without an skb destructor the model
- * takes the egress qdisc's backlog (see tcp_wmem_alloc) and resumes on
- * the next ACK instead of tcp_wfree's tasklet. Not modelled: pacing
- * (sk_pacing_rate sizes TSO autosizing and TSQ only), MTU probing, urgent
- * data, ECN. */
+ * (tcp_should_autocork) use sk_wmem_alloc as 5.4 does: __tcp_transmit_skb
+ * charges each transmitted clone's truesize to its socket (skb_set_owner_w
+ * with the destructor tcp_wfree, __sock_wfree for pure ACKs); the charge
+ * goes when the clone is freed or orphaned wherever that happens (the
+ * guest driver's free_old_xmit_skbs, tun_net_xmit's skb_orphan, a wire, a
+ * qdisc drop). tcp_wfree on a TSQ_THROTTLED socket queues it on the
+ * freeing CPU's tsq_tasklet (TASKLET_SOFTIRQ): tcp_tasklet_func ->
+ * tcp_tsq_handler -> tcp_tsq_write, or TCP_TSQ_DEFERRED to tcp_release_cb
+ * when a system call owns the socket. Not modelled: pacing (sk_pacing_rate
+ * sizes TSO autosizing and TSQ only), MTU probing, urgent data, ECN. */
 #include <string.h>
 
 #include "inet_int.h"
+
+static void tcp_sock_wfree(struct vns_skb *skb);
 
 unsigned vns__tcp_current_mss(struct vns_sock *sk)
 {
@@ -323,7 +329,19 @@ int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_s
         skb->gso_segs = 0;
         skb->gso_type = 0;
     }
+    /* skb_orphan(skb); skb->sk = sk; skb->destructor = skb_is_tcp_pure_ack
+     * ? __sock_wfree : tcp_wfree; refcount_add(skb->truesize,
+     * &sk->sk_wmem_alloc). A pure ACK has truesize 2 (skb_set_tcp_pure_ack). */
+    vns_skb_orphan(skb);
     skb->sk = sk;
+    if (!clone_it && skb->len == hlen &&
+        !(tcb->tcp_flags & (VNS_TCP_FLAG_SYN | VNS_TCP_FLAG_FIN | VNS_TCP_FLAG_RST))) {
+        skb->truesize = 2;
+        skb->destructor = tcp_sock_wfree;
+    } else {
+        skb->destructor = vns__tcp_wfree;
+    }
+    sk->wmem_alloc += skb->truesize;
     err = vns__ip_queue_xmit(ctx, sk, skb);
     if (err > 0)
         err = -VNS_ENOBUFS; /* NET_XMIT_DROP: tcp_enter_cwr in Linux */
@@ -348,10 +366,11 @@ int vns__tcp_fragment(struct vns_sock *sk, struct vns_skb *skb, uint32_t len, un
     vns_skb_reserve(buff, VNS_MAX_TCP_HEADER);
     if (vns_skb_add_synthetic(buff, skb->pay_flow, skb->pay_off + (len - vns_skb_headlen(skb)),
                               rest) < 0) {
-        vns_kfree_skb(buff);
+        vns_consume_skb(buff); /* still empty: nothing is dropped */
         return -VNS_EINVAL;
     }
     vns_skb_trim(skb, len);
+    skb->truesize -= rest; /* buff->truesize += nlen; skb->truesize -= nlen */
     ncb = TCP_SKB_CB(buff);
     memset(ncb, 0, sizeof(*ncb));
     ncb->seq = cb->seq + len;
@@ -536,41 +555,244 @@ static unsigned tcp_tso_segs(struct vns_sock *sk, unsigned mss_now)
     return VNS_MIN(segs, max);
 }
 
-/* sk_wmem_alloc, approximated: the bytes queued in the egress device's
- * qdisc. Exact for one socket on a device that orphans skbs at xmit (tun,
- * virtio-net without napi_tx, the test link), which is where TSQ and
- * autocorking act; with several sockets on one device each sees them all.
- * XXX(inet): needs an skb destructor (tcp_wfree) in lib/net to be exact. */
-static uint64_t tcp_wmem_alloc(struct vns_sock *sk)
-{
-    struct vns_rtable rt;
-
-    if (vns_ip_route_output(sk->inet, sk->daddr, &rt) < 0 || !rt.dev || !rt.dev->txq.qdisc)
-        return 0;
-    return rt.dev->txq.qdisc->backlog;
-}
-
-/* tcp_small_queue_check (5.4): stop when more than max(2 truesize,
- * 1 ms at the pacing rate), capped by tcp_limit_output_bytes, sits below
- * TCP -- unless nothing is in flight. Resumption comes with the next ACK
- * (tcp_wfree's tasklet in Linux). */
+/* tcp_small_queue_check (5.4 net/ipv4/tcp_output.c): limit =
+ * max(2 * skb->truesize, sk_pacing_rate >> sk_pacing_shift (10)), at most
+ * tcp_limit_output_bytes (1 MiB in 5.4's tcp_sk_init), << factor (1 for a
+ * retransmission). Over it: send anyway with an empty rtx queue (a delayed
+ * TX completion must not stall us), else set TSQ_THROTTLED and re-check
+ * (smp_mb__after_atomic: a completion may have come in between; single-
+ * threaded here, the re-check is kept for its shape). tcp_wfree resumes. */
 static bool tcp_small_queue_check(struct vns_sock *sk, struct vns_skb *skb, unsigned factor)
 {
     struct vns_tcp *tp = sk->tp;
-    uint64_t limit, rate = tcp_pacing_rate(tp), wmem;
+    uint64_t limit, rate = tcp_pacing_rate(tp);
 
-    limit = VNS_MAX(2ull * vns__skb_truesize(skb), rate == UINT64_MAX ? UINT64_MAX : rate >> 10);
-    limit = VNS_MIN(limit, (uint64_t)sk->inet->cfg.tcp_limit_output_bytes); /* SK_PACING_NONE */
+    limit = VNS_MAX(2ull * skb->truesize, rate == UINT64_MAX ? UINT64_MAX : rate >> 10);
+    limit = VNS_MIN(limit, (uint64_t)sk->inet->cfg.tcp_limit_output_bytes);
     limit <<= factor;
-    wmem = tcp_wmem_alloc(sk);
-    if (wmem > limit) {
+    if (sk->wmem_alloc > limit) {
         if (!tp->write_queue.head || tp->write_queue.head == tp->send_head)
-            return false; /* always send if the rtx queue is empty */
-        tp->tsq_throttled = true;
-        sk->inet->stats.tcp_tsq_throttled++;
-        return true;
+            return false; /* tcp_rtx_queue_empty */
+        sk->tsq_flags |= TSQF_THROTTLED;
+        if (sk->wmem_alloc > limit) {
+            sk->inet->stats.tcp_tsq_throttled++;
+            return true;
+        }
     }
     return false;
+}
+
+/* --- TCP small queues: destructor and tasklet (5.4 net/ipv4/tcp_output.c) --- */
+
+/* __sk_free when the last sk_wmem_alloc reference goes. */
+static void sk_wmem_put(struct vns_sock *sk, uint32_t n)
+{
+    sk->wmem_alloc -= VNS_MIN(n, sk->wmem_alloc); /* never more than charged */
+    if (!sk->wmem_alloc)
+        vns_free(sk);
+}
+
+void vns__sk_free(struct vns_sock *sk)
+{
+    sk_wmem_put(sk, 1);
+}
+
+/* __sock_wfree: a pure ACK's 2 bytes. */
+static void tcp_sock_wfree(struct vns_skb *skb)
+{
+    sk_wmem_put(skb->sk, skb->truesize);
+}
+
+/* Which of @inet's CPUs @ctx runs on: the freeing CPU's tasklet (this_cpu_ptr).
+ * Between steps (a device model's engine event) the socket's CPU stands in. */
+static struct tsq_tasklet *tsq_this_cpu(struct vns_inet *inet, struct vns_ctx *ctx,
+                                        const struct vns_sock *sk)
+{
+    if (ctx) {
+        struct vns_cpu *cpu = vns_ctx_cpu(ctx);
+
+        for (unsigned i = 0; i < inet->ntsq; i++)
+            if (vns_kernel_cpu(inet->k, i) == cpu)
+                return &inet->tsq[i];
+    }
+    return &inet->tsq[sk->cpu < inet->ntsq ? sk->cpu : 0];
+}
+
+/* tcp_wfree: the destructor of a transmitted clone. Releases its truesize
+ * but keeps one reference; if TSQ throttled the socket and it is not
+ * queued yet, it goes on this CPU's tsq list (keeping that reference) and
+ * TASKLET_SOFTIRQ is raised; else the reference is dropped (sk_free). Not
+ * when ksoftirqd frees it and more is still queued (under stress: wait
+ * for the queues to drain). A closed socket only loses the charge. */
+void vns__tcp_wfree(struct vns_skb *skb)
+{
+    struct vns_sock *sk = skb->sk;
+    struct vns_ctx *ctx = vns__skb_free_ctx(skb);
+    struct tsq_tasklet *tsq;
+    bool empty;
+
+    /* WARN_ON(refcount_sub_and_test(skb->truesize - 1, ...)) */
+    sk->wmem_alloc -= VNS_MIN(skb->truesize - 1, sk->wmem_alloc - 1);
+    if (sk->freed)
+        goto out;
+    vns_fn_enter(ctx, VNS_FN_tcp_wfree);
+    if (ctx && sk->wmem_alloc >= VNS_SKB_TRUESIZE(1) &&
+        vns_cpu_ksoftirqd(vns_ctx_cpu(ctx)) == ctx) {
+        vns_fn_exit(ctx);
+        goto out;
+    }
+    if (!(sk->tsq_flags & TSQF_THROTTLED) || (sk->tsq_flags & TSQF_QUEUED)) {
+        vns_fn_exit(ctx);
+        goto out;
+    }
+    sk->tsq_flags = (sk->tsq_flags & ~TSQF_THROTTLED) | TSQF_QUEUED;
+    tsq = tsq_this_cpu(sk->inet, ctx, sk);
+    empty = !tsq->head;
+    sk->tsq_next = tsq->head;
+    tsq->head = sk;
+    sk->inet->stats.tcp_tsq_queued++;
+    if (empty) {
+        /* tasklet_schedule -> raise_softirq_irqoff(TASKLET_SOFTIRQ) */
+        struct vns_cpu *cpu = vns_kernel_cpu(sk->inet->k, tsq->cpu);
+
+        if (ctx && vns_ctx_cpu(ctx) == cpu) {
+            vns_raise_softirq(ctx, VNS_TASKLET_SOFTIRQ);
+        } else {
+            vns_raise_softirq_irqoff(cpu, VNS_TASKLET_SOFTIRQ);
+            vns_ctx_wake_at(vns_cpu_ksoftirqd(cpu),
+                            ctx ? vns_ctx_now(ctx) : vns_sim_now(sk->inet->sim));
+        }
+    }
+    vns_fn_exit(ctx);
+    return;
+out:
+    vns__sk_free(sk);
+}
+
+/* tcp_tsq_write: resume sending in the states that send data. */
+static void tcp_tsq_write(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    struct vns_tcp *tp = sk->tp;
+
+    vns_fn_enter(ctx, VNS_FN_tcp_tsq_write);
+    if ((1u << tp->state) &
+        ((1u << VNS_TCP_ESTABLISHED) | (1u << VNS_TCP_FIN_WAIT1) | (1u << VNS_TCP_CLOSING) |
+         (1u << VNS_TCP_CLOSE_WAIT) | (1u << VNS_TCP_LAST_ACK))) {
+        if (tp->lost_out > tp->retrans_out && tp->snd_cwnd > tcp_packets_in_flight(tp))
+            vns__tcp_xmit_retransmit_queue(ctx, sk);
+        vns__tcp_write_xmit(ctx, sk, vns__tcp_current_mss(sk), tp->nonagle, 0);
+    }
+    vns_fn_exit(ctx);
+}
+
+/* tcp_tsq_handler: write now, or defer to tcp_release_cb while a system
+ * call owns the socket (bh_lock_sock / sock_owned_by_user). */
+static void tcp_tsq_handler(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    vns_fn_enter(ctx, VNS_FN_tcp_tsq_handler);
+    if (!sk->owned_by_user) {
+        tcp_tsq_write(ctx, sk);
+    } else if (!(sk->tsq_flags & TCPF_TSQ_DEFERRED)) {
+        sk->tsq_flags |= TCPF_TSQ_DEFERRED;
+        sk->wmem_alloc++; /* sock_hold: tcp_release_cb's __sock_put drops it */
+        sk->inet->stats.tcp_tsq_deferred++;
+    }
+    vns_fn_exit(ctx);
+}
+
+/* tasklet_action -> tcp_tasklet_func, one socket per step: the list is
+ * spliced at the start (sockets queued meanwhile raise the softirq again). */
+static int tcp_tasklet_action(struct vns_ctx *ctx, void *arg)
+{
+    struct tsq_tasklet *tsq = arg;
+    struct vns_sock *sk;
+
+    if (!tsq->run) {
+        tsq->run = tsq->head;
+        tsq->head = NULL;
+    }
+    sk = tsq->run;
+    if (!sk)
+        return VNS_STEP_DONE;
+    tsq->run = sk->tsq_next;
+    sk->tsq_next = NULL;
+    vns_fn_enter(ctx, VNS_FN_tcp_tasklet_func);
+    sk->tsq_flags &= ~TSQF_QUEUED;
+    tcp_tsq_handler(ctx, sk);
+    vns_fn_exit(ctx);
+    vns__sk_free(sk);
+    return tsq->run ? VNS_STEP_AGAIN : VNS_STEP_DONE;
+}
+
+/* tcp_release_cb (from release_sock): the deferred TSQ write. */
+void vns__tcp_release_cb(struct vns_ctx *ctx, struct vns_sock *sk)
+{
+    if (!(sk->tsq_flags & TCPF_TSQ_DEFERRED))
+        return;
+    vns_fn_enter(ctx, VNS_FN_tcp_release_cb);
+    sk->tsq_flags &= ~TCPF_TSQ_DEFERRED;
+    if (sk->tp)
+        tcp_tsq_write(ctx, sk);
+    vns_fn_exit(ctx);
+    vns__sk_free(sk); /* __sock_put */
+}
+
+static bool tsq_list_del(struct vns_sock **pp, struct vns_sock *sk)
+{
+    for (; *pp; pp = &(*pp)->tsq_next) {
+        if (*pp == sk) {
+            *pp = sk->tsq_next;
+            sk->tsq_next = NULL;
+            return true;
+        }
+    }
+    return false;
+}
+
+void vns__tcp_tsq_forget(struct vns_sock *sk)
+{
+    for (unsigned i = 0; i < sk->inet->ntsq && (sk->tsq_flags & TSQF_QUEUED); i++) {
+        if (tsq_list_del(&sk->inet->tsq[i].head, sk) || tsq_list_del(&sk->inet->tsq[i].run, sk)) {
+            sk->tsq_flags &= ~TSQF_QUEUED;
+            vns__sk_free(sk);
+        }
+    }
+    if (sk->tsq_flags & TCPF_TSQ_DEFERRED) {
+        sk->tsq_flags &= ~TCPF_TSQ_DEFERRED;
+        vns__sk_free(sk);
+    }
+}
+
+/* tcp_tasklet_init: one tsq_tasklet per CPU, the TASKLET_SOFTIRQ action. */
+int vns__tcp_tasklet_init(struct vns_inet *inet)
+{
+    unsigned n = vns_kernel_ncpus(inet->k);
+
+    inet->tsq = vns_calloc(n, sizeof(*inet->tsq));
+    if (!inet->tsq)
+        return -VNS_ENOMEM;
+    inet->ntsq = n;
+    for (unsigned i = 0; i < n; i++) {
+        inet->tsq[i].inet = inet;
+        inet->tsq[i].cpu = i;
+        vns_softirq_open(vns_kernel_cpu(inet->k, i), VNS_TASKLET_SOFTIRQ, VNS_FN_tasklet_action,
+                         tcp_tasklet_action, &inet->tsq[i]);
+    }
+    return 0;
+}
+
+/* Sockets still queued drop their tasklet reference; the action goes. */
+void vns__tcp_tasklet_fini(struct vns_inet *inet)
+{
+    for (unsigned i = 0; i < inet->ntsq; i++) {
+        struct tsq_tasklet *tsq = &inet->tsq[i];
+
+        vns_softirq_open(vns_kernel_cpu(inet->k, i), VNS_TASKLET_SOFTIRQ, -1, NULL, NULL);
+        tsq->head = tsq->run = NULL; /* already emptied by vns__sock_free */
+    }
+    vns_free(inet->tsq);
+    inet->tsq = NULL;
+    inet->ntsq = 0;
 }
 
 static void tcp_event_new_data_sent(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb)
@@ -694,8 +916,23 @@ void vns__tcp_push_one(struct vns_ctx *ctx, struct vns_sock *sk, unsigned mss_no
     vns_fn_exit(ctx);
 }
 
-/* tcp_push (net/ipv4/tcp.c). Autocorking is not modelled (it needs
- * sk_wmem_alloc; see the file comment): the check is skipped. */
+/* tcp_should_autocork (5.4 net/ipv4/tcp.c): a tail shorter than the size
+ * goal, tcp_autocorking on, something in the rtx queue (5.4's
+ * !tcp_rtx_queue_empty; before the rtx rbtree: skb != tcp_write_queue_head)
+ * and more than this skb's truesize of our data still below TCP (a pure
+ * ACK there does not count). No tcp_skb_can_collapse_to (5.17+). */
+static bool tcp_should_autocork(struct vns_sock *sk, struct vns_skb *skb, unsigned size_goal)
+{
+    struct vns_tcp *tp = sk->tp;
+
+    return skb->len < size_goal && sk->inet->cfg.tcp_autocorking >= 0 &&
+           tp->write_queue.head != tp->send_head && sk->wmem_alloc > skb->truesize;
+}
+
+/* tcp_push (net/ipv4/tcp.c): autocork sets TSQ_THROTTLED (counting
+ * TCPAutoCorking once) so that tcp_wfree's tasklet pushes the tail when
+ * the data below drains; re-check after setting it (a completion may
+ * already have happened). */
 void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned mss_now,
                    int nonagle, unsigned size_goal)
 {
@@ -712,15 +949,15 @@ void vns__tcp_push(struct vns_ctx *ctx, struct vns_sock *sk, int flags, unsigned
         TCP_SKB_CB(skb)->tcp_flags |= VNS_TCP_FLAG_PSH;
         tp->pushed_seq = tp->write_seq;
     }
-    /* tcp_should_autocork: a short tail while earlier data still sits in
-     * the qdisc/device; the TX completion (here: the next ACK) pushes it */
-    if (sk->inet->cfg.tcp_autocorking >= 0 && skb->len < size_goal &&
-        tp->write_queue.head != tp->send_head && tcp_wmem_alloc(sk) > vns__skb_truesize(skb)) {
-        if (!tp->tsq_throttled)
-            sk->inet->stats.tcp_autocorking++;
-        tp->tsq_throttled = true;
-        vns_fn_exit(ctx);
-        return;
+    if (tcp_should_autocork(sk, skb, size_goal)) {
+        if (!(sk->tsq_flags & TSQF_THROTTLED)) {
+            sk->inet->stats.tcp_autocorking++; /* LINUX_MIB_TCPAUTOCORKING */
+            sk->tsq_flags |= TSQF_THROTTLED;
+        }
+        if (sk->wmem_alloc > skb->truesize) {
+            vns_fn_exit(ctx);
+            return;
+        }
     }
     if (flags & VNS_MSG_MORE)
         nonagle = VNS_TCP_NAGLE_CORK;

@@ -150,7 +150,7 @@ static int udp_queue_rcv_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vn
         inet->stats.udp_rcvbuf_errors++;
         inet->stats.udp_in_errors++;
         sk->st.drops++;
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* SOCKET_RCVBUFF */
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_SOCKET_RCVBUFF);
         vns_fn_exit(ctx);
         vns_fn_exit(ctx);
         return VNS_NET_RX_DROP;
@@ -193,7 +193,7 @@ int vns__udp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb
                 skb, 0, ulen, vns_csum_tcpudp_nofold(s, d, ulen, VNS_IPPROTO_UDP, 0))) != 0) {
             inet->stats.udp_in_csum_errors++;
             inet->stats.udp_in_errors++;
-            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* UDP_CSUM */
+            vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_UDP_CSUM);
             rc = VNS_NET_RX_DROP;
             goto out;
         }
@@ -203,7 +203,7 @@ int vns__udp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *skb
     if (!sk) {
         inet->stats.udp_no_ports++;
         vns__icmp_send(ctx, inet, skb, 3, 3, 0); /* ICMP_DEST_UNREACH, ICMP_PORT_UNREACH */
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* NO_SOCKET */
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NO_SOCKET);
         rc = VNS_NET_RX_DROP;
         goto out;
     }

@@ -260,7 +260,7 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
 {
     static const char *const keys[] = {"name", "type", "addr", "master", "lower", "mode", "mtu", "txqueuelen",
                                        "ageing_time", "peer", "rate", "delay", "loss", "duplicate",
-                                       "reorder", "corrupt", "reorder_delay", "gilbert", NULL};
+                                       "reorder", "corrupt", "reorder_delay", "gilbert", "offloads", NULL};
     const struct vns_ynode *seq;
     struct vns_ypath sp;
     int err = read_seq(hp, host, "devices", &seq);
@@ -280,7 +280,9 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
 
         vns_ypath_index(&ip, &sp, i);
         d->line = m->line;
-        if ((err = vns_ycheck_map(&ip, m, keys)) || (err = read_name(&ip, m, "name", d->name, true)))
+        d->offloads = true;
+        if ((err = vns_ycheck_map(&ip, m, keys)) || (err = read_name(&ip, m, "name", d->name, true)) ||
+            (err = vns_yget_bool(&ip, m, "offloads", &d->offloads)))
             return err;
         if (!vns_ymap_get(m, "type"))
             return vns_yerr(&ip, m, "type", "required key is missing (bridge, tap, macvlan, macvtap or wire)");
@@ -364,7 +366,8 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
 static int read_nic(const struct vns_ypath *gp, const struct vns_ynode *g, struct vns_scenario *sc,
                     struct vns_sc_guest *guest, size_t gi)
 {
-    static const char *const keys[] = {"backend", "ring", "ring_size", "queues", "features", "vhost", "napi_tx", NULL};
+    static const char *const keys[] = {"backend", "ring", "ring_size", "queues", "features", "vhost", "napi_tx",
+                                       "offloads", NULL};
     static const char *const vhost_keys[] = {"pin", NULL};
     const struct vns_ynode *m = vns_ymap_get(g, "nic"), *f, *v;
     struct vns_sc_nic *nic = &guest->nic;
@@ -377,10 +380,12 @@ static int read_nic(const struct vns_ypath *gp, const struct vns_ynode *g, struc
     nic->features = DEFAULT_FEATURES;
     nic->vhost_pin = -1;
     nic->napi_tx = true;
+    nic->offloads = true;
     if (!m)
         return vns_yerr(gp, g, "nic", "required key is missing (at least {backend: <tap or macvtap>})");
     vns_ypath_key(&np, gp, "nic");
     if ((err = vns_ycheck_map(&np, m, keys)) || (err = read_name(&np, m, "backend", nic->backend, true)) ||
+        (err = vns_yget_bool(&np, m, "offloads", &nic->offloads)) ||
         (err = vns_yget_enum(&np, m, "ring", rings, &ring)) ||
         (err = read_u32(&np, m, "ring_size", 1, 32768, &nic->ring_size)) ||
         (err = read_u32(&np, m, "queues", 1, VNS_SC_MAX_CPUS, &nic->queues)) ||
@@ -516,7 +521,7 @@ static int read_workloads(const struct vns_ypath *p, const struct vns_ynode *roo
 {
     static const char *const keys[] = {"type", "from", "to", "start", "duration", "write_size", "request_size",
                                        "response_size", "rate", "sndbuf", "rcvbuf", "syscall", "flows",
-                                       "interval", NULL};
+                                       "interval", "size", "count", "timeout", NULL};
     const struct vns_ynode *seq;
     struct vns_ypath sp;
     int err = read_seq(p, root, "workloads", &seq);
@@ -539,6 +544,8 @@ static int read_workloads(const struct vns_ypath *p, const struct vns_ynode *roo
         w->request_size = w->response_size = 1;
         w->flows = 1;
         w->interval = VNS_SEC(1);
+        w->size = 56;
+        w->timeout = VNS_MSEC(10);
         if ((err = vns_ycheck_map(&ip, m, keys)))
             return err;
         if (!vns_ymap_get(m, "type"))
@@ -555,9 +562,26 @@ static int read_workloads(const struct vns_ypath *p, const struct vns_ynode *roo
             (err = vns_yget_size(&ip, m, "rcvbuf", &w->rcvbuf)) ||
             (err = vns_yget_enum(&ip, m, "syscall", syscalls, &sys)) ||
             (err = read_u32(&ip, m, "flows", 1, 1024, &w->flows)) ||
-            (err = vns_yget_time(&ip, m, "interval", &w->interval)))
+            (err = vns_yget_time(&ip, m, "interval", &w->interval)) ||
+            (err = vns_yget_size(&ip, m, "size", &w->size)) || (err = vns_yget_u64(&ip, m, "count", 0, UINT32_MAX, &w->count)) ||
+            (err = vns_yget_time(&ip, m, "timeout", &w->timeout)))
             return err;
         w->type = (enum vns_sc_workload_type)type;
+        if (w->type == VNS_SC_UDP_STREAM && !vns_ymap_get(m, "write_size"))
+            w->write_size = 1472;   /* one datagram fills a 1500-byte MTU */
+        if (w->type == VNS_SC_UDP_STREAM && w->write_size > 65507)
+            return vns_yerr(&ip, vns_ymap_get(m, "write_size"), "write_size", "a datagram holds 1 to 65507 bytes");
+        if ((w->type == VNS_SC_UDP_RR || w->type == VNS_SC_TCP_RR) &&
+            (!w->request_size || !w->response_size ||
+             (w->type == VNS_SC_UDP_RR && (w->request_size > 65507 || w->response_size > 65507))))
+            return vns_yerr(&ip, vns_ymap_get(m, vns_ymap_get(m, "request_size") ? "request_size" : "response_size"),
+                            "request_size", "expected 1 byte to %s", w->type == VNS_SC_UDP_RR ? "65507" : "64MiB");
+        if (w->size > 65507)
+            return vns_yerr(&ip, vns_ymap_get(m, "size"), "size", "an echo request holds 0 to 65507 bytes");
+        if (w->type == VNS_SC_PING && !w->interval)
+            return vns_yerr(&ip, vns_ymap_get(m, "interval"), "interval", "expected a time above 0");
+        if (w->type == VNS_SC_UDP_RR && !w->timeout)
+            return vns_yerr(&ip, vns_ymap_get(m, "timeout"), "timeout", "expected a time above 0");
         w->syscall = (enum vns_sc_syscall)sys;
         if (!endpoint_exists(sc, w->from))
             return vns_yerr(&ip, vns_ymap_get(m, "from"), "from", "no endpoint '%s' (host, a guest or a remote)", w->from);
@@ -959,6 +983,19 @@ void vns_scenario_print(const struct vns_scenario *sc, FILE *out)
             fprintf(out, " for %s", vns_format_time(w->duration, t, sizeof(t)));
         if (w->type == VNS_SC_TCP_STREAM || w->type == VNS_SC_TCP_MAERTS || w->type == VNS_SC_UDP_STREAM)
             fprintf(out, ", %llu-byte %s", (unsigned long long)w->write_size, syscalls[w->syscall]);
+        if (w->type == VNS_SC_UDP_STREAM)
+            fprintf(out, w->rate_bps ? " at %llu bit/s" : " unpaced", (unsigned long long)w->rate_bps);
+        if (w->type == VNS_SC_TCP_RR || w->type == VNS_SC_UDP_RR)
+            fprintf(out, ", %llu-byte requests, %llu-byte responses", (unsigned long long)w->request_size,
+                    (unsigned long long)w->response_size);
+        if (w->type == VNS_SC_UDP_RR)
+            fprintf(out, ", timeout %s", vns_format_time(w->timeout, t, sizeof(t)));
+        if (w->type == VNS_SC_PING) {
+            fprintf(out, ", %llu-byte echo every %s", (unsigned long long)w->size,
+                    vns_format_time(w->interval, t, sizeof(t)));
+            if (w->count)
+                fprintf(out, ", %llu of them", (unsigned long long)w->count);
+        }
         if (w->flows > 1)
             fprintf(out, ", %u flows", w->flows);
         fputc('\n', out);

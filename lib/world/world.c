@@ -66,6 +66,14 @@ struct vns_world {
     bool drained;
 };
 
+/* ethtool -K DEV tx off sg off tso off gso off gro off: the stack
+ * checksums, segments and (not) coalesces in software. */
+static void offloads_off(struct vns_net_device *dev)
+{
+    dev->features &= ~(VNS_NETIF_F_CSUM_MASK | VNS_NETIF_F_SG | VNS_NETIF_F_FRAGLIST | VNS_NETIF_F_GSO_SOFTWARE |
+                       VNS_NETIF_F_GRO | VNS_NETIF_F_LRO);
+}
+
 static int world_err(const struct vns_scenario *sc, struct vns_diag *d, int code, unsigned line,
                      const char *what, const char *msg)
 {
@@ -98,7 +106,9 @@ static int machine_init(struct vns_world *w, struct vns_machine *m, const char *
     err = vns_kernel_create(w->sim, &(struct vns_kernel_config){.name = name, .cpus = m->cpus, .ncpus = ncpus},
                             &m->kernel);
     if (!err)
-        err = vns_inet_create(m->kernel, NULL, &m->inet);
+        err = vns_inet_create(m->kernel, &(struct vns_inet_config){.materialize_payload =
+                                                                   w->sc->payload == VNS_SC_PAYLOAD_MATERIALIZED},
+                              &m->inet);
     return err;
 }
 
@@ -110,19 +120,6 @@ static void machine_fini(struct vns_machine *m)
         vns_cpu_destroy(m->cpus[i]);
     vns_free(m->cpus);
     vns_gmem_destroy(m->mem);
-}
-
-struct vns_inet *vns__world_inet_of(struct vns_world *w, const char *name, uint32_t *addr, struct vns_sim **sim,
-                                    struct vns_cpu **cpu0)
-{
-    const struct vns_machine *m = vns_world_machine(w, name);
-
-    if (!m)
-        return NULL;
-    *addr = m->addr;
-    *sim = w->sim;
-    *cpu0 = m->cpus[0];
-    return m->inet;
 }
 
 static struct vns_machine *find_remote(struct vns_world *w, const char *name)
@@ -246,6 +243,8 @@ static int build_device(struct vns_world *w, const struct vns_sc_device *sd, str
         return world_err(w->sc, d, err, sd->line, what, "cannot set the MTU");
     if (sd->txqueuelen)
         dev->tx_queue_len = sd->txqueuelen;
+    if (!sd->offloads)
+        offloads_off(dev);
     if ((err = vns_dev_open(dev)))
         return world_err(w->sc, d, err, sd->line, what, vns_strerror(err));
     if (sd->master[0]) {
@@ -342,6 +341,8 @@ static int build_guest(struct vns_world *w, size_t i, struct vns_diag *d)
     if (err)
         return world_err(w->sc, d, err, g->line, what, "cannot create its virtio-net device");
     m->nic = vns_virtnet_dev(hw->vi);
+    if (!g->nic.offloads)
+        offloads_off(m->nic);
     /* On a macvtap the guest's MAC is the macvtap's (what libvirt sets up):
      * macvtap only takes frames to its own address. */
     if (b->tap)
@@ -679,7 +680,6 @@ static struct vns_world_view world_view(const struct vns_world *w)
     struct vns_world_view v = {.sim = w->sim, .host = &w->host, .remotes = w->remotes, .guests = w->guests,
                                .nremotes = w->nremotes, .nguests = w->nguests, .wires = w->wires,
                                .nwires = w->nwires};
-
     return v;
 }
 
@@ -687,32 +687,8 @@ static struct vns_world_view world_view(const struct vns_world *w)
 static json_t *world_stats(const struct vns_world *w)
 {
     struct vns_world_view v = world_view(w);
-    json_t *root = vns__world_stats_json(w, &v);
 
-    if (!root)
-        return NULL;
-    {
-        json_t *wls = json_array();
-
-        for (size_t i = 0; i < w->nworkloads; i++) {
-            struct vns_workload_result r;
-
-            if (vns_world_workload(w, i, &r) < 0)
-                continue;
-            json_array_append_new(wls, json_pack("{s:s, s:s, s:s, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
-                                                 "type", r.type, "from", r.from, "to", r.to,
-                                                 "bytes", (json_int_t)r.bytes, "throughput_bps", r.throughput_bps,
-                                                 "transactions", (json_int_t)r.transactions,
-                                                 "latency_p50_ns", (json_int_t)r.latency_p50,
-                                                 "latency_p99_ns", (json_int_t)r.latency_p99,
-                                                 "latency_p999_ns", (json_int_t)r.latency_p999,
-                                                 "payload_verified", (json_int_t)r.verified,
-                                                 "payload_mismatches", (json_int_t)r.mismatches,
-                                                 "error", r.error ? vns_errname(r.error) : ""));
-        }
-        json_object_set_new(root, "workloads", wls);
-    }
-    return root;
+    return vns__world_stats_root(w, &v);
 }
 
 int vns_world_finish(struct vns_world *w)
@@ -740,22 +716,7 @@ void vns_world_print_ledger(const struct vns_world *w, FILE *out)
 
 int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra)
 {
-    json_t *root = w->final_stats ? json_deep_copy(w->final_stats) : world_stats(w);
-    int err = 0;
-
-    if (!root)
-        return -VNS_ENOMEM;
-    if (extra) {
-        json_t *x = json_loads(extra, 0, NULL);
-
-        if (x && json_is_object(x))
-            json_object_update(root, x);
-        json_decref(x);
-    }
-    if (json_dumpf(root, out, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 || fputc('\n', out) == EOF)
-        err = -VNS_EIO;
-    json_decref(root);
-    return err;
+    return vns__world_dump_stats_json(w->final_stats ? json_deep_copy(w->final_stats) : world_stats(w), out, extra);
 }
 
 static double series_cpu_busy(void *arg)
@@ -816,62 +777,28 @@ struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n)
 void vns__world_set_nworkloads(struct vns_world *w, size_t n) { w->nworkloads = n; }
 size_t vns_world_nworkloads(const struct vns_world *w) { return w->nworkloads; }
 
-/* The human summary: CPUs, guest NICs (kicks and interrupts per packet),
- * drops by reason. Workload lines are printed by the caller. */
-void vns_world_print_summary(const struct vns_world *w, FILE *out)
+unsigned vns__world_guest_queues(const struct vns_world *w, size_t i, struct vns_virtnet **vi,
+                                 struct vns_vhost_net *const **nets)
 {
-    vns_time_t t = vns_sim_now(w->sim);
-    const struct vns_machine *ms[1 + 2 * VNS_SC_MAX_ITEMS];
+    if (i >= w->nguests)
+        return 0;
+    *vi = w->hw[i].vi;
+    *nets = w->hw[i].nets;
+    return w->hw[i].qps;
+}
+
+const struct vns_machine **vns__world_machines(const struct vns_world *w, size_t *count)
+{
+    const struct vns_machine **ms = vns_calloc(1 + w->nguests + w->nremotes, sizeof(*ms));
     size_t n = 0;
 
+    if (!ms)
+        return NULL;
     ms[n++] = &w->host;
     for (size_t i = 0; i < w->nguests; i++)
         ms[n++] = &w->guests[i];
     for (size_t i = 0; i < w->nremotes; i++)
         ms[n++] = &w->remotes[i];
-    fprintf(out, "%-16s %7s %10s %10s %10s\n", "cpu", "busy", "irqs", "vmexits", "halts");
-    for (size_t k = 0; k < n; k++) {
-        for (unsigned c = 0; c < ms[k]->ncpus; c++) {
-            const struct vns_cpu_stats *s = vns_cpu_stats(ms[k]->cpus[c]);
-
-            if (!s->busy_ns && !s->irqs)
-                continue;
-            fprintf(out, "%-16s %6.1f%% %10llu %10llu %10llu\n", vns_cpu_name(ms[k]->cpus[c]),
-                    t ? 100.0 * (double)s->busy_ns / (double)t : 0.0, (unsigned long long)s->irqs,
-                    (unsigned long long)s->vmexits, (unsigned long long)s->halts);
-        }
-    }
-    for (size_t i = 0; i < w->nguests; i++) {
-        uint64_t txp = 0, txk = 0, txi = 0, rxp = 0, rxi = 0;
-
-        for (unsigned q = 0; q < w->hw[i].qps; q++) {
-            const struct vns_virtnet_sq_stats *sq = vns_virtnet_sq_stats(w->hw[i].vi, q);
-            const struct vns_virtnet_rq_stats *rq = vns_virtnet_rq_stats(w->hw[i].vi, q);
-
-            txp += sq->packets;
-            txk += sq->kicks;
-            txi += sq->interrupts;
-            rxp += rq->packets;
-            rxi += rq->interrupts;
-        }
-        fprintf(out, "%s virtio-net: tx %llu packets, %.3f kicks/packet, %.3f tx interrupts/packet; "
-                     "rx %llu packets, %.3f interrupts/packet\n", w->guests[i].name, (unsigned long long)txp,
-                txp ? (double)txk / (double)txp : 0.0, txp ? (double)txi / (double)txp : 0.0,
-                (unsigned long long)rxp, rxp ? (double)rxi / (double)rxp : 0.0);
-    }
-    for (size_t k = 0; k < n; k++) {
-        bool any = false;
-
-        for (int r = 0; r < VNS_SKB_DROP_REASON_MAX; r++) {
-            uint64_t c = vns_kernel_drops(ms[k]->kernel, (enum vns_skb_drop_reason)r);
-
-            if (!c)
-                continue;
-            fprintf(out, "%s%s %s %llu", any ? "," : "drops on ", any ? "" : ms[k]->name,
-                    vns_drop_reason_name((enum vns_skb_drop_reason)r), (unsigned long long)c);
-            any = true;
-        }
-        if (any)
-            fputc('\n', out);
-    }
+    *count = n;
+    return ms;
 }

@@ -21,18 +21,30 @@ struct vns_world_view {
     struct vns_wire *const *wires;
     size_t nwires;
 };
-struct json_t;
-struct json_t *vns__world_stats_json(const struct vns_world *w, const struct vns_world_view *v);
+/* vns_world_write_stats_json (stats_json.c). */
+int vns__world_write_stats_json(const struct vns_world *w, const struct vns_world_view *v, FILE *out,
+                                const char *extra);
+/* The stats as a JSON object (NULL if out of memory), and its writer:
+ * @extra merged in, @root consumed. */
+struct json_t *vns__world_stats_root(const struct vns_world *w, const struct vns_world_view *v);
+int vns__world_dump_stats_json(struct json_t *root, FILE *out, const char *extra);
 
 uint64_t vns__world_pcap_frames(const struct vns_world_pcap *wp, const struct vns_net_device *dev);
+
+struct vns_virtnet;
+struct vns_vhost_net;
+/* Guest @i's virtio-net driver and its vhost-net instances (one per queue
+ * pair): the number of queue pairs, 0 if there is no guest @i. */
+unsigned vns__world_guest_queues(const struct vns_world *w, size_t i, struct vns_virtnet **vi,
+                                 struct vns_vhost_net *const **nets);
+/* Every machine: the host, the guests, the remotes, in that order, in an
+ * array to vns_free(), *@count of them; NULL if out of memory. */
+const struct vns_machine **vns__world_machines(const struct vns_world *w, size_t *count);
 
 /* Workloads (workload.c). */
 struct vns_workload;
 int vns__world_workloads_start(struct vns_world *w, const struct vns_scenario *sc, struct vns_diag *d);
 void vns__world_workloads_stop(struct vns_world *w);
-/* The IPv4 stack, first address, simulation and CPU 0 of machine @name. */
-struct vns_inet *vns__world_inet_of(struct vns_world *w, const char *name, uint32_t *addr, struct vns_sim **sim,
-                                    struct vns_cpu **cpu0);
 /* Workload storage lives in the world. */
 struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n);
 void vns__world_set_nworkloads(struct vns_world *w, size_t n);

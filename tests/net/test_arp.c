@@ -11,6 +11,7 @@
 #include "vnetsim/error.h"
 #include "vnetsim/sim.h"
 #include "vnetsim/cpu.h"
+#include "vnetsim/kernel.h"
 
 static int teardown(void **state)
 {
@@ -122,6 +123,8 @@ static void test_arp_unanswered_fails_after_three_probes(void **state)
     assert_int_equal(ni.arp_queue_len, 0);
     assert_int_equal(vns_inet_stats(p.a.inet)->arp_requests_sent, 3);
     assert_int_equal(vns_inet_stats(p.a.inet)->neigh_res_failed, 1);
+    /* arp_error_report's reason for each queued packet */
+    assert_int_equal(vns_kernel_drops(p.a.k, VNS_SKB_DROP_REASON_NEIGH_FAILED), 3);
     /* b saw the requests but they were not for it */
     assert_int_equal(vns_inet_stats(p.b.inet)->arp_requests_rcvd, 3);
     assert_int_equal(vns_inet_stats(p.b.inet)->arp_replies_sent, 0);
@@ -150,6 +153,8 @@ static void test_arp_queue_bounded(void **state)
     assert_true(ni.arp_queue_len < 400);
     assert_true(ni.arp_queue_len > 50);
     assert_int_equal(st->neigh_unres_discards + ni.arp_queue_len, 400);
+    assert_int_equal(vns_kernel_drops(p.a.k, VNS_SKB_DROP_REASON_NEIGH_QUEUEFULL),
+                     st->neigh_unres_discards);
     vns_sys_close(NULL, s.sk);
     vns_ctx_destroy(ctx);
     inet_pair_fini(&p);

@@ -29,11 +29,28 @@ static void test_payload_varies(void **state)
     assert_true(same < 64);
 }
 
+/* vns_payload_fill gives vns_payload_byte's bytes for every alignment and
+ * length, across the 2^32 wrap too. */
+static void test_payload_fill_matches_bytes(void **state)
+{
+    static const uint64_t starts[] = {0, 1, 7, 8, 13, 4096 - 3, (1ull << 32) - 11, (1ull << 40) + 5};
+    uint8_t buf[64];
+
+    (void)state;
+    for (size_t s = 0; s < sizeof(starts) / sizeof(starts[0]); s++)
+        for (size_t n = 0; n <= sizeof(buf); n++) {
+            vns_payload_fill(0x1234567, starts[s], buf, n);
+            for (size_t i = 0; i < n; i++)
+                assert_int_equal(buf[i], vns_payload_byte(0x1234567, starts[s] + i));
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_payload_periodic_in_2_32),
         cmocka_unit_test(test_payload_varies),
+        cmocka_unit_test(test_payload_fill_matches_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,6 +88,9 @@ static void test_tcp_connect_refused(void **state)
     vns_sim_run(p.sim, VNS_MSEC(5));
     assert_int_equal(c.error, -VNS_SOCK_ECONNREFUSED);
     assert_int_equal(vns_inet_stats(p.b.inet)->tcp_out_rsts, 1);
+    /* the SYN: no socket; the RST at the client: consumed by tcp_reset */
+    assert_int_equal(vns_kernel_drops(p.b.k, VNS_SKB_DROP_REASON_NO_SOCKET), 1);
+    assert_int_equal(vns_kernel_drops_total(p.a.k), 0);
     tcp_client_fini(&c);
     inet_pair_fini(&p);
 }

@@ -341,6 +341,119 @@ static void test_tcp_output_tsq_bounds_qdisc(void **state)
     tcp_pair_finish(&p, &c, &s);
 }
 
+/* Real sk_wmem_alloc: a bulk sender on a 10 Gbit/s link with a 16-frame
+ * NIC ring is throttled by tcp_small_queue_check (its charge never
+ * exceeds tcp_limit_output_bytes by more than the skb sent on the edge)
+ * and is resumed by tcp_wfree's tasklet: tcp_tsq_write runs from
+ * TASKLET_SOFTIRQ (tasklet_action -> tcp_tasklet_func -> tcp_tsq_handler)
+ * or, when the writer owns the socket, from tcp_release_cb. At the end
+ * every transmitted skb has been freed: the charge is back to 1. */
+struct wmax {
+    struct vns_timer t;
+    struct vns_sock *sk;
+    unsigned max;
+};
+
+static void wmax_sample(struct vns_sim *sim, struct vns_timer *t)
+{
+    struct wmax *w = t->data;
+    struct vns_sock_stats st;
+
+    vns_sock_get_stats(w->sk, &st);
+    if (st.wmem_alloc > w->max)
+        w->max = st.wmem_alloc;
+    vns_timer_arm(sim, t, vns_sim_now(sim) + VNS_USEC(5));
+}
+
+static void test_tcp_output_tsq_wmem_alloc_and_tasklet(void **state)
+{
+    struct inet_link_config lc = {
+        .rate_bps = 10000000000ull, .delay = VNS_USEC(200), .tx_ring = 16, .napi = true};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct wmax w = {0};
+    struct vns_sock_stats st;
+    const struct vns_inet_stats *as;
+    char *stacks;
+
+    (void)state;
+    inet_pair_init(&p, 58, &lc, NULL);
+    vns_probe_add(p.sim, "tcp_tsq_write");
+    c.no_close = true; /* sampled until the end */
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 50000000, 262144);
+    w.sk = c.sk;
+    vns_timer_init(&w.t, wmax_sample, &w, 0);
+    vns_timer_arm(p.sim, &w.t, VNS_USEC(5));
+    vns_sim_run(p.sim, VNS_SEC(1));
+    vns_timer_cancel(p.sim, &w.t);
+    assert_int_equal(s.received, 50000000);
+    as = vns_inet_stats(p.a.inet);
+    fprintf(stderr, "max sk_wmem_alloc %u, throttled %lu, tasklet queued %lu, deferred %lu\n",
+            w.max, (unsigned long)as->tcp_tsq_throttled, (unsigned long)as->tcp_tsq_queued,
+            (unsigned long)as->tcp_tsq_deferred);
+    assert_true(as->tcp_tsq_throttled > 0);
+    assert_true(as->tcp_tsq_queued > 0);
+    assert_true(w.max > 512 * 1024);
+    assert_true(w.max <= 1048576 + 2 * 66000);
+    stacks = vns_test_stacks_string(p.sim, false);
+    assert_non_null(strstr(stacks, "[0] tcp_tsq_write\n[0] tcp_tsq_handler\n[0] tcp_tasklet_func\n"
+                                   "[0] tasklet_action\n[0] __do_softirq\n"));
+    vns_free(stacks);
+    vns_sock_get_stats(c.sk, &st);
+    assert_int_equal(st.wmem_alloc, 1);
+    tcp_pair_finish(&p, &c, &s);
+}
+
+/* Autocorking (tcp_should_autocork): 100-byte writes with TCP_NODELAY on
+ * a 100 Mbit/s link with a one-frame NIC ring, so the frames wait in the
+ * qdisc charged to the socket. A short tail waits while more than its
+ * truesize of our data is below TCP (TCPAutoCorking counted once per
+ * episode, TSQ_THROTTLED set so that tcp_wfree's tasklet pushes it); with
+ * tcp_autocorking off it never is, and never more frames leave with it on. */
+static uint64_t autocork_frames(int autocorking, uint64_t *corked, unsigned *writes)
+{
+    struct inet_link_config lc = {
+        .rate_bps = 100000000ull, .delay = VNS_USEC(50), .tx_ring = 1, .napi = true};
+    struct vns_inet_config ic = {.tcp_autocorking = autocorking};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    uint64_t frames;
+
+    inet_pair_init(&p, 59, &lc, &ic);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    assert_int_equal(vns_socket_create(p.a.inet, VNS_SOCK_STREAM, 0, &c.sk), 0);
+    vns_sock_set_nodelay(c.sk, true);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 200000, 100);
+    vns_sim_run(p.sim, VNS_SEC(1));
+    assert_int_equal(s.received, 200000);
+    frames = inet_link_stats(p.link)->frames[0];
+    *corked = vns_inet_stats(p.a.inet)->tcp_autocorking;
+    *writes = c.writes;
+    tcp_pair_finish(&p, &c, &s);
+    return frames;
+}
+
+static void test_tcp_output_autocork(void **state)
+{
+    uint64_t on_corked, off_corked, on, off;
+    unsigned on_writes, off_writes;
+
+    (void)state;
+    on = autocork_frames(0, &on_corked, &on_writes);
+    off = autocork_frames(-1, &off_corked, &off_writes);
+    fprintf(stderr,
+            "autocork on: %lu frames for %u writes (%lu corked); off: %lu frames for %u writes\n",
+            (unsigned long)on, on_writes, (unsigned long)on_corked, (unsigned long)off, off_writes);
+    assert_int_equal(on_writes, off_writes);
+    assert_true(on_corked > 0);
+    assert_int_equal(off_corked, 0);
+    assert_true(on <= off);
+    assert_true(on * 4 < on_writes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +464,8 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_output_zero_window_probe, teardown),
         cmocka_unit_test_teardown(test_tcp_output_tso_sizing, teardown),
         cmocka_unit_test_teardown(test_tcp_output_tsq_bounds_qdisc, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_tsq_wmem_alloc_and_tasklet, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_autocork, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

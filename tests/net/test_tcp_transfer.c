@@ -89,6 +89,9 @@ static void test_tcp_transfer_lossy_reorder_dup(void **state)
     assert_true(as->tcp_retrans_segs > 0);
     assert_true(bs->tcp_ofo_queue > 0);
     assert_true(bs->tcp_dup_data_rcvd > 0);
+    /* duplicates on the wire are old data (or ofo merges), never unnamed */
+    assert_true(vns_kernel_drops(p.b.k, VNS_SKB_DROP_REASON_TCP_OLD_DATA) > 0);
+    assert_int_equal(vns_kernel_drops(p.b.k, VNS_SKB_DROP_REASON_NOT_SPECIFIED), 0);
     assert_true(bs->tcp_ack_compressed > 0); /* SACK compression while holes were open */
     tcp_pair_finish(&p, &c, &s);
 }

@@ -10,6 +10,7 @@
 #include "vnetsim/error.h"
 #include "vnetsim/sim.h"
 #include "vnetsim/cpu.h"
+#include "vnetsim/kernel.h"
 #include "vnetsim/proto/ip.h"
 
 static int teardown(void **state)
@@ -83,6 +84,8 @@ static void test_udp_rcvbuf_full_drops(void **state)
     vns_sock_get_stats(rx, &st);
     assert_true(bs->udp_rcvbuf_errors > 0);
     assert_int_equal(st.drops, bs->udp_rcvbuf_errors);
+    assert_int_equal(vns_kernel_drops(p.b.k, VNS_SKB_DROP_REASON_SOCKET_RCVBUFF),
+                     bs->udp_rcvbuf_errors);
     assert_true(st.rmem_alloc <= st.rcvbuf + 4096);
     while (vns_sys_recvfrom(NULL, rx, 2000, VNS_MSG_DONTWAIT, NULL) == 1000)
         got++;
@@ -246,6 +249,7 @@ static void test_udp_rcv_validation(void **state)
     assert_int_equal(vns_ip_rcv(NULL, udp_pkt(p.b.k, 9000, 40, false), p.b.eth, p.b.inet),
                      VNS_NET_RX_DROP);
     assert_int_equal(st->udp_in_csum_errors, 1);
+    assert_int_equal(vns_kernel_drops(p.b.k, VNS_SKB_DROP_REASON_UDP_CSUM), 1);
     skb = udp_pkt(p.b.k, 9000, 40, true);
     vns_put_be16(skb->data + 24, 200); /* UDP length beyond the datagram */
     vns_ip_rcv(NULL, skb, p.b.eth, p.b.inet);
@@ -258,6 +262,9 @@ static void test_udp_rcv_validation(void **state)
     vns_ip_rcv(NULL, udp_pkt(p.b.k, 9001, 40, true), p.b.eth, p.b.inet);
     assert_int_equal(st->udp_no_ports, 1);
     assert_int_equal(st->icmp_out_dest_unreachs, 1);
+    assert_int_equal(vns_kernel_drops(p.b.k, VNS_SKB_DROP_REASON_NO_SOCKET), 1);
+    assert_int_equal(vns_kernel_drops(p.b.k, VNS_SKB_DROP_REASON_PKT_TOO_SMALL), 2);
+    assert_int_equal(vns_kernel_drops(p.b.k, VNS_SKB_DROP_REASON_NOT_SPECIFIED), 0);
     vns_ip_rcv(NULL, udp_pkt(p.b.k, 9000, 40, true), p.b.eth, p.b.inet);
     assert_int_equal(vns_sys_recvfrom(NULL, rx, 100, VNS_MSG_DONTWAIT, NULL), 40);
     assert_int_equal(vns_sys_recvfrom(NULL, rx, 100, VNS_MSG_DONTWAIT, NULL), -VNS_EAGAIN);

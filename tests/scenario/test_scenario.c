@@ -193,7 +193,7 @@ static void test_scenario_print(void **state)
     assert_non_null(strstr(text, "macvtap0     macvtap  lower eth0 mode bridge"));
     assert_non_null(strstr(text, "remote peer1: 2 CPUs 192.168.1.100/24"));
     assert_non_null(strstr(text, "nic: backend macvtap1, split ring of 256, 1 queue pair, vhost on host CPU 3"));
-    assert_non_null(strstr(text, "workload udp_stream: host -> vmA from 0ns for 10.000ms, 65536-byte write, 4 flows"));
+    assert_non_null(strstr(text, "workload udp_stream: host -> vmA from 0ns for 10.000ms, 1472-byte write unpaced, 4 flows"));
     assert_non_null(strstr(text, "cost do_IRQ = 200 ns\n"));
     assert_non_null(strstr(text, "cost copy_to_iter = 20 ns + ps/byte"));
     assert_int_equal(sc->costs[1].byte_ps, 50);

@@ -44,8 +44,9 @@ else
 fi
 
 "$vnetsim" bench --only path --csv >"$out/vns.csv"
-vns_udp=$(grep '"UDP 1472 B guest->host: frames per wall-second"' "$out/vns.csv" | cut -d, -f3)
-vns_tcp=$(grep '"TCP_STREAM guest->host, TSO: sim seconds per wall-second"' "$out/vns.csv" | cut -d, -f3)
+# CSV rows: group,"figure",value,unit,"target"; figures may hold commas
+vns_udp=$(grep '"UDP 1472 B guest->host: frames per wall-second"' "$out/vns.csv" | awk -F, '{ print $(NF-2) }')
+vns_tcp=$(grep '"TCP_STREAM guest->host, TSO: sim seconds per wall-second"' "$out/vns.csv" | awk -F, '{ print $(NF-2) }')
 
 echo
 printf '%-44s %16s %16s %10s\n' "figure" "ns-3" "vnetsim" "ratio"
