@@ -42,13 +42,30 @@ struct ledger_wire {
         delivered_bytes, in_flight_bytes;
 };
 
+/* A workload's byte stream: what the senders' system calls accepted, what
+ * reached the receiving application, and how much of that was wrong. */
+struct ledger_flow {
+    char what[128];
+    uint64_t sent, delivered, mismatches;
+    bool stream; /* one way: what is delivered was sent (RR and ping count both ends their way) */
+};
+
 struct vns_world_ledger {
     struct ledger_machine *m;
     size_t nm;
     struct ledger_wire *wires;
     size_t nw;
+    struct ledger_flow *flows;
+    size_t nf;
     bool audited;
 };
+
+/* sent = delivered + in flight or lost; a byte that reaches an
+ * application wrong (corrupted, misordered) is a failure. */
+static bool flow_balanced(const struct ledger_flow *l)
+{
+    return (!l->stream || l->delivered <= l->sent) && !l->mismatches;
+}
 
 static bool machine_balanced(const struct ledger_machine *l)
 {
@@ -117,6 +134,30 @@ int vns__world_ledger_take(const struct vns_world_view *v, struct vns_world_ledg
     return 0;
 }
 
+int vns__world_ledger_flows(struct vns_world_ledger *l, const struct vns_world *w)
+{
+    size_t n = vns_world_nworkloads(w);
+
+    l->flows = vns_calloc(n ? n : 1, sizeof(*l->flows));
+    if (!l->flows)
+        return -VNS_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct vns_workload_result r;
+        struct ledger_flow *e = &l->flows[l->nf];
+
+        if (vns_world_workload(w, i, &r) < 0)
+            continue;
+        snprintf(e->what, sizeof(e->what), "workload %zu %s %s -> %s", i, r.type, r.from, r.to);
+        e->sent = r.sent_bytes;
+        e->delivered = r.bytes;
+        e->mismatches = r.mismatches;
+        e->stream = !strcmp(r.type, "tcp_stream") || !strcmp(r.type, "tcp_maerts") ||
+                    !strcmp(r.type, "udp_stream");
+        l->nf++;
+    }
+    return 0;
+}
+
 void vns__world_ledger_audit(struct vns_world_ledger *l)
 {
     for (size_t i = 0; l && i < l->nm; i++)
@@ -135,6 +176,9 @@ bool vns__world_ledger_balanced(const struct vns_world_ledger *l)
     for (size_t i = 0; i < l->nw; i++)
         if (!wire_balanced(&l->wires[i]))
             return false;
+    for (size_t i = 0; i < l->nf; i++)
+        if (!flow_balanced(&l->flows[i]))
+            return false;
     return true;
 }
 
@@ -144,6 +188,7 @@ void vns__world_ledger_free(struct vns_world_ledger *l)
         return;
     vns_free(l->m);
     vns_free(l->wires);
+    vns_free(l->flows);
     vns_free(l);
 }
 
@@ -181,6 +226,16 @@ void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
                     (unsigned long long)e->lost, (unsigned long long)e->link_down,
                     (unsigned long long)e->rx_dropped, (unsigned long long)e->delivered,
                     (unsigned long long)e->in_flight);
+    }
+    for (size_t i = 0; i < l->nf; i++) {
+        const struct ledger_flow *e = &l->flows[i];
+
+        if (e->mismatches)
+            fprintf(out, "%s: %llu bytes reached the application wrong (payload mismatches)\n",
+                    e->what, (unsigned long long)e->mismatches);
+        if (e->stream && e->delivered > e->sent)
+            fprintf(out, "%s: %llu bytes delivered but only %llu sent\n", e->what,
+                    (unsigned long long)e->delivered, (unsigned long long)e->sent);
     }
 }
 
@@ -227,7 +282,27 @@ json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
         json_object_set_new(o, "balanced", json_boolean(wire_balanced(e)));
         json_array_append_new(ws, o);
     }
-    json_object_set_new(root, "unit", json_string("skb per machine; frame per wire direction"));
+    {
+        json_t *fs = json_array();
+
+        for (size_t i = 0; l && i < l->nf; i++) {
+            const struct ledger_flow *e = &l->flows[i];
+            json_t *o = json_object();
+
+            json_object_set_new(o, "workload", json_string(e->what));
+            json_object_set_new(o, "sent_bytes", J(e->sent));
+            json_object_set_new(o, "delivered_bytes", J(e->delivered));
+            json_object_set_new(
+                o, "in_flight_or_lost_bytes",
+                J(e->stream && e->delivered <= e->sent ? e->sent - e->delivered : 0));
+            json_object_set_new(o, "payload_mismatches", J(e->mismatches));
+            json_object_set_new(o, "balanced", json_boolean(flow_balanced(e)));
+            json_array_append_new(fs, o);
+        }
+        json_object_set_new(root, "flows", fs);
+    }
+    json_object_set_new(root, "unit",
+                        json_string("skb per machine; frame per wire direction; byte per flow"));
     json_object_set_new(root, "audited", json_boolean(l && l->audited));
     json_object_set_new(root, "balanced", json_boolean(vns__world_ledger_balanced(l)));
     json_object_set_new(root, "machines", ms);

@@ -59,6 +59,19 @@ static uint64_t wl_bytes(const struct vns_world *w, size_t i)
     return r.bytes;
 }
 
+/* TCP workload @i stopped sending a while ago: every byte its sender's
+ * system calls accepted reached the receiving application. */
+static void assert_all_delivered(const struct vns_world *w, size_t i)
+{
+    struct vns_workload_result r;
+
+    assert_int_equal(vns_world_workload(w, i, &r), 0);
+    if (r.bytes != r.sent_bytes || r.mismatches)
+        fail_msg("workload %zu: %llu bytes sent, %llu delivered, %llu wrong", i,
+                 (unsigned long long)r.sent_bytes, (unsigned long long)r.bytes,
+                 (unsigned long long)r.mismatches);
+}
+
 /* Two guests on one bridge, each with its own vhost worker CPU; streams
  * vm1 -> host (0), host -> vm1 (1), vm2 -> host (2). */
 static const char two_guests[] =
@@ -199,9 +212,9 @@ static void test_faults_hostile_packed_and_refusals(void **state)
  * touched. */
 static void test_faults_rx_oom_refill_recovers(void **state)
 {
-    const char *sets[] = {"duration=1200ms",
+    const char *sets[] = {"duration=700ms", "workloads[1].duration=600ms",
                           "faults=[{type: rx_oom, target: vm1, at: 10ms, duration: 20ms}]"};
-    struct vns_scenario *sc = sc_of(two_guests, sets, 2);
+    struct vns_scenario *sc = sc_of(two_guests, sets, VNS_ARRAY_SIZE(sets));
     struct vns_world *w = world_of(sc);
     const struct vns_virtnet_rq_stats *rq;
     uint64_t at_end_of_fault, v2;
@@ -218,6 +231,7 @@ static void test_faults_rx_oom_refill_recovers(void **state)
     assert_true(wl_bytes(w, 2) > v2 + 100000000);
     assert_int_equal(
         vns_virtnet_rq_stats(vns__world_guest_nic(w, "vm2", NULL, NULL), 0)->refill_fail, 0);
+    assert_all_delivered(w, 1);
     vns_world_destroy(w);
     vns_scenario_free(sc);
 }
@@ -229,8 +243,9 @@ static void test_faults_rx_oom_refill_recovers(void **state)
 static void test_faults_rx_stop_drops_at_the_tap(void **state)
 {
     const char *sets[] = {"duration=400ms", "host.devices[1].txqueuelen=16",
+                          "workloads[1].duration=300ms",
                           "faults=[{type: rx_stop, target: vm1, at: 10ms, duration: 20ms}]"};
-    struct vns_scenario *sc = sc_of(two_guests, sets, 3);
+    struct vns_scenario *sc = sc_of(two_guests, sets, 4);
     struct vns_world *w = world_of(sc);
     const struct vns_machine *host;
     uint64_t at_resume;
@@ -244,6 +259,7 @@ static void test_faults_rx_stop_drops_at_the_tap(void **state)
     assert_true(vns_dev_get_by_name(host->kernel, "tap0")->stats.tx_dropped > 0);
     assert_int_equal(vns_dev_get_by_name(host->kernel, "tap1")->stats.tx_dropped, 0);
     assert_true(wl_bytes(w, 1) > at_resume + 10000000);
+    assert_all_delivered(w, 1);
     vns_world_destroy(w);
     vns_scenario_free(sc);
 }
@@ -309,8 +325,9 @@ static const char wire_world[] =
  * verified. */
 static void test_faults_link_flap(void **state)
 {
-    const char *sets[] = {"faults=[{type: link_down, target: eth0, at: 100ms, duration: 50ms}]"};
-    struct vns_scenario *sc = sc_of(wire_world, sets, 1);
+    const char *sets[] = {"workloads[0].duration=450ms",
+                          "faults=[{type: link_down, target: eth0, at: 100ms, duration: 50ms}]"};
+    struct vns_scenario *sc = sc_of(wire_world, sets, 2);
     struct vns_world *w = world_of(sc);
     uint64_t down_end;
 
@@ -321,6 +338,7 @@ static void test_faults_link_flap(void **state)
     assert_true(vns_wire_stats(vns__world_wire(w, "eth0"), 0)->link_down > 0);
     assert_true(vns_wire_link_up(vns__world_wire(w, "eth0")));
     assert_true(wl_bytes(w, 0) > down_end + 10000000);
+    assert_all_delivered(w, 0);
     vns_world_destroy(w);
     vns_scenario_free(sc);
 }
@@ -329,8 +347,9 @@ static void test_faults_link_flap(void **state)
  * delivers every byte anyway. */
 static void test_faults_gilbert_bursts(void **state)
 {
-    const char *sets[] = {"host.devices[0].gilbert={p: 0.001, r: 0.2, loss_bad: 0.8}"};
-    struct vns_scenario *sc = sc_of(wire_world, sets, 1);
+    const char *sets[] = {"workloads[0].duration=450ms",
+                          "host.devices[0].gilbert={p: 0.001, r: 0.2, loss_bad: 0.8}"};
+    struct vns_scenario *sc = sc_of(wire_world, sets, 2);
     struct vns_world *w = world_of(sc);
     const struct vns_wire_stats *st;
 
@@ -341,6 +360,7 @@ static void test_faults_gilbert_bursts(void **state)
     assert_int_equal(st->lost, st->burst_lost);
     assert_true(st->bad_frames >= st->burst_lost);
     assert_true(wl_bytes(w, 0) > 10000000);
+    assert_all_delivered(w, 0);
     vns_world_destroy(w);
     vns_scenario_free(sc);
 }
@@ -351,12 +371,13 @@ static void test_faults_gilbert_bursts(void **state)
 static void test_faults_wire_dup_reorder_corrupt(void **state)
 {
     const char *sets[] = {"seed=3",
-                          "duration=200ms",
+                          "duration=400ms",
+                          "workloads[0].duration=200ms",
                           "host.devices[0].duplicate=0.01",
                           "host.devices[0].reorder=0.01",
                           "host.devices[0].reorder_delay=300us",
                           "host.devices[0].corrupt=0.01"};
-    struct vns_scenario *sc = sc_of(wire_world, sets, 6);
+    struct vns_scenario *sc = sc_of(wire_world, sets, VNS_ARRAY_SIZE(sets));
     struct vns_world *w = world_of(sc);
     const struct vns_wire_stats *st;
 
@@ -368,6 +389,7 @@ static void test_faults_wire_dup_reorder_corrupt(void **state)
         vns_dev_get_by_name(vns_world_machine(w, "r1")->kernel, "eth0")->stats.rx_crc_errors,
         st->corrupted);
     assert_true(wl_bytes(w, 0) > 10000000); /* mismatches checked there: 0 */
+    assert_all_delivered(w, 0);
     assert_int_equal(vns_world_finish(w), 0);
     vns_world_destroy(w);
     vns_scenario_free(sc);

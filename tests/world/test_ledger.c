@@ -102,6 +102,15 @@ static void assert_balanced(json_t *root)
                                                 num(m, "freed_by_hardware") + num(m, "merged") +
                                                 num(m, "in_flight"));
     }
+    assert_true(json_array_size(json_object_get(l, "flows")) > 0);
+    for (size_t i = 0; i < json_array_size(json_object_get(l, "flows")); i++) {
+        json_t *f = json_array_get(json_object_get(l, "flows"), i);
+
+        assert_true(json_is_true(json_object_get(f, "balanced")));
+        if (strstr(json_string_value(json_object_get(f, "workload")), "stream"))
+            assert_int_equal(num(f, "sent_bytes"),
+                             num(f, "delivered_bytes") + num(f, "in_flight_or_lost_bytes"));
+    }
     for (size_t i = 0; i < json_array_size(json_object_get(l, "wires")); i++)
         assert_true(json_is_true(
             json_object_get(json_array_get(json_object_get(l, "wires"), i), "balanced")));
@@ -129,9 +138,8 @@ static void test_ledger_wire_faults_balance(void **state)
 {
     /* a seed whose handshake survives (with seed 1 the SYN-ACK is
      * corrupted and the retransmission comes after the end) */
-    const char *sets[] = {"seed=3", "host.devices[2].loss=0.01",
-                          "host.devices[2].duplicate=0.01", "host.devices[2].reorder=0.01",
-                          "host.devices[2].corrupt=0.01"};
+    const char *sets[] = {"seed=3", "host.devices[2].loss=0.01", "host.devices[2].duplicate=0.01",
+                          "host.devices[2].reorder=0.01", "host.devices[2].corrupt=0.01"};
     int fin;
     json_t *root = run_ledger(sets, 5, NULL, &fin), *wd;
 
