@@ -1021,10 +1021,16 @@ void vns_scenario_print(const struct vns_scenario *sc, FILE *out)
             fprintf(out, " for %s", vns_format_time(f->duration, t, sizeof(t)));
         fputc('\n', out);
     }
-    if (sc->limits.max_events || sc->limits.max_time || sc->limits.max_memory)
-        fprintf(out, "limits: max_events %llu, max_time %s, max_memory %llu bytes (0 = none)\n",
-                (unsigned long long)sc->limits.max_events, vns_format_time(sc->limits.max_time, t, sizeof(t)),
-                (unsigned long long)sc->limits.max_memory);
+    if (sc->limits.max_events || sc->limits.max_time || sc->limits.max_memory) {
+        fprintf(out, "limits:");
+        if (sc->limits.max_events)
+            fprintf(out, " max_events %llu", (unsigned long long)sc->limits.max_events);
+        if (sc->limits.max_time)
+            fprintf(out, " max_time %s", vns_format_time(sc->limits.max_time, t, sizeof(t)));
+        if (sc->limits.max_memory)
+            fprintf(out, " max_memory %llu bytes", (unsigned long long)sc->limits.max_memory);
+        fputc('\n', out);
+    }
     for (size_t i = 0; i < sc->ncosts; i++)
         fprintf(out, "cost %s = %llu ns%s\n", sc->costs[i].func, (unsigned long long)sc->costs[i].call_ns,
                 sc->costs[i].byte_ps >= 0 ? " + ps/byte" : "");

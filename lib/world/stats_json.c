@@ -118,6 +118,7 @@ static const struct field rq_fields[] = {
     FIELD(struct vns_virtnet_rq_stats, "polls", polls),
     FIELD(struct vns_virtnet_rq_stats, "napi_complete", napi_complete),
     FIELD(struct vns_virtnet_rq_stats, "refill_fail", refill_fail),
+    FIELD(struct vns_virtnet_rq_stats, "refill_work", refill_work),
 };
 static const struct field vq_fields[] = {
     FIELD(struct vns_virtq_stats, "avail", adds), FIELD(struct vns_virtq_stats, "descs", descs),
@@ -128,6 +129,7 @@ static const struct field vhost_tx_fields[] = {
     T("runs", runs), T("packets", packets), T("batches", batches), T("batched", batched), T("direct", direct),
     T("ring_empty", empty), T("notify_races", notify_races), T("weight_exits", weight_exits),
     T("used_flushes", used_flushes), T("sendmsg_errors", sendmsg_errors), T("busy_polls", busy_polls),
+    T("ring_errors", ring_errors), T("format_errors", format_errors),
 #undef T
 };
 static const struct field vhost_rx_fields[] = {
@@ -135,6 +137,7 @@ static const struct field vhost_rx_fields[] = {
     R("runs", runs), R("packets", packets), R("buffers", buffers), R("batches", ring_batches),
     R("no_buffers", no_buffers), R("notify_races", notify_races), R("weight_exits", weight_exits),
     R("overruns", overruns), R("used_flushes", used_flushes), R("busy_polls", busy_polls),
+    R("discarded", discarded), R("ring_errors", ring_errors), R("format_errors", format_errors),
 #undef R
 };
 #define SET_FIELDS(o, base, table) set_fields(o, base, table, sizeof(table) / sizeof(table[0]))
