@@ -212,7 +212,8 @@ static void test_faults_hostile_packed_and_refusals(void **state)
  * touched. */
 static void test_faults_rx_oom_refill_recovers(void **state)
 {
-    const char *sets[] = {"duration=700ms", "workloads[1].duration=600ms",
+    const char *sets[] = {"duration=700ms", "workloads[0].duration=5ms",
+                          "workloads[1].duration=600ms",
                           "faults=[{type: rx_oom, target: vm1, at: 10ms, duration: 20ms}]"};
     struct vns_scenario *sc = sc_of(two_guests, sets, VNS_ARRAY_SIZE(sets));
     struct vns_world *w = world_of(sc);
@@ -243,9 +244,9 @@ static void test_faults_rx_oom_refill_recovers(void **state)
 static void test_faults_rx_stop_drops_at_the_tap(void **state)
 {
     const char *sets[] = {"duration=400ms", "host.devices[1].txqueuelen=16",
-                          "workloads[1].duration=300ms",
+                          "workloads[0].duration=5ms", "workloads[1].duration=300ms",
                           "faults=[{type: rx_stop, target: vm1, at: 10ms, duration: 20ms}]"};
-    struct vns_scenario *sc = sc_of(two_guests, sets, 4);
+    struct vns_scenario *sc = sc_of(two_guests, sets, VNS_ARRAY_SIZE(sets));
     struct vns_world *w = world_of(sc);
     const struct vns_machine *host;
     uint64_t at_resume;
