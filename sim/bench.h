@@ -27,6 +27,8 @@ void bench_virtq(const struct bench_opts *o);
 void bench_path(const struct bench_opts *o);
 void bench_scale(const struct bench_opts *o);
 void bench_callgrind(const struct bench_opts *o);
+/* Print the scale group's scenario for @n guests (to run it by hand). */
+void bench_scale_yaml(unsigned n);
 
 /* The full-path workloads, shared by bench_path and the callgrind child.
  * Runs @which ("udp" or "tcp") for @sim_ns of simulated time; returns 0 and

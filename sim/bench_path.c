@@ -6,8 +6,10 @@
  * Only vns_sim_run is timed: building the world is not per frame.
  *
  * scale: N guests, each on its own tap on one bridge, each running TCP_RR
- * to the host for 1 simulated second. Each N runs in a child process so
- * that its peak RSS is its own.
+ * to the host for 1 simulated second, on a host of N + 1 CPUs (4 to 256)
+ * with each guest's vCPU thread, vhost worker and netserver-like process
+ * spread over them. Each N runs in a child process so that its peak RSS
+ * is its own.
  *
  * callgrind: instructions are stable where seconds are not. Each path
  * workload runs twice under callgrind, for two simulated lengths; the
@@ -64,9 +66,15 @@ static void VNS_PRINTF(2, 3) addf(struct text *t, const char *fmt, ...)
     }
 }
 
-/* The host with a bridge and @n taps, @n guests (one vCPU each, vCPU and
- * vhost worker spread over the host CPUs away from CPU 0, where the host
- * ends of the workloads run). */
+/* The host with a bridge and @n taps, @n guests (one vCPU each). Guest i's
+ * vCPU thread, vhost worker and (scale) host-side process take host CPU
+ * slots 3i, 3i + 1 and 3i + 2 round CPUs 1..N-1; CPU 0 is left to the host
+ * ends of the path workloads. */
+static unsigned slot_cpu(unsigned slot, unsigned host_cpus)
+{
+    return 1 + slot % (host_cpus - 1);
+}
+
 static void topology(struct text *t, unsigned n, unsigned host_cpus, const char *features, uint64_t dur_ns)
 {
     addf(t, "profile: linux-5.4\nseed: 1\nduration: %" PRIu64 "\nhost:\n  cpus: %u\n  devices:\n", dur_ns,
@@ -79,8 +87,7 @@ static void topology(struct text *t, unsigned n, unsigned host_cpus, const char 
         addf(t,
              "  - {name: vm%u, vcpus: [{pin: %u}], memory: 64MiB, addr: 10.0.%u.%u/16,\n"
              "     nic: {backend: tap%u, features: [%s], vhost: {pin: %u}}}\n",
-             i, 1 + (2 * i) % (host_cpus - 1), 1 + i / 250, 1 + i % 250, i, features,
-             1 + (2 * i + 1) % (host_cpus - 1));
+             i, slot_cpu(3 * i, host_cpus), 1 + i / 250, 1 + i % 250, i, features, slot_cpu(3 * i + 1, host_cpus));
 }
 
 static const char feat_tso[] = "event_idx, mrg_rxbuf, indirect_desc, csum, guest_csum, tso4, guest_tso4, version_1";
@@ -208,23 +215,39 @@ static long maxrss_kib(void)
 #endif
 }
 
+/* The scale scenario for @n guests (vnetsim bench --scale-yaml N prints it). */
+static void scale_text(struct text *t, unsigned n)
+{
+    unsigned cpus = n + 1 < 4 ? 4 : (n + 1 > 256 ? 256 : n + 1);
+
+    topology(t, n, cpus, feat_tso, VNS_SEC(1));
+    /* Starts spread over the first 100 ms, as guests never start in the
+     * same nanosecond: started together, 1,000 guests' ARP requests flood
+     * every tap at once (each to 999 ports), a real storm that fills the
+     * tap rings and is not what this row measures. */
+    addf(t, "workloads:\n");
+    for (unsigned i = 0; i < n; i++)
+        addf(t, "  - {type: tcp_rr, from: vm%u, to: host, to_cpu: %u, start: %" PRIu64 "}\n", i,
+             slot_cpu(3 * i + 2, cpus), (uint64_t)VNS_MSEC(100) * i / n);
+}
+
+void bench_scale_yaml(unsigned n)
+{
+    struct text t = {0};
+
+    scale_text(&t, n);
+    fputs(t.s, stdout);
+    free(t.s);
+}
+
 static void scale_child(unsigned n, struct scale_result *out)
 {
     struct text t = {0};
     struct vns_scenario *sc;
     struct vns_world *w;
     double t0;
-    unsigned cpus = n < 4 ? 4 : (n > 128 ? 128 : n);
 
-    topology(&t, n, cpus, feat_tso, VNS_SEC(1));
-    /* Starts spread over the first 100 ms, as guests never start in the
-     * same nanosecond: started together, 1,000 guests' ARP requests flood
-     * every tap at once (each to 999 ports), a real storm that fills the
-     * tap rings and is not what this row measures. */
-    addf(&t, "workloads:\n");
-    for (unsigned i = 0; i < n; i++)
-        addf(&t, "  - {type: tcp_rr, from: vm%u, to: host, start: %" PRIu64 "}\n", i,
-             (uint64_t)VNS_MSEC(100) * i / n);
+    scale_text(&t, n);
     t0 = bench_now();
     out->err = build_world(t.s, "bench-scale", &sc, &w);
     free(t.s);
@@ -280,7 +303,7 @@ static int scale_point(unsigned n, struct scale_result *r)
 void bench_scale(const struct bench_opts *o)
 {
     static const unsigned sizes[] = {1, 10, 100, 1000};
-    double single = 0;
+    double single = 0, single_tr = 0;
     long base_rss = 0;
 
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && sizes[i] <= o->scale_max; i++) {
@@ -303,6 +326,7 @@ void bench_scale(const struct bench_opts *o)
         bench_row("scale", what, (double)r.maxrss_kib / 1024.0, "MiB", n == 1000 ? "<= 2048" : NULL);
         if (n == 1) {
             single = r.run_s;
+            single_tr = r.transactions ? r.run_s / (double)r.transactions : 0;
             base_rss = r.maxrss_kib;
         } else if (single > 0) {
             snprintf(what, sizeof(what), "%u guests: RSS per added guest", n);
@@ -313,6 +337,10 @@ void bench_scale(const struct bench_opts *o)
         if (r.transactions) {
             snprintf(what, sizeof(what), "%u guest%s: wall us per transaction", n, n > 1 ? "s" : "");
             bench_row("scale", what, r.run_s * 1e6 / (double)r.transactions, "us", NULL);
+            if (n > 1 && single_tr > 0) {
+                snprintf(what, sizeof(what), "%u guests: wall per transaction / single guest", n);
+                bench_row("scale", what, r.run_s / (double)r.transactions / single_tr, "x", NULL);
+            }
         }
     }
 }
@@ -320,19 +348,18 @@ void bench_scale(const struct bench_opts *o)
 /* --- callgrind --------------------------------------------------------------------- */
 
 /* Run the path workload @which for @sim under callgrind; return the total
- * instructions and the frames, and, if @fn_share, the share of them spent
- * in frame tracking (vns_fn_enter/vns_fn_exit, self cost). */
+ * instructions and the frames. */
 static int callgrind_run(const struct bench_opts *o, const char *which, const char *sim, uint64_t *ir,
-                         uint64_t *frames, double *fn_share)
+                         uint64_t *frames)
 {
-    char cmd[2048], line[1024], out[64];
+    char cmd[2048], line[1024];
     FILE *p;
     int st;
 
     *ir = *frames = 0;
-    snprintf(out, sizeof(out), "/tmp/vnetsim-callgrind.%ld", (long)getpid());
-    snprintf(cmd, sizeof(cmd), "valgrind --tool=callgrind --callgrind-out-file=%s '%s' bench --child-path %s %s 2>&1",
-             out, o->self, which, sim);
+    snprintf(cmd, sizeof(cmd),
+             "valgrind --tool=callgrind --callgrind-out-file=/dev/null '%s' bench --child-path %s %s 2>&1", o->self,
+             which, sim);
     if (!(p = popen(cmd, "r")))
         return -1;
     while (fgets(line, sizeof(line), p)) {
@@ -345,29 +372,6 @@ static int callgrind_run(const struct bench_opts *o, const char *which, const ch
             *frames = v;
     }
     st = pclose(p);
-    if (fn_share && st == 0 && *ir) {
-        uint64_t fn_ir = 0;
-
-        *fn_share = 0;
-        snprintf(cmd, sizeof(cmd), "callgrind_annotate --threshold=100 %s 2>/dev/null", out);
-        if ((p = popen(cmd, "r"))) {
-            while (fgets(line, sizeof(line), p)) {
-                char digits[64];
-                size_t k = 0;
-
-                if (!strstr(line, ":vns_fn_enter ") && !strstr(line, ":vns_fn_exit "))
-                    continue;
-                for (const char *s = line; *s && *s != '(' && k + 1 < sizeof(digits); s++)
-                    if (*s >= '0' && *s <= '9')
-                        digits[k++] = *s;
-                digits[k] = 0;
-                fn_ir += strtoull(digits, NULL, 10);
-            }
-            pclose(p);
-        }
-        *fn_share = (double)fn_ir / (double)*ir;
-    }
-    remove(out);
     return st == 0 && *ir && *frames ? 0 : -1;
 }
 
@@ -387,16 +391,12 @@ void bench_callgrind(const struct bench_opts *o)
     }
     for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
         uint64_t ir1, f1, ir2, f2;
-        double share = 0;
 
-        if (callgrind_run(o, runs[i].which, runs[i].t1, &ir1, &f1, NULL) ||
-            callgrind_run(o, runs[i].which, runs[i].t2, &ir2, &f2, &share) || f2 <= f1 || ir2 <= ir1) {
+        if (callgrind_run(o, runs[i].which, runs[i].t1, &ir1, &f1) ||
+            callgrind_run(o, runs[i].which, runs[i].t2, &ir2, &f2) || f2 <= f1 || ir2 <= ir1) {
             bench_row_na("callgrind", runs[i].what, "the callgrind run failed");
             continue;
         }
         bench_row("callgrind", runs[i].what, (double)(ir2 - ir1) / (double)(f2 - f1), runs[i].unit, NULL);
-        if (!strcmp(runs[i].which, "udp"))
-            bench_row("callgrind", "UDP: share in frame tracking (vns_fn_enter/exit)", share * 100, "%",
-                      "< 5 (tracing off)");
     }
 }

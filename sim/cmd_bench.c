@@ -46,6 +46,8 @@ static void usage(FILE *f)
           "  --only GROUPS   run only these groups (comma-separated)\n"
           "  --scale-max N   largest guest count of the scale group (default 1000)\n"
           "  --csv           CSV rows (group,figure,value,unit,target), values unrounded\n"
+          "  --scale-yaml N  print the scale group's scenario for N guests and exit\n"
+          "                  (vnetsim run it, --set duration=..., to look inside)\n"
           "  -h, --help      this text\n"
           "\n"
           "exit status: 0 figures printed, 2 usage error\n",
@@ -186,6 +188,16 @@ int cmd_bench(int argc, char **argv)
             }
             o.scale_max = (unsigned)v;
             scale_set = true;
+        } else if (!strcmp(a, "--scale-yaml") && i + 1 < argc) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+
+            if (*end || v < 1 || v > 100000) {
+                cli_error("bench: --scale-yaml: expected an integer from 1 to 100000, got '%s'", argv[i]);
+                return 2;
+            }
+            bench_scale_yaml((unsigned)v);
+            return 0;
         } else if (!strcmp(a, "--child-path") && i + 2 < argc) {   /* internal: callgrind child */
             child = argv[++i];
             child_time = argv[++i];

@@ -111,6 +111,7 @@ struct vns_sc_workload {
     uint64_t sndbuf, rcvbuf;         /* 0 = kernel defaults */
     enum vns_sc_syscall syscall;
     uint32_t flows;                  /* parallel connections, 1 */
+    uint32_t from_cpu, to_cpu;       /* netperf -T: flow k on CPU (x_cpu + k) mod ncpus (0) */
     vns_time_t interval;             /* ping: 1 s */
     uint64_t size;                   /* ping: payload bytes (56) */
     uint64_t count;                  /* ping: requests, 0 = until the end */

@@ -371,12 +371,16 @@ void vns_fn_enter(struct vns_ctx *ctx, int f)
 {
     if (!ctx || VNS_UNLIKELY((unsigned)f >= VNS_FN__COUNT))
         return;   /* -1 is "no frame" throughout the API */
+#ifndef VNS_NO_TRACE_FRAMES   /* tracing: the frame record and the probe test */
     if (VNS_LIKELY(ctx->depth < VNS_CTX_MAX_FRAMES))
         ctx->frames[ctx->depth] = (uint16_t)f;
+#endif
     ctx->depth++;
     ctx->now += ctx->sim->costs.eff_call_ns[f];
+#ifndef VNS_NO_TRACE_FRAMES
     if (VNS_UNLIKELY(ctx->sim->probe_armed[f]))
         vns__probe_hit(ctx, f);
+#endif
 }
 
 /* Pairs with vns_fn_enter(ctx, f) for a valid @f only: a caller that may

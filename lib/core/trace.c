@@ -40,6 +40,9 @@ int vns_probe_add_id(struct vns_sim *sim, int f)
         return -VNS_ENOENT;
     if (vns_func_is_param(f))
         return -VNS_EINVAL;
+#ifdef VNS_NO_TRACE_FRAMES
+    return -VNS_ENOTSUP;   /* built with -DVNS_TRACE_FRAMES=OFF */
+#endif
     if (sim->probe_armed[f])
         return 0;
     p = probes_get(sim);

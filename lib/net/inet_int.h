@@ -545,6 +545,18 @@ void vns__tcp_release_cb(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_tsq_forget(struct vns_sock *sk);
 /* sk_free: drop the socket's own sk_wmem_alloc reference. */
 void vns__sk_free(struct vns_sock *sk);
+/* tcp_recovery.c (called from tcp_ack) */
+uint32_t vns__tcp_current_ssthresh(const struct vns_tcp *tp);
+void vns__tcp_cwnd_reduction(struct vns_sock *sk, int newly_acked_sacked, int flag);
+bool vns__tcp_fastretrans_alert(struct vns_ctx *ctx, struct vns_sock *sk, uint32_t prior_snd_una,
+                                unsigned num_dupack, int flag);
+void vns__tcp_mark_skb_lost(struct vns_tcp *tp, struct vns_skb *skb);
+void vns__tcp_process_tlp_ack(struct vns_sock *sk, uint32_t ack, int flag);
+void vns__tcp_rack_advance(struct vns_tcp *tp, uint8_t sacked, uint32_t end_seq,
+                           vns_time_t xmit_time, vns_time_t now);
+unsigned vns__tcp_sacktag_write_queue(struct vns_ctx *ctx, struct vns_sock *sk,
+                                      const struct tcp_rx_opts *opt, uint32_t prior_snd_una,
+                                      int *flag);
 /* tcp_input.c */
 int vns__tcp_v4_do_rcv(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
 void vns__tcp_parse_options(const struct vns_skb *skb, struct tcp_rx_opts *opt);

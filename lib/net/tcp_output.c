@@ -331,16 +331,11 @@ int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_s
     }
     /* skb_orphan(skb); skb->sk = sk; skb->destructor = skb_is_tcp_pure_ack
      * ? __sock_wfree : tcp_wfree; refcount_add(skb->truesize,
-     * &sk->sk_wmem_alloc). A pure ACK has truesize 2 (skb_set_tcp_pure_ack). */
+     * &sk->sk_wmem_alloc). __tcp_send_ack marks a pure ACK with truesize 2
+     * (skb_set_tcp_pure_ack). */
     vns_skb_orphan(skb);
     skb->sk = sk;
-    if (!clone_it && skb->len == hlen &&
-        !(tcb->tcp_flags & (VNS_TCP_FLAG_SYN | VNS_TCP_FLAG_FIN | VNS_TCP_FLAG_RST))) {
-        skb->truesize = 2;
-        skb->destructor = tcp_sock_wfree;
-    } else {
-        skb->destructor = vns__tcp_wfree;
-    }
+    skb->destructor = skb->truesize == 2 ? tcp_sock_wfree : vns__tcp_wfree;
     sk->wmem_alloc += skb->truesize;
     err = vns__ip_queue_xmit(ctx, sk, skb);
     if (err > 0)
@@ -557,8 +552,10 @@ static unsigned tcp_tso_segs(struct vns_sock *sk, unsigned mss_now)
 
 /* tcp_small_queue_check (5.4 net/ipv4/tcp_output.c): limit =
  * max(2 * skb->truesize, sk_pacing_rate >> sk_pacing_shift (10)), at most
- * tcp_limit_output_bytes (1 MiB in 5.4's tcp_sk_init), << factor (1 for a
- * retransmission). Over it: send anyway with an empty rtx queue (a delayed
+ * tcp_limit_output_bytes (1 MiB in 5.4's tcp_sk_init) for a socket that is
+ * not paced by fq (SK_PACING_NONE: always here), << factor (1 for a
+ * retransmission); the TCP_TX_DELAY extra (5.3+, off by default) is not
+ * modelled. Over it: send anyway with an empty rtx queue (a delayed
  * TX completion must not stall us), else set TSQ_THROTTLED and re-check
  * (smp_mb__after_atomic: a completion may have come in between; single-
  * threaded here, the re-check is kept for its shape). tcp_wfree resumes. */
@@ -1001,6 +998,7 @@ void vns__tcp_send_ack(struct vns_ctx *ctx, struct vns_sock *sk)
         vns_fn_exit(ctx);
         return;
     }
+    skb->truesize = 2; /* skb_set_tcp_pure_ack */
     vns__tcp_transmit_skb(ctx, sk, skb, false, tp->rcv_nxt);
     vns_fn_exit(ctx);
     vns_fn_exit(ctx);

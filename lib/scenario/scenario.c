@@ -136,17 +136,23 @@ static const struct vns_sc_device *find_dev(const struct vns_scenario *sc, const
     return NULL;
 }
 
-static bool endpoint_exists(const struct vns_scenario *sc, const char *name)
+/* The CPU count of endpoint @name; 0 if there is no such endpoint. */
+static uint32_t endpoint_cpus(const struct vns_scenario *sc, const char *name)
 {
     if (!strcmp(name, "host"))
-        return true;
+        return sc->host_cpus;
     for (size_t i = 0; i < sc->nguests; i++)
         if (!strcmp(sc->guests[i].name, name))
-            return true;
+            return sc->guests[i].nvcpus;
     for (size_t i = 0; i < sc->nremotes; i++)
         if (!strcmp(sc->remotes[i].name, name))
-            return true;
-    return false;
+            return sc->remotes[i].cpus;
+    return 0;
+}
+
+static bool endpoint_exists(const struct vns_scenario *sc, const char *name)
+{
+    return endpoint_cpus(sc, name) > 0;
 }
 
 /* --- sections ---------------------------------------------------------------------- */
@@ -520,7 +526,7 @@ static int read_guests(const struct vns_ypath *p, const struct vns_ynode *root, 
 static int read_workloads(const struct vns_ypath *p, const struct vns_ynode *root, struct vns_scenario *sc)
 {
     static const char *const keys[] = {"type", "from", "to", "start", "duration", "write_size", "request_size",
-                                       "response_size", "rate", "sndbuf", "rcvbuf", "syscall", "flows",
+                                       "response_size", "rate", "sndbuf", "rcvbuf", "syscall", "flows", "from_cpu", "to_cpu",
                                        "interval", "size", "count", "timeout", NULL};
     const struct vns_ynode *seq;
     struct vns_ypath sp;
@@ -562,6 +568,8 @@ static int read_workloads(const struct vns_ypath *p, const struct vns_ynode *roo
             (err = vns_yget_size(&ip, m, "rcvbuf", &w->rcvbuf)) ||
             (err = vns_yget_enum(&ip, m, "syscall", syscalls, &sys)) ||
             (err = read_u32(&ip, m, "flows", 1, 1024, &w->flows)) ||
+            (err = read_u32(&ip, m, "from_cpu", 0, 1023, &w->from_cpu)) ||
+            (err = read_u32(&ip, m, "to_cpu", 0, 1023, &w->to_cpu)) ||
             (err = vns_yget_time(&ip, m, "interval", &w->interval)) ||
             (err = vns_yget_size(&ip, m, "size", &w->size)) || (err = vns_yget_u64(&ip, m, "count", 0, UINT32_MAX, &w->count)) ||
             (err = vns_yget_time(&ip, m, "timeout", &w->timeout)))
@@ -589,6 +597,12 @@ static int read_workloads(const struct vns_ypath *p, const struct vns_ynode *roo
             return vns_yerr(&ip, vns_ymap_get(m, "to"), "to", "no endpoint '%s' (host, a guest or a remote)", w->to);
         if (!strcmp(w->from, w->to))
             return vns_yerr(&ip, vns_ymap_get(m, "to"), "to", "a workload needs two different endpoints");
+        if (w->from_cpu >= endpoint_cpus(sc, w->from))
+            return vns_yerr(&ip, vns_ymap_get(m, "from_cpu"), "from_cpu", "'%s' has CPUs 0 to %u, not %u", w->from,
+                            endpoint_cpus(sc, w->from) - 1, w->from_cpu);
+        if (w->to_cpu >= endpoint_cpus(sc, w->to))
+            return vns_yerr(&ip, vns_ymap_get(m, "to_cpu"), "to_cpu", "'%s' has CPUs 0 to %u, not %u", w->to,
+                            endpoint_cpus(sc, w->to) - 1, w->to_cpu);
         if (w->write_size == 0 || w->write_size > (64ull << 20))
             return vns_yerr(&ip, vns_ymap_get(m, "write_size"), "write_size", "expected 1 byte to 64MiB");
         if (w->start >= sc->duration)

@@ -18,7 +18,7 @@
  * no server process.
  *
  * Each workload runs from `start` for `duration` (or to the end of the
- * run) with `flows` parallel flows, flow k on CPU k mod ncpus of each
+ * run) with `flows` parallel flows, flow k on CPU (from_cpu/to_cpu + k) mod ncpus of each
  * machine (netperf -T); several workloads run at once. Flows use ports
  * 5001, 5002, ... in the order of the scenario. */
 #include <string.h>
@@ -436,7 +436,7 @@ static int flow_start(struct vns_sim *sim, struct vns_workload *wl, struct wl_fl
                       const struct vns_machine *from, const struct vns_machine *to, uint16_t port)
 {
     const struct vns_sc_workload *s = wl->spec;
-    unsigned fc = k % from->ncpus, tc = k % to->ncpus;
+    unsigned fc = (s->from_cpu + k) % from->ncpus, tc = (s->to_cpu + k) % to->ncpus;
     bool tcp = is_tcp(s);
     char name[64];
     int err = 0;

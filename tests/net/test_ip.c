@@ -130,6 +130,7 @@ static void test_ip_df_too_big_refused(void **state)
     assert_int_equal(vns_ip_send_raw(NULL, p.a.inet, skb, 0, VNS_IPV4(9, 9, 9, 9), 253, true),
                      -VNS_EHOSTUNREACH);
     assert_int_equal(vns_inet_stats(p.a.inet)->ip_out_no_routes, 1);
+    assert_int_equal(vns_kernel_drops(p.a.k, VNS_SKB_DROP_REASON_IP_OUTNOROUTES), 1);
     inet_pair_fini(&p);
 }
 
@@ -212,12 +213,14 @@ static void test_ip_rcv_validation(void **state)
     skb = ip_pkt(p.b.k, VNS_IPV4(10, 0, 0, 77), 253, 40);
     assert_int_equal(vns_ip_rcv(NULL, skb, p.b.eth, in), VNS_NET_RX_DROP);
     assert_int_equal(st->ip_in_addr_errors, 1);
+    assert_int_equal(vns_kernel_drops(p.b.k, VNS_SKB_DROP_REASON_IP_INADDRERRORS), 1);
     /* a fragment: no reassembly */
     skb = ip_pkt(p.b.k, INET_ADDR_B, 253, 40);
     vns_put_be16(skb->data + 6, VNS_IP_MF);
     fix_csum(skb);
     assert_int_equal(vns_ip_rcv(NULL, skb, p.b.eth, in), VNS_NET_RX_DROP);
     assert_int_equal(st->ip_in_discards, 1);
+    assert_int_equal(vns_kernel_drops(p.b.k, VNS_SKB_DROP_REASON_IP_FRAG_UNMODELLED), 1);
     /* unknown protocol: ICMP protocol unreachable back to a */
     skb = ip_pkt(p.b.k, INET_ADDR_B, 253, 40);
     assert_int_equal(vns_ip_rcv(NULL, skb, p.b.eth, in), VNS_NET_RX_DROP);

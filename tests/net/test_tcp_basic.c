@@ -247,6 +247,102 @@ static void test_tcp_shutdown_write(void **state)
     tcp_pair_finish(&p, &c, &s);
 }
 
+/* Simultaneous close: both ends send their FIN at the same time, so each
+ * gets the peer's FIN in FIN_WAIT1 before its own is acked: CLOSING
+ * (tcp_fin), then the ACK of its FIN moves it to TIME_WAIT (RFC 793's
+ * figure 13, tcp_rcv_state_process's TCP_CLOSING case). */
+static void test_tcp_simultaneous_close(void **state)
+{
+    struct inet_link_config lc = {.delay = VNS_USEC(100)};
+    struct inet_pair p;
+    struct tcp_server s = {0};
+    struct tcp_client c = {0};
+    struct vns_tcp_info ca, sa;
+    vns_time_t t0;
+
+    (void)state;
+    inet_pair_init(&p, 27, &lc, NULL);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    s.no_close = true;
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 0, 0);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(2));
+    assert_non_null(s.conn);
+    t0 = vns_sim_now(p.sim);
+    assert_int_equal(vns_sys_shutdown(NULL, c.sk, 1), 0);
+    assert_int_equal(vns_sys_shutdown(NULL, s.conn, 1), 0);
+    assert_int_equal(vns_tcp_get_info(c.sk, &ca), 0);
+    assert_int_equal(ca.state, VNS_TCP_FIN_WAIT1);
+    /* the FINs have crossed; the ACKs of them are still on the wire */
+    vns_sim_run(p.sim, t0 + VNS_USEC(150));
+    assert_int_equal(vns_tcp_get_info(c.sk, &ca), 0);
+    assert_int_equal(vns_tcp_get_info(s.conn, &sa), 0);
+    assert_int_equal(ca.state, VNS_TCP_CLOSING);
+    assert_int_equal(sa.state, VNS_TCP_CLOSING);
+    vns_sim_run(p.sim, t0 + VNS_USEC(400));
+    assert_int_equal(vns_tcp_get_info(c.sk, &ca), 0);
+    assert_int_equal(vns_tcp_get_info(s.conn, &sa), 0);
+    assert_int_equal(ca.state, VNS_TCP_TIME_WAIT);
+    assert_int_equal(sa.state, VNS_TCP_TIME_WAIT);
+    tcp_pair_finish(&p, &c, &s);
+}
+
+/* SYN_SENT retransmission (tcp_retransmit_timer on a SYN, 5.4's
+ * TCP_TIMEOUT_INIT 1 s doubling): the first two SYNs are lost on the
+ * link, the third (sent at 1 s + 2 s) gets through, and the connection is
+ * established just after 3 s with the same ISN. */
+struct syn_drop {
+    struct vns_sim *sim;
+    unsigned syns, dropped;
+    vns_time_t at[4];
+};
+
+static bool syn_drop_filter(void *arg, const struct vns_skb *skb, int dir)
+{
+    struct syn_drop *d = arg;
+    uint8_t h[14 + 20 + 20];
+    unsigned ihl;
+
+    if (dir != 0 || skb->len < sizeof(h) || vns_skb_copy_bits(skb, 0, h, sizeof(h)) < 0 ||
+        vns_get_be16(h + 12) != VNS_ETH_P_IP || h[14 + 9] != VNS_IPPROTO_TCP)
+        return false;
+    ihl = (h[14] & 0xf) * 4u;
+    if (ihl != 20 || !(h[14 + ihl + 13] & VNS_TCP_FLAG_SYN))
+        return false;
+    if (d->syns < 4)
+        d->at[d->syns] = vns_sim_now(d->sim);
+    if (d->syns++ < 2) {
+        d->dropped++;
+        return true;
+    }
+    return false;
+}
+
+static void test_tcp_syn_retransmit(void **state)
+{
+    struct syn_drop d = {0};
+    struct inet_link_config lc = {.filter = syn_drop_filter, .filter_arg = &d};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+
+    (void)state;
+    inet_pair_init(&p, 28, &lc, NULL);
+    d.sim = p.sim;
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 10000, 10000);
+    vns_sim_run(p.sim, VNS_SEC(5));
+    assert_int_equal(d.syns, 3);
+    assert_int_equal(d.dropped, 2);
+    /* the RTO of a SYN: 1 s, then 2 s (backoff), at jiffy granularity */
+    assert_true(d.at[1] - d.at[0] >= VNS_SEC(1) && d.at[1] - d.at[0] < VNS_SEC(1) + VNS_MSEC(5));
+    assert_true(d.at[2] - d.at[1] >= VNS_SEC(2) && d.at[2] - d.at[1] < VNS_SEC(2) + VNS_MSEC(5));
+    assert_true(c.connected_at > d.at[2]);
+    assert_int_equal(c.error, 0);
+    assert_int_equal(s.received, 10000);
+    tcp_pair_finish(&p, &c, &s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +352,8 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_destroy_mid_transfer, teardown),
         cmocka_unit_test_teardown(test_tcp_backlog_while_owned, teardown),
         cmocka_unit_test_teardown(test_tcp_shutdown_write, teardown),
+        cmocka_unit_test_teardown(test_tcp_simultaneous_close, teardown),
+        cmocka_unit_test_teardown(test_tcp_syn_retransmit, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include "vnetsim/proto/tcp.h"
 #include "vnetsim/qdisc.h"
 #include "vnetsim/kernel.h"
+#include "vnetsim/wire.h"
+#include "net/inet_int.h" /* lock_sock / release_sock for the TSQ_DEFERRED test */
 
 static int teardown(void **state)
 {
@@ -406,6 +408,141 @@ static void test_tcp_output_tsq_wmem_alloc_and_tasklet(void **state)
     tcp_pair_finish(&p, &c, &s);
 }
 
+/* TCP_TSQ_DEFERRED: an application writes until TSQ throttles it, then
+ * keeps the socket owned (lock_sock) across steps. The TX completions'
+ * tcp_wfree still queue the socket on the tsq tasklet, whose
+ * tcp_tsq_handler finds it owned and defers; release_sock's tcp_release_cb
+ * then runs tcp_tsq_write and the data flows again. */
+struct owner_app {
+    struct vns_sock *sk;
+    int phase;
+    uint64_t sent;
+};
+
+static int owner_step(struct vns_ctx *ctx, void *arg)
+{
+    struct owner_app *a = arg;
+    long n;
+
+    if (a->phase == 0) {
+        /* 32 MB first: cwnd grows past what TSQ lets below TCP */
+        n = vns_sys_write(ctx, a->sk, (size_t)((32u << 20) - a->sent));
+        if (n == -VNS_EAGAIN)
+            return VNS_STEP_SLEEP;
+        assert_true(n > 0);
+        a->sent += (uint64_t)n;
+        if (a->sent < (32u << 20))
+            return VNS_STEP_AGAIN;
+        vns__lock_sock(ctx, a->sk); /* keep owning it, as a blocked syscall */
+        a->phase = 1;
+        return VNS_STEP_SLEEP;
+    }
+    vns__release_sock(ctx, a->sk);
+    return VNS_STEP_DONE;
+}
+
+static void test_tcp_output_tsq_deferred_to_release_sock(void **state)
+{
+    struct inet_link_config lc = {
+        .rate_bps = 10000000000ull, .delay = VNS_USEC(50), .tx_ring = 16, .napi = true};
+    struct vns_inet_config ic = {.tcp_wmem = {4096, 8u << 20, 8u << 20}};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct owner_app a = {0};
+    struct vns_ctx *app;
+    struct vns_tcp_info ti;
+    uint32_t una;
+    char *stacks;
+
+    (void)state;
+    inet_pair_init(&p, 60, &lc, &ic);
+    vns_probe_add(p.sim, "tcp_tsq_write");
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 0, 0);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(1));
+    a.sk = c.sk;
+    app = vns_test_ctx(p.sim, VNS_CTX_USER, "owner", p.a.cpus[0], owner_step, &a);
+    vns_ctx_start(app, vns_sim_now(p.sim));
+    while (a.phase == 0 && vns_sim_now(p.sim) < VNS_SEC(1))
+        vns_sim_run(p.sim, vns_sim_now(p.sim) + VNS_USEC(10));
+    assert_int_equal(a.phase, 1);
+    vns_sim_run(p.sim, vns_sim_now(p.sim) + VNS_MSEC(5));
+    assert_true(vns_inet_stats(p.a.inet)->tcp_tsq_deferred > 0);
+    assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
+    una = ti.snd_nxt;
+    vns_sim_run(p.sim, vns_sim_now(p.sim) + VNS_MSEC(5));
+    assert_int_equal(vns_tcp_get_info(c.sk, &ti), 0);
+    assert_int_equal(ti.snd_nxt, una); /* nothing more went out while owned */
+    assert_true(ti.write_seq != ti.snd_nxt);
+    vns_ctx_wake(NULL, app);
+    vns_sim_run(p.sim, vns_sim_now(p.sim) + VNS_MSEC(100));
+    assert_int_equal(s.received, 32u << 20);
+    stacks = vns_test_stacks_string(p.sim, false);
+    assert_non_null(strstr(stacks, "[0] tcp_tsq_write\n[0] tcp_release_cb\n[0] release_sock\n"));
+    vns_free(stacks);
+    vns_ctx_destroy(app);
+    tcp_pair_finish(&p, &c, &s);
+}
+
+/* Autocork decisions: three 100-byte writes with TCP_NODELAY through a
+ * 10 Mbit/s lib/dev/wire NIC, which keeps a frame on its TX ring (charged
+ * to the socket) until the TX completion of its NAPI poll. The first
+ * write leaves at once (the rtx queue is empty). While it is still on the
+ * ring, the second is a short tail with more than its truesize of our data
+ * below TCP: corked (TCPAutoCorking once, TSQ_THROTTLED), and the third
+ * joins it. The completion's tcp_wfree queues the tsq tasklet, which sends
+ * the 200 bytes as one segment. With tcp_autocorking off: three segments. */
+static void autocork_decision(int autocorking, uint64_t *frames, uint64_t *bytes, uint64_t *corked)
+{
+    struct vns_inet_config ic = {.tcp_autocorking = autocorking};
+    struct inet_pair p;
+    struct tcp_server s;
+    struct tcp_client c = {0};
+    struct vns_ctx *app;
+    uint64_t f0, b0;
+
+    inet_pair_init_wire(
+        &p, 61,
+        &(struct vns_wire_config){.name = "wire0", .rate_bps = 10000000ull, .delay = VNS_USEC(50)},
+        &ic);
+    tcp_server_start(&s, &p.b, 5001, 0);
+    tcp_client_start(&c, &p.a, INET_ADDR_B, 5001, 0, 100);
+    c.no_close = true;
+    vns_sim_run(p.sim, VNS_MSEC(20));
+    vns_sock_set_nodelay(c.sk, true);
+    f0 = vns_wire_stats(p.wire, 0)->frames;
+    b0 = vns_wire_stats(p.wire, 0)->bytes;
+    app = vns_test_ctx(p.sim, VNS_CTX_USER, "app", p.a.cpus[0], cork_app, c.sk);
+    vns_ctx_start(app, vns_sim_now(p.sim));
+    vns_sim_run(p.sim, VNS_MSEC(60));
+    assert_int_equal(s.received, 300);
+    *frames = vns_wire_stats(p.wire, 0)->frames - f0;
+    *bytes = vns_wire_stats(p.wire, 0)->bytes - b0;
+    *corked = vns_inet_stats(p.a.inet)->tcp_autocorking;
+    vns_ctx_destroy(app);
+    tcp_pair_finish(&p, &c, &s);
+}
+
+static void test_tcp_output_autocork_decision(void **state)
+{
+    uint64_t on, on_bytes, on_corked, off, off_bytes, off_corked;
+
+    (void)state;
+    autocork_decision(0, &on, &on_bytes, &on_corked);
+    autocork_decision(-1, &off, &off_bytes, &off_corked);
+    fprintf(stderr,
+            "autocork on: %lu frames (%lu bytes), %lu corked; off: %lu frames (%lu bytes)\n",
+            (unsigned long)on, (unsigned long)on_bytes, (unsigned long)on_corked,
+            (unsigned long)off, (unsigned long)off_bytes);
+    assert_int_equal(on_corked, 1);
+    assert_int_equal(on, 2);
+    assert_int_equal(off_corked, 0);
+    assert_int_equal(off, 3);
+    assert_int_equal(off_bytes - on_bytes, 66); /* one Ethernet + IP + TCP(+ts) header less */
+}
+
 /* Autocorking (tcp_should_autocork): 100-byte writes with TCP_NODELAY on
  * a 100 Mbit/s link with a one-frame NIC ring, so the frames wait in the
  * qdisc charged to the socket. A short tail waits while more than its
@@ -465,7 +602,9 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp_output_tso_sizing, teardown),
         cmocka_unit_test_teardown(test_tcp_output_tsq_bounds_qdisc, teardown),
         cmocka_unit_test_teardown(test_tcp_output_tsq_wmem_alloc_and_tasklet, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_tsq_deferred_to_release_sock, teardown),
         cmocka_unit_test_teardown(test_tcp_output_autocork, teardown),
+        cmocka_unit_test_teardown(test_tcp_output_autocork_decision, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

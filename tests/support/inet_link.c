@@ -8,6 +8,7 @@
 #include "vnetsim/rng.h"
 #include "vnetsim/napi.h"
 #include "vnetsim/proto/ip.h"
+#include "vnetsim/wire.h"
 
 struct inet_link;
 
@@ -331,9 +332,30 @@ void inet_pair_init(struct inet_pair *p, uint64_t seed, const struct inet_link_c
     assert_int_equal(vns_inet_addr_add(p->b.inet, p->b.eth, INET_ADDR_B, 24), 0);
 }
 
+void inet_pair_init_wire(struct inet_pair *p, uint64_t seed, const struct vns_wire_config *wcfg,
+                         const struct vns_inet_config *icfg)
+{
+    memset(p, 0, sizeof(*p));
+    p->sim = vns_test_sim(seed);
+    inet_host_init(&p->a, p->sim, "a", 1, icfg);
+    inet_host_init(&p->b, p->sim, "b", 1, icfg);
+    assert_int_equal(
+        vns_wire_create(p->sim, wcfg, &(struct vns_wire_end){.k = p->a.k, .ifname = "eth0"},
+                        &(struct vns_wire_end){.k = p->b.k, .ifname = "eth0"}, &p->wire),
+        0);
+    p->a.eth = vns_wire_dev(p->wire, 0);
+    p->b.eth = vns_wire_dev(p->wire, 1);
+    assert_int_equal(vns_dev_open(p->a.eth), 0);
+    assert_int_equal(vns_dev_open(p->b.eth), 0);
+    assert_int_equal(vns_inet_addr_add(p->a.inet, p->a.eth, INET_ADDR_A, 24), 0);
+    assert_int_equal(vns_inet_addr_add(p->b.inet, p->b.eth, INET_ADDR_B, 24), 0);
+}
+
 void inet_pair_fini(struct inet_pair *p)
 {
-    inet_link_destroy(p->link);
+    if (p->link)
+        inet_link_destroy(p->link);
+    vns_wire_destroy(p->wire);
     inet_host_fini(&p->a);
     inet_host_fini(&p->b);
     vns_sim_destroy(p->sim);

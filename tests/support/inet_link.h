@@ -68,13 +68,20 @@ unsigned inet_link_rx_pending(const struct inet_link *l, int dir, unsigned *napi
                               unsigned *gro_count);
 
 /* Two hosts 10.0.0.1/24 (a) and 10.0.0.2/24 (b) on one link. */
+struct vns_wire;
+struct vns_wire_config;
+
 struct inet_pair {
     struct vns_sim *sim;
     struct inet_host a, b;
-    struct inet_link *link;
+    struct inet_link *link; /* the test link, or NULL */
+    struct vns_wire *wire;  /* or a lib/dev/wire (ixgbe-like NICs), or NULL */
 };
 void inet_pair_init(struct inet_pair *p, uint64_t seed, const struct inet_link_config *lcfg,
                     const struct vns_inet_config *icfg);
+/* The same pair joined by lib/dev/wire ("eth0" at both ends, up, addressed). */
+void inet_pair_init_wire(struct inet_pair *p, uint64_t seed, const struct vns_wire_config *wcfg,
+                         const struct vns_inet_config *icfg);
 void inet_pair_fini(struct inet_pair *p);
 
 /* Recompute the IPv4 header checksum and the TCP/UDP checksum (over the

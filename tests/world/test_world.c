@@ -492,6 +492,30 @@ static void test_world_rr_flows(void **state)
     vns_scenario_free(sc);
 }
 
+/* to_cpu (netperf -T): the host end of a TCP_RR runs on host CPU 2, which
+ * nothing else uses; without it the CPU stays idle. */
+static void test_world_workload_cpu(void **state)
+{
+    static const char *const texts[] = {
+        "duration: 5ms\n" GUEST_ON_TAP "workloads: [{type: tcp_rr, from: vm1, to: host}]\n",
+        "duration: 5ms\n" GUEST_ON_TAP "workloads: [{type: tcp_rr, from: vm1, to: host, to_cpu: 2}]\n",
+    };
+    uint64_t busy[2];
+
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        struct vns_scenario *sc;
+        struct vns_world *w = run_text(texts[i], &sc);
+
+        assert_true(result_of(w, 0).transactions > 50);
+        busy[i] = vns_cpu_stats(vns_world_machine(w, "host")->cpus[2])->busy_ns;
+        vns_world_destroy(w);
+        vns_scenario_free(sc);
+    }
+    assert_int_equal(busy[0], 0);
+    assert_true(busy[1] > VNS_USEC(100));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +528,7 @@ int main(void)
         cmocka_unit_test_teardown(test_world_udp_stream_lossy_wire, teardown),
         cmocka_unit_test_teardown(test_world_ping_rtt, teardown),
         cmocka_unit_test_teardown(test_world_rr_flows, teardown),
+        cmocka_unit_test_teardown(test_world_workload_cpu, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
