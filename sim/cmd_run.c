@@ -637,6 +637,8 @@ static int run_world(struct run_opts *o)
     if (getenv("VNETSIM_TEST_LEAK"))   /* test hook: a packet held by nothing */
         vns_world_test_leak(w, getenv("VNETSIM_TEST_LEAK"));
     err = vns_world_finish(w);
+    if (!o->quiet && err != -VNS_ENOMEM)
+        vns_world_print_ledger_summary(w, stdout);
     if (err == -VNS_EPROTO) {
         vns_world_print_ledger(w, stderr);
         cli_error("the packet ledger does not balance (a packet was lost track of): a simulator bug");

@@ -103,6 +103,9 @@ VNS_EXTERN int vns_world_workload(const struct vns_world *w, size_t i, struct vn
 VNS_EXTERN int vns_world_finish(struct vns_world *w);
 /* Print what does not balance (nothing if all does). */
 VNS_EXTERN void vns_world_print_ledger(const struct vns_world *w, FILE *out);
+/* One line: balanced or not, skbs created, dropped, in flight, wire
+ * frames, flows and their bytes. */
+VNS_EXTERN void vns_world_print_ledger_summary(const struct vns_world *w, FILE *out);
 /* Test hook: allocate an skb on @machine and forget it (a leak the
  * ledger must report). */
 VNS_EXTERN int vns_world_test_leak(struct vns_world *w, const char *machine);

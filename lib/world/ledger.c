@@ -239,6 +239,33 @@ void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
     }
 }
 
+void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
+{
+    uint64_t created = 0, in_flight = 0, dropped = 0, frames = 0, sent = 0, delivered = 0;
+
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->nm; i++) {
+        created += l->m[i].created;
+        in_flight += l->m[i].in_flight;
+        dropped += l->m[i].dropped + l->m[i].hw_freed;
+    }
+    for (size_t i = 0; i < l->nw; i++)
+        frames += l->wires[i].frames;
+    for (size_t i = 0; i < l->nf; i++) {
+        sent += l->flows[i].sent;
+        delivered += l->flows[i].delivered;
+    }
+    fprintf(out,
+            "ledger: %s; %llu skbs created on %zu machines, %llu dropped, %llu in flight at the "
+            "end; %llu wire "
+            "frames; %zu flows, %llu bytes sent, %llu delivered\n",
+            vns__world_ledger_balanced(l) ? "balanced" : "DOES NOT BALANCE",
+            (unsigned long long)created, l->nm, (unsigned long long)dropped,
+            (unsigned long long)in_flight, (unsigned long long)frames, l->nf,
+            (unsigned long long)sent, (unsigned long long)delivered);
+}
+
 #define J(x) json_integer((json_int_t)(x))
 
 json_t *vns__world_ledger_json(const struct vns_world_ledger *l)

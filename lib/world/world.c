@@ -714,6 +714,11 @@ void vns_world_print_ledger(const struct vns_world *w, FILE *out)
     vns__world_ledger_print(w->ledger, out);
 }
 
+void vns_world_print_ledger_summary(const struct vns_world *w, FILE *out)
+{
+    vns__world_ledger_summary(w->ledger, out);
+}
+
 int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra)
 {
     return vns__world_dump_stats_json(w->final_stats ? json_deep_copy(w->final_stats) : world_stats(w), out, extra);

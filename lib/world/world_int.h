@@ -86,6 +86,7 @@ int vns__world_ledger_flows(struct vns_world_ledger *l, const struct vns_world *
 void vns__world_ledger_audit(struct vns_world_ledger *l);
 bool vns__world_ledger_balanced(const struct vns_world_ledger *l);
 void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out);
+void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out);
 struct json_t *vns__world_ledger_json(const struct vns_world_ledger *l);
 void vns__world_ledger_free(struct vns_world_ledger *l);
 

@@ -19,6 +19,8 @@ for s in "$SRC"/examples/scenarios/*.yaml; do
     fi
 done
 S="$SRC/examples/scenarios/tap-bridge.yaml"
+expect_exit 0 "summary" -- "$VNETSIM" run "$S" --duration 5ms
+expect_grep "$WORK/out" "^ledger: balanced; [0-9]* skbs created on 2 machines" "the summary has the ledger's line"
 expect_exit 1 "a leak fails the run" -- env VNETSIM_TEST_LEAK=vm1 "$VNETSIM" run "$S" --quiet --duration 5ms \
     --stats-json "$WORK/leak.json"
 expect_grep "$WORK/err" "ledger of vm1 does not balance: .* 1 of those in flight were held by nothing (leaked)" \
