@@ -6,6 +6,7 @@
  * arrays); every point's result is the same wherever and however it runs. */
 #define _XOPEN_SOURCE 700   /* setenv */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,27 @@ static unsigned point_value(const struct sweep *s, size_t i, unsigned k)
     return (unsigned)(i % s->axes[k].n);
 }
 
+/* SIGINT or SIGTERM: every running point stops at an event boundary and
+ * writes its stats marked partial, points not started are not run, the
+ * CSV is written; exit 130 or 143. The handler only stores the signal;
+ * the points poll it between batches of events. */
+static volatile sig_atomic_t sweep_signal;
+
+static void on_sweep_signal(int sig) { sweep_signal = sig; }
+
+static const char *signal_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+/* Run to @until in batches, polling the signal flag. 0, -VNS_ECANCELED
+ * (a limit: vns_sim_stop) or 1 (a signal). */
+static int run_until(struct vns_sim *sim, vns_time_t until)
+{
+    while (!sweep_signal && vns_sim_run_batch(sim, until, 4096) > 0) {
+    }
+    if (sweep_signal && vns_sim_next_time(sim) <= until && !vns_sim_stop_requested(sim))
+        return 1;
+    return vns_sim_run(sim, until);
+}
+
 static int run_point(size_t slot, void *arg)
 {
     struct sweep *s = arg;
@@ -126,6 +148,11 @@ static int run_point(size_t slot, void *arg)
         snprintf(assign[k], sizeof(assign[k]), "%s=%s", s->axes[k].key, s->axes[k].values[point_value(s, idx, k)]);
         sets[nsets++] = assign[k];
     }
+    if (sweep_signal) {
+        snprintf(r->error, sizeof(r->error), "not run: interrupted by %s", signal_name(sweep_signal));
+        r->status = -VNS_ECANCELED;
+        return r->status;
+    }
     err = vns_scenario_load(s->file, sets, nsets, &sc, &d);
     if (!err)
         err = vns_world_create(sc, &w, &d);
@@ -136,8 +163,11 @@ static int run_point(size_t slot, void *arg)
                                                                                       : sc->duration;
 
         vns_sim_set_max_events(vns_world_sim(w), sc->limits.max_events);
-        err = vns_sim_run(vns_world_sim(w), until);
-        if (err == -VNS_ECANCELED && vns_sim_event_limit_hit(vns_world_sim(w)))
+        err = run_until(vns_world_sim(w), until);
+        if (err == 1)
+            snprintf(r->error, sizeof(r->error), "interrupted by %s; stats partial", signal_name(sweep_signal)),
+                err = -VNS_ECANCELED;
+        else if (err == -VNS_ECANCELED && vns_sim_event_limit_hit(vns_world_sim(w)))
             snprintf(r->error, sizeof(r->error), "limit reached: max_events; stats partial");
         else if (!err && until < sc->duration)
             snprintf(r->error, sizeof(r->error), "limit reached: max_time; stats partial"), err = -VNS_ECANCELED;
@@ -165,9 +195,10 @@ static int run_point(size_t slot, void *arg)
     if (!f ||
         vns_world_write_stats_json(w, f,
                                    r->status == -VNS_ECANCELED
-                                       ? (strstr(r->error, "max_events")
-                                              ? "{\"partial\": true, \"stop_reason\": \"max_events\"}"
-                                              : "{\"partial\": true, \"stop_reason\": \"max_time\"}")
+                                       ? (strstr(r->error, "max_events")   ? "{\"partial\": true, \"stop_reason\": \"max_events\"}"
+                                          : strstr(r->error, "max_time") ? "{\"partial\": true, \"stop_reason\": \"max_time\"}"
+                                          : strstr(r->error, "SIGINT")   ? "{\"partial\": true, \"stop_reason\": \"SIGINT\"}"
+                                                                         : "{\"partial\": true, \"stop_reason\": \"SIGTERM\"}")
                                        : "{\"partial\": false, \"stop_reason\": \"\"}") < 0 ||
         fclose(f) != 0) {
         if (f)
@@ -333,6 +364,16 @@ int cmd_sweep(int argc, char **argv)
         setenv("UV_THREADPOOL_SIZE", n, 1);   /* read when the pool starts */
     }
     fprintf(stderr, "vnetsim sweep: %zu points (%zu in this shard) on %u threads\n", s.npoints, s.ntodo, jobs);
+    {
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_sweep_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGXFSZ, SIG_IGN);   /* a file-size limit: EFBIG, reported */
+    }
     if (vns_uv_sweep(s.ntodo, run_point, &s, status) < 0) {
         cli_error("cannot start the thread pool");
         rc = 1;
@@ -346,8 +387,13 @@ int cmd_sweep(int argc, char **argv)
     }
     if (write_csv(&s) < 0)
         rc = 1;
-    else
+    else if (!sweep_signal)
         printf("vnetsim sweep: %zu points done, results in %s\n", s.ntodo, s.out);
+    if (sweep_signal) {
+        fprintf(stderr, "vnetsim sweep: interrupted by %s; the CSV and the points' stats are written, partial\n",
+                signal_name(sweep_signal));
+        rc = sweep_signal == SIGINT ? 130 : 143;
+    }
 out:
     for (unsigned k = 0; k < MAX_AXES; k++)
         free(s.axes[k].copy);
