@@ -12,7 +12,10 @@
 #include "support/vns_test.h"
 #include "vnetsim/kernel.h"
 #include "vnetsim/scenario.h"
+#include "vnetsim/vhost_net.h"
+#include "vnetsim/virtio_net.h"
 #include "vnetsim/world.h"
+#include "world/world_int.h"
 
 static int teardown(void **state)
 {
@@ -210,6 +213,38 @@ static void test_ledger_leak_is_reported(void **state)
     json_decref(root);
 }
 
+/* Across the guest/host boundary, in a run that went quiet before its
+ * end: every frame the guest's driver put on its TX ring was taken by
+ * vhost-net and sent to the tap, and every frame vhost-net put on the RX
+ * ring was received by the guest's driver. */
+static void test_ledger_guest_host_boundary(void **state)
+{
+    const char *sets[] = {"workloads[0].duration=20ms", "workloads[1].duration=20ms",
+                          "workloads[2].duration=20ms", "workloads[3].duration=20ms"};
+    struct vns_scenario *sc = NULL;
+    struct vns_world *w = NULL;
+    struct vns_diag d = {0};
+    const struct vns_virtnet_sq_stats *sq;
+    const struct vns_virtnet_rq_stats *rq;
+    const struct vns_vhost_net *net;
+
+    (void)state;
+    assert_int_equal(
+        vns_scenario_parse(guest_world, strlen(guest_world), "l.yaml", sets, 4, &sc, &d), 0);
+    assert_int_equal(vns_world_create(sc, &w, &d), 0);
+    assert_int_equal(vns_sim_run(vns_world_sim(w), sc->duration), 0);
+    sq = vns_virtnet_sq_stats(vns__world_guest_nic(w, "vm1", NULL, NULL), 0);
+    rq = vns_virtnet_rq_stats(vns__world_guest_nic(w, "vm1", NULL, NULL), 0);
+    net = vns__world_guest_vhost(w, "vm1", 0);
+    assert_true(sq->packets > 1000 && rq->packets > 1000);
+    assert_int_equal(sq->packets, vns_vhost_net_tx_stats(net)->packets);
+    assert_int_equal(vns_vhost_net_rx_stats(net)->packets,
+                     rq->packets + rq->length_errors + rq->frame_errors);
+    assert_int_equal(vns_world_finish(w), 0);
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +253,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ledger_full_tap_ring_balances, teardown),
         cmocka_unit_test_teardown(test_ledger_hostile_guest_balances, teardown),
         cmocka_unit_test_teardown(test_ledger_leak_is_reported, teardown),
+        cmocka_unit_test_teardown(test_ledger_guest_host_boundary, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
