@@ -201,33 +201,28 @@ static void rx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
 
     while (n->in_flight.head && n->in_flight.head->tstamp <= now) {
         struct vns_wire_stats *st = &w->stats[!n->end];
+        uint64_t *drop = NULL;   /* the device counter of a hardware drop */
 
         skb = vns_skb_dequeue(&n->in_flight);
         skb->tstamp = 0;
-        if (skb->cb[0] && !w->cfg.no_fcs_check) {
-            st->rx_dropped++;   /* every branch but the last frees it in hardware */
-            st->rx_dropped_bytes += skb->len;
-        } else if (!vns_netif_running(n->dev) || skb->len > n->dev->mtu + VNS_ETH_HLEN + VNS_VLAN_HLEN ||
-                   n->rx_ring.qlen >= w->cfg.rx_ring) {
-            st->rx_dropped++;
-            st->rx_dropped_bytes += skb->len;
-        }
         if (!vns_netif_running(n->dev)) {
-            n->dev->stats.rx_dropped++;
-            vns__skb_free_hw(skb);
+            drop = &n->dev->stats.rx_dropped;
         } else if (skb->cb[0] && !w->cfg.no_fcs_check) {
-            n->dev->stats.rx_crc_errors++;
             n->dev->stats.rx_errors++;
-            vns__skb_free_hw(skb);
+            drop = &n->dev->stats.rx_crc_errors;
         } else if (skb->len > n->dev->mtu + VNS_ETH_HLEN + VNS_VLAN_HLEN) {
-            n->dev->stats.rx_errors++;   /* rx_length_errors */
-            vns__skb_free_hw(skb);
+            drop = &n->dev->stats.rx_errors;   /* rx_length_errors */
         } else if (n->rx_ring.qlen >= w->cfg.rx_ring) {
-            n->dev->stats.rx_missed_errors++;
+            drop = &n->dev->stats.rx_missed_errors;
+        }
+        if (drop) {
+            (*drop)++;
+            st->rx_dropped++;   /* the wire's ledger: dropped at the peer */
+            st->rx_dropped_bytes += skb->len;
             vns__skb_free_hw(skb);
         } else {
-            w->stats[!n->end].delivered++;
-            w->stats[!n->end].delivered_bytes += skb->len;
+            st->delivered++;
+            st->delivered_bytes += skb->len;
             vns_skb_queue_tail(&n->rx_ring, skb);
             any = true;
         }
