@@ -69,9 +69,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* Build (not run: a fuzzed duration may be long) and tear down. Big
      * worlds are refused here to keep each input fast. */
-    if (sc->nguests <= 4 && sc->host_cpus <= 16 && sc->ndevices <= 16 && sc->nremotes <= 4 &&
-        vns_world_create(sc, &w, &d) == 0)
-        vns_world_destroy(w);
+    {
+        uint64_t slots = 0; /* receive buffers posted at open touch guest pages: bound them */
+
+        for (size_t i = 0; i < sc->nguests; i++)
+            slots += (uint64_t)sc->guests[i].nic.ring_size * sc->guests[i].nic.queues;
+        if (sc->nguests <= 4 && sc->host_cpus <= 16 && sc->ndevices <= 16 && sc->nremotes <= 4 &&
+            sc->nworkloads <= 64 && sc->nfaults <= 64 && slots <= 8192 &&
+            vns_world_create(sc, &w, &d) == 0)
+            vns_world_destroy(w);
+    }
     vns_scenario_free(sc);
     return 0;
 }
