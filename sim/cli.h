@@ -20,6 +20,8 @@ int cli_out_commit(struct cli_out *o);
 void cli_out_abort(struct cli_out *o);
 
 void cli_error(const char *fmt, ...) VNS_PRINTF(1, 2);
+/* mkdir @dir unless it exists (its parent must); errors name option @opt. */
+int cli_mkdir(const char *opt, const char *dir);
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -564,6 +564,10 @@ static int run_world(struct run_opts *o)
         rc = 1;
         goto out;
     }
+    if (o->pcap && cli_mkdir("--pcap", o->pcap) < 0) {
+        rc = 1;
+        goto out;
+    }
     if (o->pcap && vns_world_pcap_start(w, o->pcap, &d) < 0) {
         vns_diag_format(&d, buf, sizeof(buf));
         fprintf(stderr, "%s\n", buf);

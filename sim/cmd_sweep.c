@@ -28,12 +28,16 @@ struct axis {
     char *copy;
 };
 
+#define CSV_WORKLOADS 8           /* workloads with columns in sweep.csv */
+
 struct point_result {
     int status;                   /* 0, or the error code */
     uint64_t fingerprint, events;
     vns_time_t sim_time;
     double wall;
     char error[600];
+    size_t nwl;                   /* workloads (at most CSV_WORKLOADS) */
+    struct vns_workload_result wl[CSV_WORKLOADS];
 };
 
 struct sweep {
@@ -59,7 +63,10 @@ static void sweep_usage(FILE *f)
           "(the first --set varies slowest), in parallel on N threads (default 4).\n"
           "Writes DIR/point-<index>.json (the stats of each run) and DIR/sweep.csv\n"
           "(one row per point: its values, fingerprint, events, simulated and wall\n"
-          "time). Values are YAML: --set 'guests[0].nic.ring_size=256,1024'.\n"
+          "time, then per workload wN_throughput_bps, wN_packets_per_s, wN_lost,\n"
+          "wN_transactions_per_s, wN_latency_p99_ns for the first 8 workloads;\n"
+          "scripts/vnetsim-plot draws them against the first --set key).\n"
+          "Values are YAML: --set 'guests[0].nic.ring_size=256,1024'.\n"
           "--shard I/N runs only the points whose index is I-1 modulo N (I from 1):\n"
           "  parallel vnetsim sweep s.yaml --set seed=1,2,3,4 --out r --shard {}/4 ::: 1 2 3 4\n"
           "  sbatch --array=1-16 --wrap 'vnetsim sweep s.yaml ... --shard $SLURM_ARRAY_TASK_ID/16'\n"
@@ -182,6 +189,8 @@ static int run_point(size_t slot, void *arg)
     r->fingerprint = vns_sim_fingerprint(vns_world_sim(w));
     r->events = vns_sim_events_run(vns_world_sim(w));
     r->sim_time = vns_sim_now(vns_world_sim(w));
+    for (r->nwl = 0; r->nwl < CSV_WORKLOADS && r->nwl < vns_world_nworkloads(w); r->nwl++)
+        vns_world_workload(w, r->nwl, &r->wl[r->nwl]);
     r->wall = (double)(uv_hrtime() - t0) / 1e9;
     /* The packet ledger: the stats JSON carries it; unbalanced books fail
      * the point. */
@@ -236,6 +245,7 @@ static int write_csv(const struct sweep *s)
 {
     char path[1024];
     struct cli_out out;
+    size_t nwl = 0;
 
     snprintf(path, sizeof(path), "%.900s/sweep.csv", s->out);
     if (s->nshards > 1)
@@ -247,7 +257,13 @@ static int write_csv(const struct sweep *s)
         fputc(',', out.f);
         csv_field(out.f, s->axes[k].key);
     }
-    fputs(",status,fingerprint,events,sim_seconds,wall_seconds,error\n", out.f);
+    fputs(",status,fingerprint,events,sim_seconds,wall_seconds,error", out.f);
+    for (size_t t = 0; t < s->ntodo; t++)
+        nwl = s->res[t].nwl > nwl ? s->res[t].nwl : nwl;
+    for (size_t i = 0; i < nwl; i++)
+        fprintf(out.f, ",w%zu_throughput_bps,w%zu_packets_per_s,w%zu_lost,w%zu_transactions_per_s,w%zu_latency_p99_ns",
+                i, i, i, i, i);
+    fputc('\n', out.f);
     for (size_t t = 0; t < s->ntodo; t++) {
         const struct point_result *r = &s->res[t];
 
@@ -259,6 +275,15 @@ static int write_csv(const struct sweep *s)
         fprintf(out.f, ",%s,0x%016" PRIx64 ",%" PRIu64 ",%.9f,%.3f,", r->status ? "error" : "ok", r->fingerprint,
                 r->events, (double)r->sim_time / 1e9, r->wall);
         csv_field(out.f, r->error);
+        for (size_t i = 0; i < nwl; i++) {
+            const struct vns_workload_result *x = &r->wl[i];
+
+            if (i < r->nwl)
+                fprintf(out.f, ",%.0f,%.1f,%" PRIu64 ",%.1f,%" PRIu64, x->throughput_bps, x->packets_per_s, x->lost,
+                        x->transactions_per_s, x->latency_p99);
+            else
+                fputs(",,,,,", out.f);
+        }
         fputc('\n', out.f);
     }
     return cli_out_commit(&out) < 0 ? -1 : 0;
@@ -362,6 +387,10 @@ int cmd_sweep(int argc, char **argv)
 
         snprintf(n, sizeof(n), "%u", jobs);
         setenv("UV_THREADPOOL_SIZE", n, 1);   /* read when the pool starts */
+    }
+    if (cli_mkdir("--out", s.out) < 0) {
+        rc = 1;
+        goto out;
     }
     fprintf(stderr, "vnetsim sweep: %zu points (%zu in this shard) on %u threads\n", s.npoints, s.ntodo, jobs);
     {

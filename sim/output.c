@@ -1,8 +1,11 @@
 /* sim/output.c -- outputs written whole or not at all. */
+#define _XOPEN_SOURCE 700   /* uv.h needs the POSIX types */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <uv.h>
 
 #include "cli.h"
 
@@ -64,4 +67,17 @@ void cli_out_abort(struct cli_out *o)
         o->f = NULL;
         remove(o->tmp);
     }
+}
+
+int cli_mkdir(const char *opt, const char *dir)
+{
+    uv_fs_t req;
+    int e = uv_fs_mkdir(NULL, &req, dir, 0777, NULL);
+
+    uv_fs_req_cleanup(&req);
+    if (e < 0 && e != UV_EEXIST) {
+        cli_error("%s %s: cannot create the folder (%s)", opt, dir, uv_strerror(e));
+        return -VNS_EIO;
+    }
+    return 0;
 }

@@ -136,7 +136,7 @@ VNS_EXTERN void vns_dev_remove_pack(struct vns_kernel *k, uint16_t type);
 typedef void (*vns_packet_tap_fn)(const struct vns_skb *skb, struct vns_net_device *dev,
                                   bool outgoing, void *arg);
 VNS_EXTERN int vns_dev_add_tap(struct vns_kernel *k, vns_packet_tap_fn fn, void *arg);
-/* Remove the tap (@fn, @arg) added by vns_dev_add_tap; absent is a no-op. */
-VNS_EXTERN void vns_dev_del_tap(struct vns_kernel *k, vns_packet_tap_fn fn, void *arg);
+/* Remove the tap (@fn, @arg), as tcpdump's exit does; absent: no-op. */
+VNS_EXTERN void vns_dev_remove_tap(struct vns_kernel *k, vns_packet_tap_fn fn, void *arg);
 
 #endif

@@ -80,6 +80,10 @@ VNS_EXTERN int vns_sys_accept(struct vns_ctx *ctx, struct vns_sock *sk, struct v
  * -VNS_EAGAIN, -VNS_EPIPE, -VNS_SOCK_ENOTCONN, ... */
 VNS_EXTERN long vns_sys_write(struct vns_ctx *ctx, struct vns_sock *sk, size_t len);
 VNS_EXTERN long vns_sys_send(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags);
+/* sendmsg(2) of one iovec of @len synthetic bytes (lib/net/sendmsg.c):
+ * the same as send but through __sys_sendmsg / ___sys_sendmsg (msghdr and
+ * iovec copied from user space). */
+VNS_EXTERN long vns_sys_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags);
 /* sendto(2) for UDP: one datagram of @len payload bytes. -VNS_EMSGSIZE
  * above 65507; -VNS_EAGAIN / -VNS_ENOBUFS when the send buffer is full. */
 VNS_EXTERN long vns_sys_sendto(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,

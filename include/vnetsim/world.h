@@ -55,7 +55,7 @@ struct vns_workload_result {
     vns_time_t start, end;         /* first and last byte received */
     double throughput_bps;         /* bytes * 8 / (end - start) */
     double packets_per_s;          /* packets / (end - start) */
-    double transactions_per_s;     /* transactions / (end - first send) */
+    double transactions_per_s;     /* RR: transactions / (end - first send) */
     uint64_t latency_p50, latency_p99, latency_p999;   /* RR and ping (rtt), ns */
     uint64_t verified, mismatches; /* payload bytes checked at the receiver */
     int error;                     /* a socket error, 0 if none */
@@ -84,10 +84,14 @@ VNS_EXTERN uint64_t vns_world_pcap_frames(const struct vns_world *w, const char 
  * -VNS_EIO. */
 VNS_EXTERN int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra);
 
-/* Sample every @interval: each CPU's utilization ("host/cpu0.util") and
- * each device's receive and transmit bit rates ("host/eth0.rx_bps"); later
- * layers add flows, cwnd, ring occupancy and qdisc backlog. Write them
- * with vns_series_write_csv(vns_world_sim(w), f). */
+/* Sample every @interval: each CPU's utilization ("host/cpu0.util"), each
+ * device's receive and transmit bit rates ("host/eth0.rx_bps") and qdisc
+ * backlog in packets ("host/tap0.qdisc_backlog"), each guest virtqueue's
+ * occupancy ("vm1/eth0.txq0.ring": buffers made available and not yet
+ * used), each workload's received bit and packet rates
+ * ("wl0.tcp_stream.rx_bps") and its TCP flows' cwnd ("wl0.tcp_stream.
+ * flow0.cwnd", the first 4 flows). At most 256 columns. Write them with
+ * vns_series_write_csv(vns_world_sim(w), f). */
 VNS_EXTERN int vns_world_series_start(struct vns_world *w, vns_time_t interval);
 
 VNS_EXTERN size_t vns_world_nworkloads(const struct vns_world *w);
@@ -109,6 +113,22 @@ VNS_EXTERN void vns_world_print_ledger_summary(const struct vns_world *w, FILE *
 /* Test hook: allocate an skb on @machine and forget it (a leak the
  * ledger must report). */
 VNS_EXTERN int vns_world_test_leak(struct vns_world *w, const char *machine);
+/* What the machines did while a workload ran, from its start to its end
+ * (or to now if it runs to the end): every guest NIC's kicks and
+ * interrupts, every CPU's busy time, every kernel's drops. Workloads that
+ * overlap in time each count all of it. */
+struct vns_workload_costs {
+    vns_time_t from, to;           /* the window; both 0 before it starts */
+    uint64_t kicks;                /* virtio-net notifies (TX and RX refill), all guests */
+    uint64_t interrupts;           /* virtio-net interrupts (TX and RX), all guests */
+    size_t ncpus;                  /* every CPU: the host's, the guests', the remotes' */
+    struct vns_cpu const *const *cpus;
+    const uint64_t *busy_ns;       /* busy time of cpus[i] in the window */
+    const uint64_t *drops;         /* by enum vns_skb_drop_reason (VNS_SKB_DROP_REASON_MAX) */
+};
+/* The arrays stay valid until the next call for any workload or the
+ * world's destruction. -VNS_ENOENT if there is no workload @i. */
+VNS_EXTERN int vns_world_workload_costs(const struct vns_world *w, size_t i, struct vns_workload_costs *out);
 
 /* Print per-CPU busy time, interrupts and VM exits, each guest NIC's kicks
  * and interrupts per packet, and drops by reason. */

@@ -383,6 +383,10 @@ int vns__tcp_shutdown(struct vns_ctx *ctx, struct vns_sock *sk, int how_mask);
 int vns__tcp_accept(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_sock **out);
 int vns__tcp_listen(struct vns_sock *sk, int backlog);
 /* socket.c */
+/* sock_sendmsg: the protocol's sendmsg under the sock_sendmsg and
+ * inet_sendmsg frames (for the system calls of socket.c and sendmsg.c). */
+long vns__sock_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,
+                       const struct vns_sockaddr_in *to);
 struct vns_sock *vns__sock_alloc(struct vns_inet *inet, enum vns_sock_type type, unsigned cpu);
 void vns__sock_free(struct vns_sock *sk);
 void vns__sk_wake(struct vns_ctx *ctx, struct vns_sock *sk);

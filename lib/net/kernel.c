@@ -230,7 +230,7 @@ int vns_dev_add_tap(struct vns_kernel *k, vns_packet_tap_fn fn, void *arg)
     return 0;
 }
 
-void vns_dev_del_tap(struct vns_kernel *k, vns_packet_tap_fn fn, void *arg)
+void vns_dev_remove_tap(struct vns_kernel *k, vns_packet_tap_fn fn, void *arg)
 {
     for (unsigned i = 0; i < k->ntaps; i++) {
         if (k->taps[i].fn == fn && k->taps[i].arg == arg) {

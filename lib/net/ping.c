@@ -104,10 +104,10 @@ int vns__ping_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *sk
             break;
     size = vns__skb_truesize(skb);
     if (!sk) {
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* NO_SOCKET */
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NO_SOCKET);
     } else if (sk->rmem_alloc >= sk->rcvbuf) {
         sk->st.drops++;
-        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED); /* SOCKET_RCVBUFF */
+        vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_SOCKET_RCVBUFF);
     } else {
         const uint8_t *iph = vns_skb_network_header(skb);
 

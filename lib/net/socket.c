@@ -278,8 +278,8 @@ bad:
 
 /* --- system calls ------------------------------------------------------------ */
 
-static long sock_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,
-                         const struct vns_sockaddr_in *to)
+long vns__sock_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int flags,
+                       const struct vns_sockaddr_in *to)
 {
     long rc;
 
@@ -338,7 +338,7 @@ long vns_sys_write(struct vns_ctx *ctx, struct vns_sock *sk, size_t len)
     long rc;
 
     frames_enter(ctx, write_frames, VNS_ARRAY_SIZE(write_frames));
-    rc = sock_sendmsg(ctx, sk, len, 0, NULL);
+    rc = vns__sock_sendmsg(ctx, sk, len, 0, NULL);
     frames_exit(ctx, VNS_ARRAY_SIZE(write_frames));
     return rc;
 }
@@ -355,7 +355,7 @@ long vns_sys_sendto(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int fl
 
     vns_fn_enter(ctx, VNS_FN___x64_sys_sendto);
     vns_fn_enter(ctx, VNS_FN___sys_sendto);
-    rc = sock_sendmsg(ctx, sk, len, flags, to);
+    rc = vns__sock_sendmsg(ctx, sk, len, flags, to);
     vns_fn_exit(ctx);
     vns_fn_exit(ctx);
     return rc;

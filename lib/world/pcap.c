@@ -36,12 +36,12 @@ struct pcap_file {
 
 struct vns_world_pcap {
     struct vns_sim *sim;
+    struct vns_kernel **kernels;   /* those whose tap is ours */
+    size_t nk;
     struct pcap_file *files;
     size_t n;
     uint8_t *buf;
     bool failed;
-    struct vns_kernel **ks;      /* kernels whose tap is ours (removed at finish) */
-    size_t nks;
 };
 
 static struct pcap_file *pcap_find(struct vns_world_pcap *wp, const struct vns_net_device *dev)
@@ -85,9 +85,11 @@ int vns__world_pcap_start(struct vns_world_pcap **out, struct vns_sim *sim, stru
     struct vns_world_pcap *wp = vns_calloc(1, sizeof(*wp));
     size_t cap = 0;
 
-    if (!wp || !(wp->buf = vns_malloc(PCAP_SNAPLEN)) || !(wp->ks = vns_calloc(nk ? nk : 1, sizeof(*wp->ks))))
+    if (!wp || !(wp->buf = vns_malloc(PCAP_SNAPLEN)))
         goto nomem;
     wp->sim = sim;
+    if (!(wp->kernels = vns_calloc(nk ? nk : 1, sizeof(*wp->kernels))))
+        goto nomem;
     for (size_t m = 0; m < nk; m++) {
         for (int i = 1; i < 4096; i++) {
             struct vns_net_device *dev = vns_dev_get_by_index(kernels[m], i);
@@ -119,7 +121,7 @@ int vns__world_pcap_start(struct vns_world_pcap **out, struct vns_sim *sim, stru
         }
         if (vns_dev_add_tap(kernels[m], pcap_tap, wp) < 0)
             goto nomem;
-        wp->ks[wp->nks++] = kernels[m];
+        wp->kernels[wp->nk++] = kernels[m];
     }
     *out = wp;
     return 0;
@@ -134,13 +136,10 @@ int vns__world_pcap_finish(struct vns_world_pcap *wp, bool commit)
 
     if (!wp)
         return 0;
-    /* No frame may reach a capture once it is closed (the world's teardown
-     * still sends: FINs, RSTs). */
-    for (size_t i = 0; i < wp->nks; i++)
-        vns_dev_del_tap(wp->ks[i], pcap_tap, wp);
-    vns_free(wp->ks);
     if (wp->failed)
         commit = false;
+    for (size_t m = 0; m < wp->nk; m++)   /* the stacks go on without us */
+        vns_dev_remove_tap(wp->kernels[m], pcap_tap, wp);
     for (size_t i = 0; i < wp->n; i++) {
         struct pcap_file *f = &wp->files[i];
 
@@ -163,6 +162,7 @@ int vns__world_pcap_finish(struct vns_world_pcap *wp, bool commit)
         }
     }
     vns_free(wp->files);
+    vns_free(wp->kernels);
     vns_free(wp->buf);
     vns_free(wp);
     return commit ? err : -VNS_EIO;

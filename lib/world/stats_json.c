@@ -2,7 +2,9 @@
  *   sim        events, simulated_seconds, sim_time_ns (wall_seconds from
  *              the caller's extra object: the only figure that is not a
  *              function of scenario and seed)
- *   workloads  what the summary's rows show, and more
+ *   workloads  what the summary's rows show, and more; under "costs"
+ *              what the machines did while each ran (kicks, interrupts,
+ *              CPU time by CPU, drops by reason) and per packet
  *   per_packet the packets the workloads received and each busy CPU's
  *              simulated ns per packet
  *   machines   per machine its CPUs (busy time, interrupts, softirq runs
@@ -201,6 +203,35 @@ static json_t *machine_json(const struct vns_world *w, const struct vns_machine 
     return o;
 }
 
+/* What the machines did while workload @i ran, per packet it received. */
+static json_t *costs_json(const struct vns_world *w, size_t i, uint64_t pkts)
+{
+    struct vns_workload_costs c;
+    json_t *o = json_object(), *busy = json_object(), *perpkt = json_object(), *drops = json_object();
+
+    if (vns_world_workload_costs(w, i, &c) == 0) {
+        set_u64(o, "from_ns", c.from);
+        set_u64(o, "to_ns", c.to);
+        set_u64(o, "kicks", c.kicks);
+        set_u64(o, "interrupts", c.interrupts);
+        set_real(o, "kicks_per_packet", per(c.kicks, pkts));
+        set_real(o, "interrupts_per_packet", per(c.interrupts, pkts));
+        for (size_t k = 0; k < c.ncpus; k++) {
+            if (!c.busy_ns[k])
+                continue;
+            set_u64(busy, vns_cpu_name(c.cpus[k]), c.busy_ns[k]);
+            set_real(perpkt, vns_cpu_name(c.cpus[k]), per(c.busy_ns[k], pkts));
+        }
+        for (int d = 0; d < VNS_SKB_DROP_REASON_MAX; d++)
+            if (c.drops[d])
+                set_u64(drops, vns_drop_reason_name((enum vns_skb_drop_reason)d), c.drops[d]);
+    }
+    json_object_set_new(o, "cpu_busy_ns", busy);
+    json_object_set_new(o, "cpu_ns_per_packet", perpkt);
+    json_object_set_new(o, "drops", drops);
+    return o;
+}
+
 static json_t *workloads_json(const struct vns_world *w, uint64_t *pkts)
 {
     json_t *wls = json_array();
@@ -228,6 +259,7 @@ static json_t *workloads_json(const struct vns_world *w, uint64_t *pkts)
         set_real(o, "transactions_per_s", r.transactions_per_s);
         set_u64(o, "first_rx_ns", r.start);
         set_u64(o, "last_rx_ns", r.end);
+        json_object_set_new(o, "costs", costs_json(w, i, r.packets));
         json_array_append_new(wls, o);
     }
     return wls;

@@ -75,6 +75,43 @@ static uint64_t print_workloads(const struct vns_world *w, FILE *out)
     return total;
 }
 
+/* Per workload, what its window cost per packet it received. */
+static void print_workload_costs(const struct vns_world *w, FILE *out)
+{
+    char a[32], b[32];
+
+    if (!vns_world_nworkloads(w))
+        return;
+    fprintf(out, "per packet of each workload, counted while it ran (workloads at the same time share):\n");
+    fprintf(out, "%-3s %-22s %9s %9s  %s\n", "#", "window", "kicks/pkt", "irqs/pkt", "CPU ns/packet; drops");
+    for (size_t i = 0; i < vns_world_nworkloads(w); i++) {
+        struct vns_workload_result r;
+        struct vns_workload_costs c;
+        char win[64];
+        bool any = false;
+
+        if (vns_world_workload(w, i, &r) < 0 || vns_world_workload_costs(w, i, &c) < 0)
+            continue;
+        snprintf(win, sizeof(win), "%s-%s", vns_format_time(c.from, a, sizeof(a)), vns_format_time(c.to, b, sizeof(b)));
+        fprintf(out, "%-3zu %-22s %9.3f %9.3f ", i, win, per(c.kicks, r.packets), per(c.interrupts, r.packets));
+        for (size_t k = 0; k < c.ncpus; k++) {
+            if (!c.busy_ns[k])
+                continue;
+            fprintf(out, "%s %s %.0f", any ? "," : "", vns_cpu_name(c.cpus[k]), per(c.busy_ns[k], r.packets));
+            any = true;
+        }
+        any = false;
+        for (int d = 0; d < VNS_SKB_DROP_REASON_MAX; d++) {
+            if (!c.drops[d])
+                continue;
+            fprintf(out, "%s %s %llu", any ? "," : ";", vns_drop_reason_name((enum vns_skb_drop_reason)d),
+                    (unsigned long long)c.drops[d]);
+            any = true;
+        }
+        fputc('\n', out);
+    }
+}
+
 static void print_cpus(const struct vns_machine *const *ms, size_t n, vns_time_t t, uint64_t pkts, FILE *out)
 {
     fprintf(out, "%-16s %7s %12s %10s %10s %10s %10s\n", "cpu", "busy", "ns/packet", "irqs", "irqs/pkt", "vmexits",
@@ -159,6 +196,8 @@ void vns_world_print_summary(const struct vns_world *w, FILE *out)
         fprintf(out, "payload: %llu bytes verified by the receivers, %llu mismatches; per packet below: "
                      "%llu packets received by the workloads\n",
                 (unsigned long long)verified, (unsigned long long)mismatches, (unsigned long long)pkts);
+    print_workload_costs(w, out);
+    fprintf(out, "whole run:\n");
     print_cpus(ms, n, vns_sim_now(vns_world_sim(w)), pkts, out);
     print_nics(w, ms, n, out);
     print_drops(ms, n, out);

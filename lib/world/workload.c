@@ -18,9 +18,12 @@
  * no server process.
  *
  * Each workload runs from `start` for `duration` (or to the end of the
- * run) with `flows` parallel flows, flow k on CPU (from_cpu/to_cpu + k) mod ncpus of each
- * machine (netperf -T); several workloads run at once. Flows use ports
- * 5001, 5002, ... in the order of the scenario. */
+ * run) with `flows` parallel flows, flow k on CPU (from_cpu + k) mod N of
+ * the client's machine and (to_cpu + k) mod N of the server's (netperf
+ * -T); several workloads run at once. Flows use ports 5001, 5002, ... in
+ * the order of the scenario. The sender makes the system call `syscall`
+ * names (write, send or sendmsg). What the machines did during each
+ * workload's window is counted by costs.c. */
 #include <string.h>
 
 #include "vnetsim/alloc.h"
@@ -32,6 +35,7 @@
 #include "vnetsim/socket.h"
 #include "vnetsim/stats.h"
 #include "vnetsim/tcp.h"
+#include "vnetsim/trace.h"
 #include "world_int.h"
 
 #define PING_RING 1024u          /* send times kept for matching replies */
@@ -65,6 +69,7 @@ struct vns_workload {
     uint64_t tx_packets, rx_packets, transactions, timeouts;
     vns_time_t first_tx, first_rx, last_rx;
     struct vns_hist lat;
+    struct vns__costs *costs;    /* counters over its window (costs.c) */
     int error;
 };
 
@@ -113,7 +118,14 @@ static long wl_read(struct vns_ctx *ctx, struct wl_flow *f, struct vns_sock *sk,
 /* The sender's system call (syscall: write, send or sendmsg). */
 static long wl_write(struct vns_ctx *ctx, const struct vns_sc_workload *s, struct vns_sock *sk, size_t len)
 {
-    return s->syscall == VNS_SC_SYS_WRITE ? vns_sys_write(ctx, sk, len) : vns_sys_send(ctx, sk, len, 0);
+    switch (s->syscall) {
+    case VNS_SC_SYS_SEND:
+        return vns_sys_send(ctx, sk, len, 0);
+    case VNS_SC_SYS_SENDMSG:
+        return vns_sys_sendmsg(ctx, sk, len, 0);
+    default:
+        return vns_sys_write(ctx, sk, len);
+    }
 }
 
 static int wl_fail(struct vns_workload *wl, long err)
@@ -508,6 +520,8 @@ static int workload_start(struct vns_world *w, struct vns_workload *wl, const st
     wl->flows = vns_calloc(s->flows, sizeof(*wl->flows));
     if (!wl->flows)
         err = -VNS_ENOMEM;
+    if (!err)
+        err = vns__costs_start(w, s->start, wl->end, &wl->costs);
     for (unsigned k = 0; k < s->flows && !err; k++) {
         err = flow_start(vns_world_sim(w), wl, &wl->flows[k], k, i, from, to, (*port)++);
         wl->nflows++;
@@ -556,9 +570,67 @@ void vns__world_workloads_stop(struct vns_world *w)
             vns_free(f->ping_sent);
         }
         vns_free(wl->flows);
+        vns__costs_destroy(wl->costs);
     }
     vns_free(*slot);
     *slot = NULL;
+}
+
+static double series_rx_bits(void *arg)
+{
+    return (double)((const struct vns_workload *)arg)->received * 8;
+}
+
+static double series_rx_packets(void *arg)
+{
+    return (double)((const struct vns_workload *)arg)->rx_packets;
+}
+
+/* The sending socket's congestion window (segments); 0 once closed. */
+static double series_cwnd(void *arg)
+{
+    const struct wl_flow *f = arg;
+    const struct vns_sock *sk = f->wl->spec->type == VNS_SC_TCP_MAERTS ? f->srv : f->cli;
+    struct vns_tcp_info ti;
+
+    return sk && vns_tcp_get_info(sk, &ti) == 0 ? (double)ti.snd_cwnd : 0.0;
+}
+
+int vns__world_workloads_series(struct vns_world *w)
+{
+    size_t n;
+    struct vns_workload **slot = vns__world_workload_slot(w, &n);
+    struct vns_sim *sim = vns_world_sim(w);
+    char name[96];
+    int err = 0;
+
+    for (size_t i = 0; *slot && i < n && !err; i++) {
+        struct vns_workload *wl = &(*slot)[i];
+        const char *type = vns_sc_workload_name(wl->spec->type);
+
+        snprintf(name, sizeof(name), "wl%zu.%s.rx_bps", i, type);
+        err = vns_series_add(sim, name, series_rx_bits, wl, true);
+        snprintf(name, sizeof(name), "wl%zu.%s.packets_per_s", i, type);
+        if (!err)
+            err = vns_series_add(sim, name, series_rx_packets, wl, true);
+        for (unsigned k = 0; k < wl->nflows && k < 4 && !err && is_tcp(wl->spec) && wl->spec->type != VNS_SC_TCP_RR;
+             k++) {
+            snprintf(name, sizeof(name), "wl%zu.%s.flow%u.cwnd", i, type, k);
+            err = vns_series_add(sim, name, series_cwnd, &wl->flows[k], false);
+        }
+    }
+    return err;
+}
+
+int vns_world_workload_costs(const struct vns_world *w, size_t i, struct vns_workload_costs *out)
+{
+    size_t n;
+    struct vns_workload **slot = vns__world_workload_slot((struct vns_world *)w, &n);
+
+    if (!*slot || i >= n || !(*slot)[i].costs)
+        return -VNS_ENOENT;
+    vns__costs_get((*slot)[i].costs, out);
+    return 0;
 }
 
 int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_result *out)
@@ -595,7 +667,7 @@ int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_
         out->throughput_bps = (double)wl->received * 8e9 / (double)span;
         out->packets_per_s = (double)wl->rx_packets * 1e9 / (double)span;
     }
-    if (wl->transactions && wl->last_rx > wl->first_tx)
+    if (s->type != VNS_SC_PING && wl->transactions && wl->last_rx > wl->first_tx)
         out->transactions_per_s = (double)wl->transactions * 1e9 / (double)(wl->last_rx - wl->first_tx);
     out->latency_p50 = vns_hist_percentile(&wl->lat, 50);
     out->latency_p99 = vns_hist_percentile(&wl->lat, 99);

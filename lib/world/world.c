@@ -724,55 +724,6 @@ int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char 
     return vns__world_dump_stats_json(w->final_stats ? json_deep_copy(w->final_stats) : world_stats(w), out, extra);
 }
 
-static double series_cpu_busy(void *arg)
-{
-    return (double)vns_cpu_stats(arg)->busy_ns / 1e9;   /* rate: utilization */
-}
-
-static double series_dev_rx_bits(void *arg)
-{
-    return (double)((struct vns_net_device *)arg)->stats.rx_bytes * 8;
-}
-
-static double series_dev_tx_bits(void *arg)
-{
-    return (double)((struct vns_net_device *)arg)->stats.tx_bytes * 8;
-}
-
-static int series_machine(struct vns_sim *sim, const struct vns_machine *m)
-{
-    char name[96];
-    int err = 0;
-
-    for (unsigned i = 0; i < m->ncpus && !err; i++) {
-        snprintf(name, sizeof(name), "%s.util", vns_cpu_name(m->cpus[i]));
-        err = vns_series_add(sim, name, series_cpu_busy, m->cpus[i], true);
-    }
-    for (int i = 1; i < 4096 && !err; i++) {
-        struct vns_net_device *dev = vns_dev_get_by_index(m->kernel, i);
-
-        if (!dev)
-            continue;
-        snprintf(name, sizeof(name), "%.31s/%.16s.rx_bps", m->name, dev->name);
-        err = vns_series_add(sim, name, series_dev_rx_bits, dev, true);
-        snprintf(name, sizeof(name), "%.31s/%.16s.tx_bps", m->name, dev->name);
-        if (!err)
-            err = vns_series_add(sim, name, series_dev_tx_bits, dev, true);
-    }
-    return err;
-}
-
-int vns_world_series_start(struct vns_world *w, vns_time_t interval)
-{
-    int err = series_machine(w->sim, &w->host);
-
-    for (size_t i = 0; i < w->nremotes && !err; i++)
-        err = series_machine(w->sim, &w->remotes[i]);
-    for (size_t i = 0; i < w->nguests && !err; i++)
-        err = series_machine(w->sim, &w->guests[i]);
-    return err ? err : vns_series_start(w->sim, interval);
-}
-
 struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n)
 {
     *n = w->nworkloads;

@@ -41,6 +41,16 @@ unsigned vns__world_guest_queues(const struct vns_world *w, size_t i, struct vns
  * array to vns_free(), *@count of them; NULL if out of memory. */
 const struct vns_machine **vns__world_machines(const struct vns_world *w, size_t *count);
 
+/* Time series of the workloads: received bit rate and packets per
+ * second of each, TCP cwnd of its first flows (workload.c). */
+int vns__world_workloads_series(struct vns_world *w);
+
+/* A workload's window of counters (costs.c). */
+struct vns__costs;
+int vns__costs_start(struct vns_world *w, vns_time_t from, vns_time_t to, struct vns__costs **out);
+void vns__costs_destroy(struct vns__costs *c);
+void vns__costs_get(struct vns__costs *c, struct vns_workload_costs *out);
+
 /* Workloads (workload.c). */
 struct vns_workload;
 int vns__world_workloads_start(struct vns_world *w, const struct vns_scenario *sc, struct vns_diag *d);

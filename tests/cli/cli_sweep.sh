@@ -27,4 +27,13 @@ expect_exit 2 "bad shard" -- "$VNETSIM" sweep "$S" --set seed=1,2 --shard 3/2
 expect_exit 2 "bad jobs" -- "$VNETSIM" sweep "$S" --set seed=1,2 --jobs 0
 expect_exit 2 "invalid base" -- "$VNETSIM" sweep "$S" --set seed=1,2 --set nope=3
 expect_exit 0 "help" -- "$VNETSIM" sweep --help
+# each workload's figures per point, and a chart of them against the swept key
+rm -rf "$WORK/ring"   # sweep makes its --out folder
+expect_exit 0 "ring-size sweep" -- "$VNETSIM" sweep "$SRC/examples/scenarios/ring-sweep.yaml" --set 'guests[0].nic.ring_size=64,1024' --set duration=3ms --out "$WORK/ring"
+expect_grep "$WORK/ring/sweep.csv" ',error,w0_throughput_bps,w0_packets_per_s,w0_lost,w0_transactions_per_s,w0_latency_p99_ns,w1_throughput_bps,' "workload columns"
+expect_grep "$WORK/ring/sweep.csv" '^0,"64",ok,0x[0-9a-f]*,[0-9]*,0.003000000,[0-9.]*,"",[0-9.]*,[0-9.]*,[0-9]*,[0-9.]*,[0-9]*,[1-9][0-9]*,' "a point's udp_stream throughput"
+if command -v gnuplot >/dev/null 2>&1; then
+    expect_exit 0 "plot a sweep" -- sh "$SRC/scripts/vnetsim-plot" "$WORK/ring/sweep.csv" "$WORK/ring/loss.svg" 'w1_lost'
+    expect_grep "$WORK/ring/loss.svg" "w1_lost" "chart drawn"
+fi
 finish

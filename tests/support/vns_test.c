@@ -106,3 +106,24 @@ char *vns_test_golden_block(const char *title)
     vns_free(all);
     return out;
 }
+
+bool vns_test_golden_matches(const char *path, const char *got)
+{
+    char *want;
+    bool same;
+
+    if (getenv("VNS_UPDATE_GOLDEN")) {
+        FILE *f = fopen(path, "w");
+
+        assert_non_null(f);
+        fputs(got, f);
+        fclose(f);
+        print_message("updated %s\n", path);
+    }
+    want = vns_test_read_file(path, NULL);
+    same = want && !strcmp(want, got);
+    if (!same)
+        print_error("%s: got\n%s\nwant\n%s\n", path, got, want ? want : "(no file)\n");
+    vns_free(want);
+    return same;
+}

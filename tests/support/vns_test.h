@@ -30,6 +30,11 @@ char *vns_test_read_file(const char *path, size_t *len);
  * the seed format, each followed by a blank line. vns_malloc'd. */
 char *vns_test_golden_block(const char *title);
 
+/* A golden file: with VNS_UPDATE_GOLDEN set (scripts/update-golden), write
+ * @got into @path first; then true if @path holds exactly @got. On a
+ * difference both texts are printed. */
+bool vns_test_golden_matches(const char *path, const char *got);
+
 /* Write @sim's probe stacks (seed format) into a vns_malloc'd string. */
 char *vns_test_stacks_string(const struct vns_sim *sim, bool folded);
 

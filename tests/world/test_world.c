@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE 1   /* libpcap's BSD types */
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -212,6 +213,52 @@ static void test_world_pcap_bad_dir(void **state)
     vns_scenario_free(sc);
 }
 
+/* The largest value of column @col of a series CSV. */
+static double series_max(const char *csv, const char *col)
+{
+    const char *hdr_end = strchr(csv, '\n'), *p = csv;
+    int idx = 0, k;
+    double max = -1;
+
+    while (p < hdr_end && strncmp(p, col, strlen(col)) != 0) {
+        p = strchr(p, ',') + 1;
+        idx++;
+        if (p == (const char *)1 || p > hdr_end)
+            fail_msg("no column %s", col);
+    }
+    for (p = hdr_end + 1; *p; p = strchr(p, '\n') + 1) {
+        const char *f = p;
+
+        for (k = 0; k < idx; k++)
+            f = strchr(f, ',') + 1;
+        max = VNS_MAX(max, strtod(f, NULL));
+        if (!strchr(p, '\n'))
+            break;
+    }
+    return max;
+}
+
+/* --series: the stream's cwnd grows, the TX ring holds packets in flight,
+ * the tap's qdisc and the workload's rate are sampled. */
+static void check_series(const struct vns_world *w)
+{
+    FILE *f = tmpfile();
+    char csv[65536];
+    size_t n;
+
+    assert_int_equal(vns_series_write_csv(vns_world_sim(w), f), 0);
+    rewind(f);
+    n = fread(csv, 1, sizeof(csv) - 1, f);
+    csv[n] = '\0';
+    fclose(f);
+    assert_true(series_max(csv, "wl0.tcp_stream.flow0.cwnd") > 10);
+    assert_true(series_max(csv, "wl0.tcp_stream.rx_bps") > 1e9);
+    assert_true(series_max(csv, "wl2.tcp_rr.packets_per_s") > 1000);
+    assert_true(series_max(csv, "vm1/eth0.txq0.ring") >= 1);
+    assert_true(series_max(csv, "vm1/eth0.rxq0.ring") > 100);
+    assert_true(series_max(csv, "host/tap0.qdisc_backlog") >= 0);
+}
+
 /* A guest on a tap on the host's bridge, a TCP stream each way: every
  * byte verified by the receiving stack, the vCPU's VM exits counted. */
 static void test_world_guest_tcp_both_ways(void **state)
@@ -237,7 +284,9 @@ static void test_world_guest_tcp_both_ways(void **state)
 
     (void)state;
     assert_int_equal(vns_world_create(sc, &w, &d), 0);
+    assert_int_equal(vns_world_series_start(w, VNS_USEC(500)), 0);
     assert_int_equal(vns_sim_run(vns_world_sim(w), sc->duration), 0);
+    check_series(w);
     assert_int_equal(vns_world_nworkloads(w), 3);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(vns_world_workload(w, (size_t)i, &r[i]), 0);
@@ -327,6 +376,17 @@ static void check_rate_json(const struct vns_world *w)
     assert_int_equal(json_integer_value(json_object_get(wl, "packets_sent")), 425);
     assert_int_equal(json_integer_value(json_object_get(wl, "lost")), 0);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "per_packet"), "packets")), 425);
+    /* the window: 1 ms to 11 ms; 426 kicks (one per datagram and the ARP
+     * request), every CPU's time in it */
+    {
+        json_t *c = json_object_get(wl, "costs");
+
+        assert_int_equal(json_integer_value(json_object_get(c, "from_ns")), VNS_MSEC(1));
+        assert_int_equal(json_integer_value(json_object_get(c, "to_ns")), VNS_MSEC(11));
+        assert_int_equal(json_integer_value(json_object_get(c, "kicks")), 426);
+        assert_true(json_real_value(json_object_get(json_object_get(c, "cpu_ns_per_packet"), "vm1/cpu0")) > 1000);
+        assert_int_equal(json_object_size(json_object_get(c, "drops")), 0);
+    }
     vm = json_array_get(json_object_get(root, "machines"), 1);
     assert_string_equal(json_string_value(json_object_get(vm, "name")), "vm1");
     assert_true(json_real_value(json_object_get(json_array_get(json_object_get(vm, "cpus"), 0), "ns_per_packet")) >
@@ -365,6 +425,7 @@ static void test_world_udp_stream_rate(void **state)
     assert_true(r.packets_per_s > 0.99 * 1e9 / 23552 && r.packets_per_s < 1.01 * 1e9 / 23552 * 425 / 424);
     assert_int_equal(r.verified, 425 * 1472);
     check_summary(w, (const char *const[]){"0   udp_stream vm1 -> host                1 501.592 Mbit/s", "       425       425",
+                                           "0   1.000ms-11.000ms           1.002",
                                            "0 (0.00%)", "ns/packet", "425 packets received by the workloads",
                                            "vm1 virtio-net (1 queue pair): tx 426 packets, 1.000 kicks/packet", NULL});
     check_rate_json(w);
@@ -492,6 +553,31 @@ static void test_world_rr_flows(void **state)
     vns_scenario_free(sc);
 }
 
+/* syscall: each sender makes the system call it names, as its stacks show. */
+static void test_world_syscalls(void **state)
+{
+    struct vns_scenario *sc;
+    struct vns_world *w = run_text("duration: 3ms\n"
+                                   "probes: [tcp_sendmsg, udp_sendmsg]\n" GUEST_ON_TAP
+                                   "workloads:\n"
+                                   "  - {type: tcp_stream, from: vm1, to: host, syscall: sendmsg, duration: 1ms}\n"
+                                   "  - {type: udp_stream, from: vm1, to: host, syscall: send, rate: 100Mbit, "
+                                   "start: 1ms, duration: 1ms}\n",
+                                   &sc);
+    char *stacks = vns_test_stacks_string(vns_world_sim(w), false);
+
+    (void)state;
+    assert_non_null(strstr(stacks, "[0] tcp_sendmsg\n[0] inet_sendmsg\n[0] sock_sendmsg\n[0] ___sys_sendmsg\n"
+                                   "[0] __sys_sendmsg\n[0] __x64_sys_sendmsg\n"));
+    assert_non_null(strstr(stacks, "[0] udp_sendmsg\n[0] inet_sendmsg\n[0] sock_sendmsg\n[0] __sys_sendto\n"
+                                   "[0] __x64_sys_sendto\n"));
+    assert_null(strstr(stacks, "vfs_write"));
+    assert_true(result_of(w, 0).bytes > 0 && result_of(w, 1).packets > 0);
+    vns_free(stacks);
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+}
+
 /* to_cpu (netperf -T): the host end of a TCP_RR runs on host CPU 2, which
  * nothing else uses; without it the CPU stays idle. */
 static void test_world_workload_cpu(void **state)
@@ -528,6 +614,7 @@ int main(void)
         cmocka_unit_test_teardown(test_world_udp_stream_lossy_wire, teardown),
         cmocka_unit_test_teardown(test_world_ping_rtt, teardown),
         cmocka_unit_test_teardown(test_world_rr_flows, teardown),
+        cmocka_unit_test_teardown(test_world_syscalls, teardown),
         cmocka_unit_test_teardown(test_world_workload_cpu, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
