@@ -34,7 +34,7 @@ enum vns_event_kind {
 struct vns_timer {
     vns_time_t expires;      /* absolute virtual time; valid while pending */
     uint64_t seq;            /* insertion sequence; breaks ties */
-    uint32_t heap_idx;       /* position in the event heap; UINT32_MAX = idle */
+    uint32_t heap_idx;       /* its slot in the event heap while pending; UINT32_MAX = idle */
     uint16_t kind;           /* enum vns_event_kind */
     uint32_t owner;          /* hashed into the fingerprint (an object id) */
     vns_timer_fn fn;

@@ -65,11 +65,12 @@ struct vns_probes {
 
 struct vns_call;
 
-/* A pending event in the heap: its key beside the timer it belongs to. */
+/* A pending event in the heap: its key and its timer's slot (slot_timer
+ * [slot] is the timer, heap_pos[slot] this entry's index). 24 bytes. */
 struct vns_heap_ent {
     vns_time_t expires;
     uint64_t seq;
-    struct vns_timer *t;
+    uint32_t slot;
 };
 
 struct vns_sim {
@@ -77,6 +78,10 @@ struct vns_sim {
     uint64_t seq;
     uint64_t seed;
     struct vns_heap_ent *heap;       /* lib/core/sim.c: 4-ary min-heap */
+    uint32_t *heap_pos;              /* slot -> heap index (heap_cap of them) */
+    uint32_t *slot_free;             /* free slots, a stack */
+    struct vns_timer **slot_timer;   /* slot -> its pending timer */
+    uint32_t nslots, nslot_free;
     struct vns_timer *firing;        /* whose callback runs; its entry is the root */
     uint32_t heap_len, heap_cap;
     uint64_t events_run;
