@@ -4,7 +4,9 @@
  * With no scenario file the default scenario is the engine demo
  * (include/vnetsim/demo.h). */
 #define _XOPEN_SOURCE 700   /* isatty, fileno */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,8 +79,10 @@ static void run_usage(FILE *f)
           "  --progress          print progress to stderr (default when it is a terminal)\n"
           "  --quiet             print nothing but errors\n"
           "\n"
-          "exit status: 0 done, 1 an output could not be written, 2 bad usage,\n"
-          "130 interrupted (SIGINT; outputs are still written)\n",
+          "exit status: 0 done, 1 an output could not be written, a limit was reached\n"
+          "(limits: in the scenario) or the packet ledger does not balance, 2 bad usage,\n"
+          "130 interrupted by SIGINT, 143 by SIGTERM (outputs are still written, marked\n"
+          "partial)\n",
           f);
 }
 
@@ -271,7 +275,65 @@ struct run_state {
     struct run_opts *o;
     uint64_t wall0;
     uint64_t last_progress;
+    uint64_t max_memory;            /* limits.max_memory, 0 = none */
+    const char *stop_reason;        /* why the run stopped early, NULL if it did not */
 };
+
+/* SIGTERM stops the run as SIGINT does (lib/uv handles SIGINT): the
+ * handler only sets a flag, the progress callback (after every batch of
+ * events) turns it into a stop at the next event boundary. */
+static volatile sig_atomic_t got_sigterm;
+
+static void on_sigterm(int sig)
+{
+    (void)sig;
+    got_sigterm = 1;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigterm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A file size limit (RLIMIT_FSIZE) must fail the write with EFBIG, which
+     * is reported, instead of killing the process with a file half written. */
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Between batches: SIGTERM and the memory limit stop the run. */
+static void check_stop(struct vns_sim *sim, struct run_state *rs)
+{
+    if (got_sigterm && !rs->stop_reason) {
+        rs->stop_reason = "SIGTERM";
+        vns_sim_stop(sim);
+    }
+    if (rs->max_memory && vns_alloc_bytes() > rs->max_memory && !rs->stop_reason) {
+        rs->stop_reason = "max_memory";
+        vns_sim_stop(sim);
+    }
+}
+
+/* The exit status and the stats' stop_reason of a run that ended with
+ * @status (vns_uv_run). */
+static int stop_status(struct vns_sim *sim, struct run_state *rs, int status, bool time_limited)
+{
+    if (!rs->stop_reason && vns_sim_event_limit_hit(sim))
+        rs->stop_reason = "max_events";
+    if (!rs->stop_reason && status == -VNS_ECANCELED)
+        rs->stop_reason = "SIGINT";
+    if (!rs->stop_reason && time_limited && status == 0)
+        rs->stop_reason = "max_time";
+    if (!rs->stop_reason)
+        return status ? 1 : 0;
+    if (!strcmp(rs->stop_reason, "SIGINT"))
+        return 130;
+    if (!strcmp(rs->stop_reason, "SIGTERM"))
+        return 143;
+    return 1;
+}
 
 /* A progress line on stderr (terminals only): simulated time, events per
  * wall second, estimated time left. */
@@ -281,6 +343,7 @@ static void on_progress(struct vns_sim *sim, void *arg)
     uint64_t now = uv_hrtime();
     double wall, frac, eta;
 
+    check_stop(sim, rs);
     if (!rs->o->progress || now - rs->last_progress < 500000000u)
         return;
     rs->last_progress = now;
@@ -338,6 +401,8 @@ static int write_stats_json(const char *path, struct vns_sim *sim, const struct 
                      "vcpu_halts", (json_int_t)st->vcpu_halts,
                      "finish_time_ns", (json_int_t)st->finish_time,
                      "guest_busy_ns", (json_int_t)st->guest_busy_ns);
+    if (root)
+        json_object_set_new(root, "partial", json_boolean(status != 0));
     if (!root || cli_out_open(&out, path) < 0) {
         json_decref(root);
         return -1;
@@ -346,7 +411,7 @@ static int write_stats_json(const char *path, struct vns_sim *sim, const struct 
     json_decref(root);
     if (err) {
         cli_out_abort(&out);
-        cli_error("%s: write failed; nothing written", path);
+        cli_error("%s: write failed: %s; nothing written", path, strerror(errno ? errno : EIO));
         return -1;
     }
     return cli_out_commit(&out) < 0 ? -1 : 0;
@@ -367,7 +432,7 @@ static int write_trace_file(const char *path, struct vns_sim *sim, int what)
                                : vns_timeline_write(sim, out.f);
     if (err < 0) {
         cli_out_abort(&out);
-        cli_error("%s: write failed; nothing written", path);
+        cli_error("%s: write failed: %s; nothing written", path, strerror(errno ? errno : EIO));
         return -1;
     }
     return cli_out_commit(&out) < 0 ? -1 : 0;
@@ -465,9 +530,10 @@ static int run_world(struct run_opts *o)
     struct vns_world *w = NULL;
     struct vns_diag d = {0};
     struct vns_sim *sim;
-    struct run_state rs = {o, 0, 0};
+    struct run_state rs = {o, 0, 0, 0, NULL};
     char buf[VNS_DIAG_MSG_MAX + VNS_DIAG_FILE_MAX + 64], t[32];
-    int err, status, rc = 0;
+    int err, status, rc = 0, exit_rc;
+    bool time_limited, unbalanced = false;
     vns_time_t duration;
 
     if (!sc)
@@ -520,14 +586,38 @@ static int run_world(struct run_opts *o)
         goto out;
     }
     duration = o->duration_set ? o->duration : sc->duration;
+    time_limited = sc->limits.max_time && sc->limits.max_time < duration;
+    if (time_limited)
+        duration = sc->limits.max_time;
     o->duration = duration;
+    vns_sim_set_max_events(sim, sc->limits.max_events);
+    rs.max_memory = sc->limits.max_memory;
+    catch_signals();
     rs.wall0 = uv_hrtime();
     status = vns_uv_run(sim, &(struct vns_uv_run_opts){.until = duration, .pace = o->pace, .handle_sigint = true,
                                                        .progress = on_progress, .arg = &rs});
+    exit_rc = stop_status(sim, &rs, status, time_limited);
+    if (o->progress && rs.last_progress)
+        fputc('\n', stderr);
+    if (rs.stop_reason) {
+        const char *what = !strcmp(rs.stop_reason, "SIGINT") || !strcmp(rs.stop_reason, "SIGTERM")
+                               ? "interrupted by"
+                               : "stopped: limit reached:";
+        char limit[64] = "";
+
+        if (!strcmp(rs.stop_reason, "max_events"))
+            snprintf(limit, sizeof(limit), " (%llu events)", (unsigned long long)sc->limits.max_events);
+        else if (!strcmp(rs.stop_reason, "max_time"))
+            snprintf(limit, sizeof(limit), " (%s simulated)", vns_format_time(sc->limits.max_time, t, sizeof(t)));
+        else if (!strcmp(rs.stop_reason, "max_memory"))
+            snprintf(limit, sizeof(limit), " (%llu bytes allocated)", (unsigned long long)vns_alloc_bytes());
+        fprintf(stderr, "vnetsim: %s %s%s at %s of simulated time; outputs are partial\n", what, rs.stop_reason,
+                limit, vns_format_time(vns_sim_now(sim), t, sizeof(t)));
+    }
     if (!o->quiet) {
-        printf("vnetsim %s: %s, profile %s, seed %llu%s\n", VNS_VERSION_STRING, o->file,
+        printf("vnetsim %s: %s, profile %s, seed %llu%s%s\n", VNS_VERSION_STRING, o->file,
                vns_profile_name(vns_sim_profile(sim)), (unsigned long long)sc->seed,
-               status ? " -- INTERRUPTED" : "");
+               rs.stop_reason ? " -- PARTIAL: " : "", rs.stop_reason ? rs.stop_reason : "");
         vns_world_print(w, stdout);
         printf("simulated %s, %llu events\n", vns_format_time(vns_sim_now(sim), t, sizeof(t)),
                (unsigned long long)vns_sim_events_run(sim));
@@ -542,29 +632,47 @@ static int run_world(struct run_opts *o)
         rc = 1;
     if (o->series && write_trace_file(o->series, sim, OUT_SERIES) < 0)
         rc = 1;
+    /* The capture is complete now; then the ledger (which drains the
+     * world: the stats JSON was taken before). */
+    if (o->pcap && vns_world_pcap_stop(w, rc == 0) < 0) {
+        cli_error("%s: a capture could not be written; none kept", o->pcap);
+        rc = 1;
+    }
+    if (getenv("VNETSIM_TEST_LEAK"))   /* test hook: a packet held by nothing */
+        vns_world_test_leak(w, getenv("VNETSIM_TEST_LEAK"));
+    err = vns_world_finish(w);
+    if (!o->quiet && err != -VNS_ENOMEM)
+        vns_world_print_ledger_summary(w, stdout);
+    if (err == -VNS_EPROTO) {
+        vns_world_print_ledger(w, stderr);
+        cli_error("the packet ledger does not balance (a packet was lost track of): a simulator bug");
+        unbalanced = true;
+    } else if (err) {
+        cli_error("cannot take the packet ledger: %s", vns_strerror(err));
+        unbalanced = true;
+    }
     if (o->stats_json) {
         struct cli_out out;
         char extra[1400];
 
         snprintf(extra, sizeof(extra),
-                 "{\"vnetsim\": \"%s\", \"interrupted\": %s, \"sim\": {\"wall_seconds\": %.6f}}",
-                 VNS_VERSION_STRING, status ? "true" : "false", (double)(uv_hrtime() - rs.wall0) / 1e9);
+                 "{\"vnetsim\": \"%s\", \"interrupted\": %s, \"partial\": %s, \"stop_reason\": \"%s\", "
+                 "\"sim\": {\"wall_seconds\": %.6f, \"memory_peak_bytes\": %llu}}",
+                 VNS_VERSION_STRING, status ? "true" : "false", rs.stop_reason ? "true" : "false",
+                 rs.stop_reason ? rs.stop_reason : "", (double)(uv_hrtime() - rs.wall0) / 1e9,
+                 (unsigned long long)vns_alloc_bytes_peak());
         if (cli_out_open(&out, o->stats_json) < 0) {
             rc = 1;
         } else if (vns_world_write_stats_json(w, out.f, extra) < 0) {
             cli_out_abort(&out);
-            cli_error("%s: write failed; nothing written", o->stats_json);
+            cli_error("%s: write failed: %s; nothing written", o->stats_json, strerror(errno ? errno : EIO));
             rc = 1;
         } else if (cli_out_commit(&out) < 0) {
             rc = 1;
         }
     }
-    if (o->pcap && vns_world_pcap_stop(w, rc == 0) < 0) {
-        cli_error("%s: a capture could not be written; none kept", o->pcap);
-        rc = 1;
-    }
-    if (!rc && status)
-        rc = status == -VNS_ECANCELED ? 130 : 1;
+    if (!rc)
+        rc = exit_rc ? exit_rc : unbalanced ? 1 : 0;
 out:
     vns_world_destroy(w);
     vns_scenario_free(sc);
@@ -577,7 +685,7 @@ int cmd_run(int argc, char **argv)
     struct vns_sim *sim = NULL;
     struct vns_demo *demo = NULL;
     struct vns_demo_stats st;
-    struct run_state rs = {&o, 0, 0};
+    struct run_state rs = {&o, 0, 0, 0, NULL};
     int err, status, rc = 0;
     double wall_s;
 
@@ -627,6 +735,7 @@ int cmd_run(int argc, char **argv)
         vns_sim_destroy(sim);
         return 1;
     }
+    catch_signals();
     rs.wall0 = uv_hrtime();
     status = vns_uv_run(sim, &(struct vns_uv_run_opts){.until = o.duration, .pace = o.pace,
                                                        .handle_sigint = true,
@@ -648,11 +757,10 @@ int cmd_run(int argc, char **argv)
         rc = 1;
     if (o.stats_json && write_stats_json(o.stats_json, sim, &o, demo, &st, status, wall_s) < 0)
         rc = 1;
+    status = stop_status(sim, &rs, status, false);
     vns_demo_destroy(demo);
     vns_sim_destroy(sim);
-    if (rc)
-        return rc;
-    return status == -VNS_ECANCELED ? 130 : (status ? 1 : 0);
+    return rc ? rc : status;
 }
 
 int cmd_funcs(int argc, char **argv)

@@ -6,6 +6,7 @@
  * arrays); every point's result is the same wherever and however it runs. */
 #define _XOPEN_SOURCE 700   /* setenv */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,27 @@ static unsigned point_value(const struct sweep *s, size_t i, unsigned k)
     return (unsigned)(i % s->axes[k].n);
 }
 
+/* SIGINT or SIGTERM: every running point stops at an event boundary and
+ * writes its stats marked partial, points not started are not run, the
+ * CSV is written; exit 130 or 143. The handler only stores the signal;
+ * the points poll it between batches of events. */
+static volatile sig_atomic_t sweep_signal;
+
+static void on_sweep_signal(int sig) { sweep_signal = sig; }
+
+static const char *signal_name(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+/* Run to @until in batches, polling the signal flag. 0, -VNS_ECANCELED
+ * (a limit: vns_sim_stop) or 1 (a signal). */
+static int run_until(struct vns_sim *sim, vns_time_t until)
+{
+    while (!sweep_signal && vns_sim_run_batch(sim, until, 4096) > 0) {
+    }
+    if (sweep_signal && vns_sim_next_time(sim) <= until && !vns_sim_stop_requested(sim))
+        return 1;
+    return vns_sim_run(sim, until);
+}
+
 static int run_point(size_t slot, void *arg)
 {
     struct sweep *s = arg;
@@ -133,11 +155,32 @@ static int run_point(size_t slot, void *arg)
         snprintf(assign[k], sizeof(assign[k]), "%s=%s", s->axes[k].key, s->axes[k].values[point_value(s, idx, k)]);
         sets[nsets++] = assign[k];
     }
+    if (sweep_signal) {
+        snprintf(r->error, sizeof(r->error), "not run: interrupted by %s", signal_name(sweep_signal));
+        r->status = -VNS_ECANCELED;
+        return r->status;
+    }
     err = vns_scenario_load(s->file, sets, nsets, &sc, &d);
     if (!err)
         err = vns_world_create(sc, &w, &d);
-    if (!err)
-        err = vns_sim_run(vns_world_sim(w), sc->duration);
+    if (!err) {
+        /* Limits: max_events and max_time (max_memory is process-wide: not
+         * for one point of a parallel sweep). */
+        vns_time_t until = sc->limits.max_time && sc->limits.max_time < sc->duration ? sc->limits.max_time
+                                                                                      : sc->duration;
+
+        vns_sim_set_max_events(vns_world_sim(w), sc->limits.max_events);
+        err = run_until(vns_world_sim(w), until);
+        if (err == 1)
+            snprintf(r->error, sizeof(r->error), "interrupted by %s; stats partial", signal_name(sweep_signal)),
+                err = -VNS_ECANCELED;
+        else if (err == -VNS_ECANCELED && vns_sim_event_limit_hit(vns_world_sim(w)))
+            snprintf(r->error, sizeof(r->error), "limit reached: max_events; stats partial");
+        else if (!err && until < sc->duration)
+            snprintf(r->error, sizeof(r->error), "limit reached: max_time; stats partial"), err = -VNS_ECANCELED;
+        if (err == -VNS_ECANCELED)
+            r->status = err, err = 0;
+    }
     if (err) {
         vns_diag_format(&d, r->error, sizeof(r->error));
         r->status = err;
@@ -149,10 +192,24 @@ static int run_point(size_t slot, void *arg)
     for (r->nwl = 0; r->nwl < CSV_WORKLOADS && r->nwl < vns_world_nworkloads(w); r->nwl++)
         vns_world_workload(w, r->nwl, &r->wl[r->nwl]);
     r->wall = (double)(uv_hrtime() - t0) / 1e9;
+    /* The packet ledger: the stats JSON carries it; unbalanced books fail
+     * the point. */
+    if (vns_world_finish(w) < 0 && !r->status) {
+        snprintf(r->error, sizeof(r->error), "the packet ledger does not balance (see its stats)");
+        r->status = -VNS_EPROTO;
+    }
     /* The point's stats, whole or not at all (a temporary name, renamed). */
     snprintf(path, sizeof(path), "%s/point-%zu.json.tmp", s->out, idx);
     f = fopen(path, "wb");
-    if (!f || vns_world_write_stats_json(w, f, NULL) < 0 || fclose(f) != 0) {
+    if (!f ||
+        vns_world_write_stats_json(w, f,
+                                   r->status == -VNS_ECANCELED
+                                       ? (strstr(r->error, "max_events")   ? "{\"partial\": true, \"stop_reason\": \"max_events\"}"
+                                          : strstr(r->error, "max_time") ? "{\"partial\": true, \"stop_reason\": \"max_time\"}"
+                                          : strstr(r->error, "SIGINT")   ? "{\"partial\": true, \"stop_reason\": \"SIGINT\"}"
+                                                                         : "{\"partial\": true, \"stop_reason\": \"SIGTERM\"}")
+                                       : "{\"partial\": false, \"stop_reason\": \"\"}") < 0 ||
+        fclose(f) != 0) {
         if (f)
             fclose(f);
         remove(path);
@@ -336,6 +393,16 @@ int cmd_sweep(int argc, char **argv)
         goto out;
     }
     fprintf(stderr, "vnetsim sweep: %zu points (%zu in this shard) on %u threads\n", s.npoints, s.ntodo, jobs);
+    {
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_sweep_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGXFSZ, SIG_IGN);   /* a file-size limit: EFBIG, reported */
+    }
     if (vns_uv_sweep(s.ntodo, run_point, &s, status) < 0) {
         cli_error("cannot start the thread pool");
         rc = 1;
@@ -349,8 +416,13 @@ int cmd_sweep(int argc, char **argv)
     }
     if (write_csv(&s) < 0)
         rc = 1;
-    else
+    else if (!sweep_signal)
         printf("vnetsim sweep: %zu points done, results in %s\n", s.ntodo, s.out);
+    if (sweep_signal) {
+        fprintf(stderr, "vnetsim sweep: interrupted by %s; the CSV and the points' stats are written, partial\n",
+                signal_name(sweep_signal));
+        rc = sweep_signal == SIGINT ? 130 : 143;
+    }
 out:
     for (unsigned k = 0; k < MAX_AXES; k++)
         free(s.axes[k].copy);

@@ -1,5 +1,6 @@
 /* sim/output.c -- outputs written whole or not at all. */
 #define _XOPEN_SOURCE 700   /* uv.h needs the POSIX types */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,22 +33,28 @@ int cli_out_open(struct cli_out *o, const char *path)
     snprintf(o->tmp, sizeof(o->tmp), "%s.tmp%u", path, serial++);
     o->f = fopen(o->tmp, "wb");
     if (!o->f) {
-        cli_error("%s: cannot create %s", path, o->tmp);
+        cli_error("%s: cannot create %s: %s; nothing written", path, o->tmp, strerror(errno));
         return -VNS_EIO;
     }
     return 0;
 }
 
+/* The reason of the first failure: a write (disk full: ENOSPC, a file
+ * size limit: EFBIG, with SIGXFSZ ignored), the close, or the rename. */
 int cli_out_commit(struct cli_out *o)
 {
-    int bad = ferror(o->f);
+    int bad = ferror(o->f) ? (errno ? errno : EIO) : 0;
 
-    if (fclose(o->f) != 0)
-        bad = 1;
+    if (fflush(o->f) != 0 && !bad)
+        bad = errno ? errno : EIO;
+    if (fclose(o->f) != 0 && !bad)
+        bad = errno ? errno : EIO;
     o->f = NULL;
-    if (bad || rename(o->tmp, o->path) != 0) {
+    if (!bad && rename(o->tmp, o->path) != 0)
+        bad = errno ? errno : EIO;
+    if (bad) {
         remove(o->tmp);
-        cli_error("%s: write failed; nothing written", o->path);
+        cli_error("%s: write failed: %s; nothing written", o->path, strerror(bad));
         return -VNS_EIO;
     }
     return 0;

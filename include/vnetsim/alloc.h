@@ -18,6 +18,10 @@ VNS_EXTERN char *vns_strdup(const char *s);
 
 /* Number of blocks currently allocated through this allocator. */
 VNS_EXTERN long vns_alloc_live(void);
+/* Bytes currently allocated (as requested) and their high-water mark:
+ * process-wide, what the max_memory limit reads. */
+VNS_EXTERN uint64_t vns_alloc_bytes(void);
+VNS_EXTERN uint64_t vns_alloc_bytes_peak(void);
 /* Fault injection: the @nth allocation from now (1 = the next) fails and
  * every later one succeeds again; 0 disarms. */
 VNS_EXTERN void vns_alloc_fail_at(long nth);

@@ -36,4 +36,13 @@ VNS_EXTERN int vns_hostile_lookup(const char *name);
  * guest RAM). The caller kicks the device as usual. */
 VNS_EXTERN int vns_virtq_inject_hostile(struct vns_virtq *vq, enum vns_hostile kind, uint64_t scratch_gpa);
 
+/* The same, and the driver takes the corrupt entry as its own: its avail
+ * slot (split) or ring position (packed) and the descriptors it uses are
+ * no longer the driver's, so the buffers the driver adds later come after
+ * it and the device meets the corruption first, however busy the queue
+ * (a guest whose driver goes bad mid-run: scenario faults). -VNS_EBUSY if
+ * the ring has no free descriptor for it now. */
+VNS_EXTERN int vns_virtq_inject_hostile_in_order(struct vns_virtq *vq, enum vns_hostile kind,
+                                                 uint64_t scratch_gpa);
+
 #endif

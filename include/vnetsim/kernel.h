@@ -88,6 +88,11 @@ struct vns_kernel_stats {
     uint64_t skb_allocs;
     uint64_t skb_alloc_fail;
     uint64_t skb_live;                          /* allocated, not yet freed */
+    /* The packet ledger (docs/reliability.md): skb_allocs = consumed +
+     * sum(drops) + hw_freed + merged + skb_live, where skb_live is what is
+     * in flight (rings, queues, socket buffers). */
+    uint64_t hw_freed;                          /* frames the hardware dropped (the device counts them) */
+    uint64_t merged;                            /* frag_list members freed with their head; undone copies */
     uint64_t pool_grows;                        /* mallocs behind the pools */
     uint64_t rx_nohandler;                      /* no protocol handler */
 };
@@ -98,6 +103,11 @@ VNS_EXTERN int vns_kernel_create(struct vns_sim *sim, const struct vns_kernel_co
  * (a held skb is a leak: asserted in debug builds, counted otherwise).
  * NULL is a no-op. */
 VNS_EXTERN void vns_kernel_destroy(struct vns_kernel *k);
+/* The first half of destroy: unregister every device (dropping what their
+ * queues hold) and purge the per-CPU queues. Sockets must be gone first.
+ * An skb still live after it was held by nothing the kernel knows: a leak
+ * (the packet ledger's audit, docs/reliability.md). */
+VNS_EXTERN void vns_kernel_drain(struct vns_kernel *k);
 VNS_EXTERN const char *vns_kernel_name(const struct vns_kernel *k);
 VNS_EXTERN struct vns_sim *vns_kernel_sim(const struct vns_kernel *k);
 VNS_EXTERN unsigned vns_kernel_ncpus(const struct vns_kernel *k);

@@ -51,6 +51,9 @@ struct vns_sc_device {
     uint64_t rate_bps;               /* 0 = 10 Gbit/s */
     vns_time_t delay;                /* one-way propagation */
     double loss, duplicate, reorder, corrupt;   /* probabilities 0..1 */
+    vns_time_t reorder_delay;        /* extra delay of a reordered frame, 0 = 100 us */
+    /* Gilbert-Elliott bursty loss (gilbert: {p, r, loss_bad, loss_good}); off when p is 0 */
+    double ge_p, ge_r, ge_loss_bad, ge_loss_good;
     bool offloads;                   /* false: ethtool -K DEV tx off sg off tso off gso off gro off */
     unsigned line;                   /* where it was declared */
 };
@@ -116,6 +119,38 @@ struct vns_sc_workload {
     unsigned line;
 };
 
+/* Faults injected at a chosen time (docs/scenarios.md, faults:). */
+enum vns_sc_fault_type {
+    VNS_SC_FAULT_LINK_DOWN,          /* a wire drops every frame for a while (a flap) */
+    VNS_SC_FAULT_HOSTILE,            /* a guest writes a corrupt ring entry on one queue */
+    VNS_SC_FAULT_RX_OOM,             /* guest memory pressure: rx buffer allocation fails */
+    VNS_SC_FAULT_RX_STOP,            /* a guest stops posting rx buffers */
+    VNS_SC_FAULT_CPU_HOG,            /* a busy host thread on one host CPU */
+    VNS_SC_FAULT_FLOOD,              /* a guest process sends raw frames as fast as `rate` */
+};
+
+struct vns_sc_fault {
+    enum vns_sc_fault_type type;
+    char target[VNS_SC_NAME_MAX];    /* link_down: a wire device; hostile, rx_*: a guest */
+    vns_time_t at;                   /* when it starts */
+    vns_time_t duration;             /* how long; 0 = until the end of the run */
+    int hostile;                     /* enum vns_hostile */
+    uint32_t queue;                  /* hostile: virtqueue index (rxN = 2N, txN = 2N + 1) */
+    uint32_t cpu;                    /* cpu_hog: host CPU */
+    vns_time_t slice;                /* cpu_hog: length of one busy step, 100 us */
+    uint64_t rate_bps;               /* flood: frame bits per second, 1 Gbit/s */
+    uint64_t size;                   /* flood: Ethernet frame length (no FCS), 1514 */
+    unsigned line;
+};
+
+/* Resource limits: a run that reaches one stops at an event boundary,
+ * writes its outputs marked partial and exits 1. 0 = no limit. */
+struct vns_sc_limits {
+    uint64_t max_events;
+    vns_time_t max_time;             /* simulated time */
+    uint64_t max_memory;             /* bytes the simulator has allocated */
+};
+
 struct vns_sc_outputs {
     char stacks[256], folded[256], stats_json[256], pcap[256], timeline[256], series[256];
 };
@@ -146,6 +181,9 @@ struct vns_scenario {
     size_t nworkloads;
     char (*probes)[64];
     size_t nprobes;
+    struct vns_sc_fault *faults;
+    size_t nfaults;
+    struct vns_sc_limits limits;
     struct vns_sc_outputs outputs;
 };
 
@@ -164,5 +202,6 @@ VNS_EXTERN void vns_scenario_print(const struct vns_scenario *sc, FILE *out);
 VNS_EXTERN const char *vns_sc_dev_type_name(enum vns_sc_dev_type t);
 VNS_EXTERN const char *vns_sc_workload_name(enum vns_sc_workload_type t);
 VNS_EXTERN const char *vns_sc_feature_name(enum vns_sc_feature f);
+VNS_EXTERN const char *vns_sc_fault_name(enum vns_sc_fault_type t);
 
 #endif

@@ -91,6 +91,10 @@ VNS_EXTERN size_t vns_sim_run_batch(struct vns_sim *sim, vns_time_t until, size_
 /* Ask a run to stop at the next event boundary (safe from a callback). */
 VNS_EXTERN void vns_sim_stop(struct vns_sim *sim);
 VNS_EXTERN bool vns_sim_stop_requested(const struct vns_sim *sim);
+/* Resource limit: stop (as vns_sim_stop) right after the @n-th event;
+ * 0 = no limit. vns_sim_event_limit_hit() tells that it happened. */
+VNS_EXTERN void vns_sim_set_max_events(struct vns_sim *sim, uint64_t n);
+VNS_EXTERN bool vns_sim_event_limit_hit(const struct vns_sim *sim);
 /* Move the clock forward to @t with no events due before it (end of run). */
 VNS_EXTERN void vns_sim_advance(struct vns_sim *sim, vns_time_t t);
 /* Time of the next pending event, VNS_TIME_NEVER if none. */

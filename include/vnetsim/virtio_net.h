@@ -258,6 +258,12 @@ VNS_EXTERN const struct vns_virtnet_rq_stats *vns_virtnet_rq_stats(const struct 
  * descriptor before a readable one), INDIRECT_LEN and INDIRECT_NESTED
  * (with INDIRECT_DESC, on a multi-sg packet). -VNS_ENOTSUP for another
  * kind or a packed ring. */
+/* Receive-side faults (issue 8). @oom: every receive buffer allocation
+ * fails (memory pressure): try_fill_recv runs short and the delayed refill
+ * work retries every HZ/2 until the pressure ends. @stopped: the driver
+ * posts no receive buffers at all and schedules no retry (a wedged guest);
+ * clearing it lets the next poll or refill post again. */
+VNS_EXTERN void vns_virtnet_set_rx_fault(struct vns_virtnet *vi, bool oom, bool stopped);
 VNS_EXTERN int vns_virtnet_corrupt_tx(struct vns_virtnet *vi, unsigned qp, enum vns_devq_err kind,
                                       unsigned n);
 

@@ -97,6 +97,22 @@ VNS_EXTERN int vns_world_series_start(struct vns_world *w, vns_time_t interval);
 VNS_EXTERN size_t vns_world_nworkloads(const struct vns_world *w);
 VNS_EXTERN int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_result *out);
 
+/* End the run: take the packet ledger (docs/reliability.md) and the
+ * figures of the stats JSON, then drain the world (every socket, device,
+ * ring and queue released) and audit the ledger: an skb still live after
+ * the drain was held by nothing (a leak). Returns 0 if the books balance,
+ * -VNS_EPROTO if not, -VNS_ENOMEM. After it the world can only be written
+ * (vns_world_write_stats_json, with a "ledger" object), asked for its
+ * workloads and ledger, and destroyed. A capture must be stopped first. */
+VNS_EXTERN int vns_world_finish(struct vns_world *w);
+/* Print what does not balance (nothing if all does). */
+VNS_EXTERN void vns_world_print_ledger(const struct vns_world *w, FILE *out);
+/* One line: balanced or not, skbs created, dropped, in flight, wire
+ * frames, flows and their bytes. */
+VNS_EXTERN void vns_world_print_ledger_summary(const struct vns_world *w, FILE *out);
+/* Test hook: allocate an skb on @machine and forget it (a leak the
+ * ledger must report). */
+VNS_EXTERN int vns_world_test_leak(struct vns_world *w, const char *machine);
 /* What the machines did while a workload ran, from its start to its end
  * (or to now if it runs to the end): every guest NIC's kicks and
  * interrupts, every CPU's busy time, every kernel's drops. Workloads that

@@ -3,7 +3,9 @@
  * Counters are C11 atomics because sweeps run simulations on several
  * threads. Fault injection is process-wide and meant for single-threaded
  * tests. */
+#include <stdalign.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,23 @@
 static atomic_long alloc_live;
 static atomic_long alloc_total;
 static atomic_long alloc_fail_countdown;
+static atomic_llong alloc_bytes;       /* requested bytes live */
+static atomic_llong alloc_bytes_peak;
+
+/* Each block carries its size in front (for the byte counters that
+ * resource limits read), aligned as malloc aligns. */
+#define HDR ((sizeof(size_t) + alignof(max_align_t) - 1) / alignof(max_align_t) * alignof(max_align_t))
+
+static void bytes_add(long long n)
+{
+    long long now = atomic_fetch_add_explicit(&alloc_bytes, n, memory_order_relaxed) + n;
+    long long peak = atomic_load_explicit(&alloc_bytes_peak, memory_order_relaxed);
+
+    while (now > peak &&
+           !atomic_compare_exchange_weak_explicit(&alloc_bytes_peak, &peak, now, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+}
 
 static bool alloc_should_fail(void)
 {
@@ -27,14 +46,16 @@ void *vns_malloc(size_t size)
 {
     void *p;
 
-    if (alloc_should_fail())
+    if (alloc_should_fail() || size > SIZE_MAX - HDR)
         return NULL;
-    p = malloc(size ? size : 1);
-    if (p) {
-        atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&alloc_total, 1, memory_order_relaxed);
-    }
-    return p;
+    p = malloc(HDR + (size ? size : 1));
+    if (!p)
+        return NULL;
+    *(size_t *)p = size;
+    bytes_add((long long)size);
+    atomic_fetch_add_explicit(&alloc_live, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&alloc_total, 1, memory_order_relaxed);
+    return (char *)p + HDR;
 }
 
 void *vns_calloc(size_t n, size_t size)
@@ -52,6 +73,7 @@ void *vns_calloc(size_t n, size_t size)
 void *vns_realloc(void *p, size_t size)
 {
     void *q;
+    size_t old;
 
     if (!p)
         return vns_malloc(size);
@@ -59,12 +81,16 @@ void *vns_realloc(void *p, size_t size)
         vns_free(p);
         return NULL;
     }
-    if (alloc_should_fail())
+    if (alloc_should_fail() || size > SIZE_MAX - HDR)
         return NULL;
-    q = realloc(p, size);
-    if (q)
-        atomic_fetch_add_explicit(&alloc_total, 1, memory_order_relaxed);
-    return q;
+    old = *(size_t *)((char *)p - HDR);
+    q = realloc((char *)p - HDR, HDR + size);
+    if (!q)
+        return NULL;
+    *(size_t *)q = size;
+    bytes_add((long long)size - (long long)old);
+    atomic_fetch_add_explicit(&alloc_total, 1, memory_order_relaxed);
+    return (char *)q + HDR;
 }
 
 void vns_free(void *p)
@@ -72,6 +98,8 @@ void vns_free(void *p)
     if (!p)
         return;
     atomic_fetch_sub_explicit(&alloc_live, 1, memory_order_relaxed);
+    p = (char *)p - HDR;
+    bytes_add(-(long long)*(size_t *)p);
     free(p);
 }
 
@@ -88,6 +116,20 @@ char *vns_strdup(const char *s)
 long vns_alloc_live(void)
 {
     return atomic_load(&alloc_live);
+}
+
+uint64_t vns_alloc_bytes(void)
+{
+    long long b = atomic_load(&alloc_bytes);
+
+    return b > 0 ? (uint64_t)b : 0;
+}
+
+uint64_t vns_alloc_bytes_peak(void)
+{
+    long long b = atomic_load(&alloc_bytes_peak);
+
+    return b > 0 ? (uint64_t)b : 0;
 }
 
 long vns_alloc_count(void)

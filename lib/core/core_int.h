@@ -87,6 +87,8 @@ struct vns_sim {
     uint64_t events_run;
     uint64_t fingerprint;
     bool stop;
+    uint64_t max_events;             /* 0 = none; reaching it sets stop and event_limit_hit */
+    bool event_limit_hit;
     uint32_t next_id;
     struct vns_cost_table costs;
     const struct vns_profile *profile;

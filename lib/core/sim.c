@@ -315,6 +315,8 @@ uint64_t vns_sim_fingerprint(const struct vns_sim *sim) { return sim->fingerprin
 uint32_t vns_sim_new_id(struct vns_sim *sim) { return sim->next_id++; }
 void vns_sim_stop(struct vns_sim *sim) { sim->stop = true; }
 bool vns_sim_stop_requested(const struct vns_sim *sim) { return sim->stop; }
+void vns_sim_set_max_events(struct vns_sim *sim, uint64_t n) { sim->max_events = n; }
+bool vns_sim_event_limit_hit(const struct vns_sim *sim) { return sim->event_limit_hit; }
 
 void vns_sim_rng(const struct vns_sim *sim, const char *stream, struct vns_rng *out)
 {
@@ -367,6 +369,10 @@ static void sim_run_one(struct vns_sim *sim)
     if (t->kind != VNS_EV_OBSERVE) {   /* observers do not change results */
         sim->events_run++;
         vns__sim_fingerprint_add(sim, t->expires, t->kind, t->owner);
+        if (VNS_UNLIKELY(sim->events_run == sim->max_events)) {
+            sim->stop = true;   /* after this event: an event boundary */
+            sim->event_limit_hit = true;
+        }
     }
     sim->firing = t;
     t->fn(sim, t);

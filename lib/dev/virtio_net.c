@@ -132,6 +132,8 @@ struct vns_virtnet {
     struct vns_ctx *cur_ctx;        /* the guest context in its step (for notify) */
     vns_virtnet_notify_fn notify;
     void *notify_arg;
+    bool rx_oom;                    /* fault: receive buffer allocation fails */
+    bool rx_stopped;                /* fault: the driver posts no receive buffers */
 };
 
 struct virtnet_priv {
@@ -585,7 +587,9 @@ static int add_recvbuf(struct receive_queue *rq, struct vns_ctx *ctx)
     vns_fn_enter(ctx, vi->mergeable     ? VNS_FN_add_recvbuf_mergeable
                       : vi->big_packets ? VNS_FN_add_recvbuf_big
                                         : VNS_FN_add_recvbuf_small);
-    b = rxbuf_get(rq);
+    /* Memory pressure (a fault): the page frag allocation of
+     * add_recvbuf_mergeable (GFP_ATOMIC) fails like the pool running dry. */
+    b = vi->rx_oom ? NULL : rxbuf_get(rq);
     if (!b) {
         vns_fn_exit(ctx);
         return -VNS_ENOMEM;
@@ -617,6 +621,10 @@ static bool try_fill_recv(struct receive_queue *rq, struct vns_ctx *ctx)
     int err;
 
     vns_fn_enter(ctx, VNS_FN_try_fill_recv);
+    if (rq->vi->rx_stopped) {   /* a wedged guest: posts nothing, asks for no retry */
+        vns_fn_exit(ctx);
+        return true;
+    }
     do {
         err = add_recvbuf(rq, ctx);
         oom = err == -VNS_ENOMEM;
@@ -1258,4 +1266,19 @@ int vns_virtnet_corrupt_tx(struct vns_virtnet *vi, unsigned qp, enum vns_devq_er
     vi->sq[qp].corrupt = n;
     vi->sq[qp].corrupt_kind = kind;
     return 0;
+}
+
+void vns_virtnet_set_rx_fault(struct vns_virtnet *vi, bool oom, bool stopped)
+{
+    bool resume = vi->rx_stopped && !stopped;
+
+    vi->rx_oom = oom;
+    vi->rx_stopped = stopped;
+    /* A guest that comes back fills its rings again (the refill work, now). */
+    for (unsigned i = 0; resume && i < vi->qps; i++) {
+        if (!vi->rq[i].refill_pending) {
+            vi->rq[i].refill_pending = true;
+            vns_timer_arm(vi->sim, &vi->rq[i].refill, vns_sim_now(vi->sim));
+        }
+    }
 }

@@ -29,6 +29,7 @@ struct vns_wire {
     struct vns_wire_config cfg;
     struct wire_nic *nic[2];
     struct vns_wire_stats stats[2];
+    bool down;                       /* link flap: every frame is lost */
 };
 
 struct wire_nic {
@@ -47,6 +48,7 @@ struct wire_nic {
     vns_time_t line_free;
     struct vns_timer tx_timer;
     struct vns_rng rng;
+    bool ge_bad;                     /* Gilbert-Elliott state of this direction */
     /* RX */
     struct vns_skb_head rx_ring;     /* arrived, not yet polled */
     struct vns_skb_head in_flight;   /* toward this NIC, by arrival time (skb->tstamp) */
@@ -107,6 +109,22 @@ static void in_flight_insert(struct wire_nic *to, struct vns_skb *skb)
         vns_timer_arm(to->w->sim, &to->rx_timer, q->head->tstamp);
 }
 
+/* Gilbert-Elliott: a two-state Markov chain per direction, stepped once
+ * per frame (good -> bad with ge_p, bad -> good with ge_r), then a loss
+ * draw with the state's loss probability. */
+static bool wire_burst_lost(struct vns_wire *w, struct wire_nic *n)
+{
+    const struct vns_wire_config *c = &w->cfg;
+
+    if (c->ge_p <= 0)
+        return false;
+    if (n->ge_bad ? vns_rng_double(&n->rng) < c->ge_r : vns_rng_double(&n->rng) < c->ge_p)
+        n->ge_bad = !n->ge_bad;
+    if (n->ge_bad)
+        w->stats[n->end].bad_frames++;
+    return vns_rng_double(&n->rng) < (n->ge_bad ? c->ge_loss_bad : c->ge_loss_good);
+}
+
 /* The frame on the line is out: the bits travel to the peer, the
  * descriptor completes (TX interrupt). */
 static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
@@ -122,18 +140,35 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
     n->line_free = now;
     st->frames++;
     st->bytes += skb->len;
-    if (w->cfg.loss > 0 && vns_rng_double(&n->rng) < w->cfg.loss) {
+    if (w->down) {
+        st->link_down++;
+        st->link_down_bytes += skb->len;
+        copies = 0;
+    } else if (wire_burst_lost(w, n)) {
         st->lost++;
+        st->lost_bytes += skb->len;
+        st->burst_lost++;
+        copies = 0;
+    } else if (w->cfg.loss > 0 && vns_rng_double(&n->rng) < w->cfg.loss) {
+        st->lost++;
+        st->lost_bytes += skb->len;
         copies = 0;
     } else if (w->cfg.dup > 0 && vns_rng_double(&n->rng) < w->cfg.dup) {
         st->duplicated++;
+        st->duplicated_bytes += skb->len;
         copies = 2;
+    }
+    if (!to && copies) {   /* the far end is gone: lost on the line */
+        st->lost += copies;
+        st->lost_bytes += (uint64_t)copies * skb->len;
     }
     for (unsigned c = 0; c < copies && to; c++) {
         struct vns_skb *f = vns__skb_copy_to(to->dev->k, skb);
 
         if (!f) {
             to->dev->stats.rx_missed_errors++;
+            st->rx_dropped++;
+            st->rx_dropped_bytes += skb->len;
             continue;
         }
         f->tstamp = now + w->cfg.delay;
@@ -165,23 +200,29 @@ static void rx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
     bool any = false;
 
     while (n->in_flight.head && n->in_flight.head->tstamp <= now) {
+        struct vns_wire_stats *st = &w->stats[!n->end];
+        uint64_t *drop = NULL;   /* the device counter of a hardware drop */
+
         skb = vns_skb_dequeue(&n->in_flight);
         skb->tstamp = 0;
         if (!vns_netif_running(n->dev)) {
-            n->dev->stats.rx_dropped++;
-            vns__skb_free_hw(skb);
+            drop = &n->dev->stats.rx_dropped;
         } else if (skb->cb[0] && !w->cfg.no_fcs_check) {
-            n->dev->stats.rx_crc_errors++;
             n->dev->stats.rx_errors++;
-            vns__skb_free_hw(skb);
+            drop = &n->dev->stats.rx_crc_errors;
         } else if (skb->len > n->dev->mtu + VNS_ETH_HLEN + VNS_VLAN_HLEN) {
-            n->dev->stats.rx_errors++;   /* rx_length_errors */
-            vns__skb_free_hw(skb);
+            drop = &n->dev->stats.rx_errors;   /* rx_length_errors */
         } else if (n->rx_ring.qlen >= w->cfg.rx_ring) {
-            n->dev->stats.rx_missed_errors++;
+            drop = &n->dev->stats.rx_missed_errors;
+        }
+        if (drop) {
+            (*drop)++;
+            st->rx_dropped++;   /* the wire's ledger: dropped at the peer */
+            st->rx_dropped_bytes += skb->len;
             vns__skb_free_hw(skb);
         } else {
-            w->stats[!n->end].delivered++;
+            st->delivered++;
+            st->delivered_bytes += skb->len;
             vns_skb_queue_tail(&n->rx_ring, skb);
             any = true;
         }
@@ -406,7 +447,9 @@ int vns_wire_create(struct vns_sim *sim, const struct vns_wire_config *cfg, cons
     int err;
 
     if (!sim || !cfg || (cfg->loss < 0 || cfg->loss > 1) || cfg->dup < 0 || cfg->dup > 1 ||
-        cfg->reorder < 0 || cfg->reorder > 1 || cfg->corrupt < 0 || cfg->corrupt > 1)
+        cfg->reorder < 0 || cfg->reorder > 1 || cfg->corrupt < 0 || cfg->corrupt > 1 || !(cfg->ge_p >= 0) ||
+        cfg->ge_p > 1 || !(cfg->ge_r >= 0) || cfg->ge_r > 1 || !(cfg->ge_loss_bad >= 0) || cfg->ge_loss_bad > 1 ||
+        !(cfg->ge_loss_good >= 0) || cfg->ge_loss_good > 1)
         return -VNS_EINVAL;
     w = vns_calloc(1, sizeof(*w));
     if (!w)
@@ -456,4 +499,22 @@ struct vns_net_device *vns_wire_dev(const struct vns_wire *w, int end)
 const struct vns_wire_stats *vns_wire_stats(const struct vns_wire *w, int end)
 {
     return &w->stats[end & 1];
+}
+
+void vns_wire_set_link(struct vns_wire *w, bool up)
+{
+    w->down = !up;
+}
+
+bool vns_wire_link_up(const struct vns_wire *w) { return !w->down; }
+
+void vns_wire_in_flight(const struct vns_wire *w, int end, uint64_t *frames, uint64_t *bytes)
+{
+    const struct wire_nic *to = w->nic[!(end & 1)];
+
+    *frames = *bytes = 0;
+    for (const struct vns_skb *skb = to ? to->in_flight.head : NULL; skb; skb = skb->next) {
+        (*frames)++;
+        *bytes += skb->len;
+    }
 }

@@ -99,10 +99,8 @@ int vns_kernel_create(struct vns_sim *sim, const struct vns_kernel_config *cfg,
     return 0;
 }
 
-void vns_kernel_destroy(struct vns_kernel *k)
+void vns_kernel_drain(struct vns_kernel *k)
 {
-    if (!k)
-        return;
     /* Newest first: upper devices (bridges, macvlans) before their lowers. */
     while (k->devs) {
         struct vns_net_device *last = k->devs;
@@ -121,6 +119,13 @@ void vns_kernel_destroy(struct vns_kernel *k)
         vns_softirq_open(sd->cpu, VNS_NET_TX_SOFTIRQ, -1, NULL, NULL);
         vns_softirq_open(sd->cpu, VNS_NET_RX_SOFTIRQ, -1, NULL, NULL);
     }
+}
+
+void vns_kernel_destroy(struct vns_kernel *k)
+{
+    if (!k)
+        return;
+    vns_kernel_drain(k);
     vns__pool_fini(&k->skb_pool);
     vns__pool_fini(&k->small_pool);
     vns__pool_fini(&k->large_pool);

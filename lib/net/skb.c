@@ -162,8 +162,10 @@ static void skb_free_list_silent(struct vns_skb *l)
     while (l) {
         struct vns_skb *n = l->next;
 
-        if (--l->users == 0)
+        if (--l->users == 0) {
+            l->k->stats.merged++;   /* ledger: its fate is its head's */
             skb_release(l);
+        }
         l = n;
     }
 }
@@ -181,7 +183,10 @@ void vns_kfree_skb_reason(struct vns_skb *skb, enum vns_skb_drop_reason reason)
 
 void vns__skb_free_hw(struct vns_skb *skb)
 {
-    if (skb && --skb->users == 0)
+    if (!skb)
+        return;
+    skb->k->stats.hw_freed++;   /* ledger */
+    if (--skb->users == 0)
         skb_release(skb);
 }
 
@@ -298,6 +303,7 @@ struct vns_skb *vns_skb_clone(const struct vns_skb *skb)
         if (!c) {
             /* Undo: release the partial copy without counting a drop. */
             n->users = 1;
+            n->k->stats.merged++;   /* ledger: an undone copy */
             skb_release(n);
             return NULL;
         }

@@ -10,6 +10,7 @@
 
 #include "vnetsim/alloc.h"
 #include "vnetsim/func.h"
+#include "vnetsim/hostile.h"
 #include "vnetsim/scenario.h"
 #include "vnetsim/trace.h"
 #include "vnetsim/units.h"
@@ -28,6 +29,10 @@ static const char *const features[] = {"csum", "guest_csum", "tso4", "guest_tso4
 const char *vns_sc_dev_type_name(enum vns_sc_dev_type t) { return dev_types[t]; }
 const char *vns_sc_workload_name(enum vns_sc_workload_type t) { return workload_types[t]; }
 const char *vns_sc_feature_name(enum vns_sc_feature f) { return features[f]; }
+
+static const char *const fault_types[] = {"link_down", "hostile", "rx_oom", "rx_stop", "cpu_hog", "flood", NULL};
+
+const char *vns_sc_fault_name(enum vns_sc_fault_type t) { return fault_types[t]; }
 
 /* Default virtio-net features: what QEMU offers and Linux 5.4 accepts for
  * a vhost-net NIC (minus MQ, which the queue count turns on). */
@@ -231,11 +236,37 @@ static int read_remotes(const struct vns_ypath *p, const struct vns_ynode *root,
     return 0;
 }
 
+/* gilbert: {p, r, loss_bad, loss_good}: the Gilbert-Elliott loss model. */
+static int read_gilbert(const struct vns_ypath *p, const struct vns_ynode *m, struct vns_sc_device *d)
+{
+    static const char *const keys[] = {"p", "r", "loss_bad", "loss_good", NULL};
+    const struct vns_ynode *g = vns_ymap_get(m, "gilbert");
+    struct vns_ypath gp;
+    int err;
+
+    if (!g)
+        return 0;
+    vns_ypath_key(&gp, p, "gilbert");
+    d->ge_loss_bad = 1.0;
+    if ((err = vns_ycheck_map(&gp, g, keys)))
+        return err;
+    if (!vns_ymap_get(g, "p") || !vns_ymap_get(g, "r"))
+        return vns_yerr(&gp, g, vns_ymap_get(g, "p") ? "r" : "p",
+                        "required key is missing (p: good->bad and r: bad->good probabilities per frame)");
+    if ((err = read_prob(&gp, g, "p", &d->ge_p)) || (err = read_prob(&gp, g, "r", &d->ge_r)) ||
+        (err = read_prob(&gp, g, "loss_bad", &d->ge_loss_bad)) ||
+        (err = read_prob(&gp, g, "loss_good", &d->ge_loss_good)))
+        return err;
+    if (d->ge_p > 0 && d->ge_r == 0)
+        return vns_yerr(&gp, vns_ymap_get(g, "r"), "r", "must be above 0 (the bad state would never end)");
+    return 0;
+}
+
 static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host, struct vns_scenario *sc)
 {
     static const char *const keys[] = {"name", "type", "addr", "master", "lower", "mode", "mtu", "txqueuelen",
                                        "ageing_time", "peer", "rate", "delay", "loss", "duplicate",
-                                       "reorder", "corrupt", "offloads", NULL};
+                                       "reorder", "corrupt", "reorder_delay", "gilbert", "offloads", NULL};
     const struct vns_ynode *seq;
     struct vns_ypath sp;
     int err = read_seq(hp, host, "devices", &seq);
@@ -271,9 +302,19 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
             (err = vns_yget_time(&ip, m, "ageing_time", &d->ageing_time)) ||
             (err = vns_yget_rate(&ip, m, "rate", &d->rate_bps)) || (err = vns_yget_time(&ip, m, "delay", &d->delay)) ||
             (err = read_prob(&ip, m, "loss", &d->loss)) || (err = read_prob(&ip, m, "duplicate", &d->duplicate)) ||
-            (err = read_prob(&ip, m, "reorder", &d->reorder)) || (err = read_prob(&ip, m, "corrupt", &d->corrupt)))
+            (err = read_prob(&ip, m, "reorder", &d->reorder)) || (err = read_prob(&ip, m, "corrupt", &d->corrupt)) ||
+            (err = vns_yget_time(&ip, m, "reorder_delay", &d->reorder_delay)) || (err = read_gilbert(&ip, m, d)))
             return err;
         d->type = (enum vns_sc_dev_type)type;
+        if (d->type != VNS_SC_DEV_WIRE) {
+            static const char *const wire_only[] = {"rate", "delay", "loss", "duplicate", "reorder", "corrupt",
+                                                    "reorder_delay", "gilbert", NULL};
+
+            for (int k = 0; wire_only[k]; k++)
+                if (vns_ymap_get(m, wire_only[k]))
+                    return vns_yerr(&ip, vns_ymap_get(m, wire_only[k]), wire_only[k],
+                                    "only a wire has this key (this device is a %s)", dev_types[type]);
+        }
         d->mode = (enum vns_sc_macvlan_mode)mode;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(sc->devices[j].name, d->name))
@@ -599,6 +640,163 @@ static int read_probes(const struct vns_ypath *p, const struct vns_ynode *root, 
     return 0;
 }
 
+static const struct vns_sc_guest *find_guest(const struct vns_scenario *sc, const char *name)
+{
+    for (size_t i = 0; i < sc->nguests; i++)
+        if (!strcmp(sc->guests[i].name, name))
+            return &sc->guests[i];
+    return NULL;
+}
+
+/* hostile: queue "rxN" or "txN" of the guest's NIC -> virtqueue index. */
+static int read_queue(const struct vns_ypath *p, const struct vns_ynode *m, const struct vns_sc_guest *g,
+                      uint32_t *out)
+{
+    const struct vns_ynode *n = vns_ymap_get(m, "queue");
+    unsigned q;
+    char dir[3], extra;
+
+    if (!n)
+        return vns_yerr(p, m, "queue", "required key is missing (rx0, tx0, rx1, ...)");
+    if (n->kind != VNS_YSCALAR || sscanf(n->scalar, "%2[rtx]%u%c", dir, &q, &extra) != 2 ||
+        (strcmp(dir, "rx") && strcmp(dir, "tx")))
+        return vns_yerr(p, n, "queue", "expected a queue such as tx0 or rx1, got '%s'",
+                        n->kind == VNS_YSCALAR ? n->scalar : "a collection");
+    if (q >= g->nic.queues)
+        return vns_yerr(p, n, "queue", "guest '%s' has %u queue pair%s (%s0..%s%u)", g->name, g->nic.queues,
+                        g->nic.queues > 1 ? "s" : "", dir, dir, g->nic.queues - 1);
+    *out = 2 * q + (dir[0] == 't');
+    return 0;
+}
+
+static int read_faults(const struct vns_ypath *p, const struct vns_ynode *root, struct vns_scenario *sc)
+{
+    static const char *const keys[] = {"type",  "target", "at",   "duration", "kind", "queue",
+                                       "cpu",   "slice",  "rate", "size",     NULL};
+    const struct vns_ynode *seq;
+    struct vns_ypath sp;
+    int err = read_seq(p, root, "faults", &seq);
+
+    if (err || !seq)
+        return err;
+    vns_ypath_key(&sp, p, "faults");
+    sc->faults = vns_calloc(seq->n ? seq->n : 1, sizeof(*sc->faults));
+    if (!sc->faults)
+        return vns_yerr(p, seq, "faults", "out of memory");
+    for (size_t i = 0; i < seq->n; i++) {
+        const struct vns_ynode *m = seq->items[i], *k;
+        struct vns_sc_fault *f = &sc->faults[i];
+        const struct vns_sc_guest *g = NULL;
+        struct vns_ypath ip;
+        int type = -1;
+        uint64_t cpu = 0;
+
+        vns_ypath_index(&ip, &sp, i);
+        f->line = m->line;
+        f->slice = VNS_USEC(100);
+        f->rate_bps = 1000000000ull;
+        f->size = 1514;
+        if ((err = vns_ycheck_map(&ip, m, keys)))
+            return err;
+        if (!vns_ymap_get(m, "type"))
+            return vns_yerr(&ip, m, "type", "required key is missing (link_down, hostile, rx_oom, rx_stop, "
+                                            "cpu_hog or flood)");
+        if ((err = vns_yget_enum(&ip, m, "type", fault_types, &type)) ||
+            (err = vns_yget_time(&ip, m, "at", &f->at)) || (err = vns_yget_time(&ip, m, "duration", &f->duration)) ||
+            (err = vns_yget_time(&ip, m, "slice", &f->slice)) || (err = vns_yget_rate(&ip, m, "rate", &f->rate_bps)) ||
+            (err = vns_yget_size(&ip, m, "size", &f->size)))
+            return err;
+        f->type = (enum vns_sc_fault_type)type;
+        if (f->type != VNS_SC_FAULT_FLOOD && (vns_ymap_get(m, "rate") || vns_ymap_get(m, "size")))
+            return vns_yerr(&ip, vns_ymap_get(m, vns_ymap_get(m, "rate") ? "rate" : "size"),
+                            vns_ymap_get(m, "rate") ? "rate" : "size", "only a flood has this key");
+        if (f->type == VNS_SC_FAULT_FLOOD && (f->size < 60 || f->size > 9014))
+            return vns_yerr(&ip, vns_ymap_get(m, "size"), "size", "expected a frame of 60 to 9014 bytes");
+        if (f->type == VNS_SC_FAULT_FLOOD && f->rate_bps == 0)
+            return vns_yerr(&ip, vns_ymap_get(m, "rate"), "rate", "must be above 0");
+        if (f->at >= sc->duration)
+            return vns_yerr(&ip, vns_ymap_get(m, "at"), "at", "starts after the end of the run (duration)");
+        if (f->type == VNS_SC_FAULT_CPU_HOG) {
+            if (vns_ymap_get(m, "target"))
+                return vns_yerr(&ip, vns_ymap_get(m, "target"), "target", "a cpu_hog names a host cpu:, not a target");
+            if (!vns_ymap_get(m, "cpu"))
+                return vns_yerr(&ip, m, "cpu", "required key is missing (the host CPU the busy thread runs on)");
+            if ((err = vns_yget_u64(&ip, m, "cpu", 0, sc->host_cpus - 1, &cpu)))
+                return err;
+            f->cpu = (uint32_t)cpu;
+            if (f->slice < VNS_USEC(1) || f->slice > VNS_MSEC(100))
+                return vns_yerr(&ip, vns_ymap_get(m, "slice"), "slice", "expected 1us to 100ms");
+        } else {
+            if (vns_ymap_get(m, "cpu") || vns_ymap_get(m, "slice"))
+                return vns_yerr(&ip, vns_ymap_get(m, vns_ymap_get(m, "cpu") ? "cpu" : "slice"),
+                                vns_ymap_get(m, "cpu") ? "cpu" : "slice", "only a cpu_hog has this key");
+            if ((err = read_name(&ip, m, "target", f->target, true)))
+                return err;
+        }
+        if (f->type == VNS_SC_FAULT_LINK_DOWN) {
+            const struct vns_sc_device *d = find_dev(sc, f->target);
+
+            if (!d || d->type != VNS_SC_DEV_WIRE)
+                return vns_yerr(&ip, vns_ymap_get(m, "target"), "target", "%s'%s' is not a wire of the host",
+                                d ? "" : "no device ", f->target);
+        } else if (f->type != VNS_SC_FAULT_CPU_HOG) {
+            g = find_guest(sc, f->target);
+            if (!g)
+                return vns_yerr(&ip, vns_ymap_get(m, "target"), "target", "no guest '%s'", f->target);
+        }
+        k = vns_ymap_get(m, "kind");
+        if (f->type == VNS_SC_FAULT_HOSTILE) {
+            if (!k)
+                return vns_yerr(&ip, m, "kind", "required key is missing (bad_head, avail_jump, desc_loop, "
+                                                "nested_indirect, bad_indirect_len, out_of_range, out_after_in, "
+                                                "packed_bad_id)");
+            if (k->kind != VNS_YSCALAR || (f->hostile = vns_hostile_lookup(k->scalar)) < 0)
+                return vns_yerr(&ip, k, "kind", "unknown kind '%s' (bad_head, avail_jump, desc_loop, "
+                                "nested_indirect, bad_indirect_len, out_of_range, out_after_in, packed_bad_id)",
+                                k->kind == VNS_YSCALAR ? k->scalar : "?");
+            if ((err = read_queue(&ip, m, g, &f->queue)))
+                return err;
+            if (f->hostile == VNS_HOSTILE_PACKED_BAD_ID && !g->nic.packed)
+                return vns_yerr(&ip, k, "kind", "packed_bad_id needs a packed ring (guest '%s' has a split one)",
+                                g->name);
+            if (g->nic.packed && (f->hostile == VNS_HOSTILE_BAD_HEAD || f->hostile == VNS_HOSTILE_AVAIL_JUMP ||
+                                  f->hostile == VNS_HOSTILE_DESC_LOOP))
+                return vns_yerr(&ip, k, "kind", "%s is a split-ring corruption (guest '%s' has a packed ring)",
+                                k->scalar, g->name);
+            if (vns_ymap_get(m, "duration"))
+                return vns_yerr(&ip, vns_ymap_get(m, "duration"), "duration",
+                                "a hostile write happens once (a broken queue stays broken)");
+        } else if (k || vns_ymap_get(m, "queue")) {
+            return vns_yerr(&ip, k ? k : vns_ymap_get(m, "queue"), k ? "kind" : "queue",
+                            "only a hostile fault has this key");
+        }
+        sc->nfaults++;
+    }
+    return 0;
+}
+
+static int read_limits(const struct vns_ypath *p, const struct vns_ynode *root, struct vns_scenario *sc)
+{
+    static const char *const keys[] = {"max_events", "max_time", "max_memory", NULL};
+    const struct vns_ynode *m = vns_ymap_get(root, "limits");
+    struct vns_ypath lp;
+    int err;
+
+    if (!m)
+        return 0;
+    vns_ypath_key(&lp, p, "limits");
+    if ((err = vns_ycheck_map(&lp, m, keys)) ||
+        (err = vns_yget_u64(&lp, m, "max_events", 1, UINT64_MAX, &sc->limits.max_events)) ||
+        (err = vns_yget_time(&lp, m, "max_time", &sc->limits.max_time)) ||
+        (err = vns_yget_size(&lp, m, "max_memory", &sc->limits.max_memory)))
+        return err;
+    if (vns_ymap_get(m, "max_time") && sc->limits.max_time == 0)
+        return vns_yerr(&lp, vns_ymap_get(m, "max_time"), "max_time", "must be longer than 0");
+    if (vns_ymap_get(m, "max_memory") && sc->limits.max_memory < (1u << 20))
+        return vns_yerr(&lp, vns_ymap_get(m, "max_memory"), "max_memory", "expected at least 1MiB");
+    return 0;
+}
+
 static int read_outputs(const struct vns_ypath *p, const struct vns_ynode *root, struct vns_scenario *sc)
 {
     static const char *const keys[] = {"stacks", "folded", "stats_json", "pcap", "timeline", "series", NULL};
@@ -629,7 +827,8 @@ static int read_outputs(const struct vns_ypath *p, const struct vns_ynode *root,
 static int read_scenario(const struct vns_ydoc *doc, struct vns_scenario *sc, struct vns_diag *d)
 {
     static const char *const top[] = {"profile", "seed", "duration", "payload", "cpu_mhz", "costs", "host",
-                                      "guests", "remotes", "workloads", "probes", "outputs", NULL};
+                                      "guests", "remotes", "workloads", "probes", "outputs", "faults", "limits",
+                                      NULL};
     static const char *const host_keys[] = {"cpus", "devices", NULL};
     struct vns_ypath p = {.doc = doc, .d = d, .path = ""}, hp;
     const struct vns_ynode *root = doc->root, *host;
@@ -668,7 +867,8 @@ static int read_scenario(const struct vns_ydoc *doc, struct vns_scenario *sc, st
             return err;
     }
     if ((err = read_guests(&p, root, sc)) || (err = read_workloads(&p, root, sc)) ||
-        (err = read_probes(&p, root, sc)) || (err = read_outputs(&p, root, sc)))
+        (err = read_probes(&p, root, sc)) || (err = read_outputs(&p, root, sc)) ||
+        (err = read_faults(&p, root, sc)) || (err = read_limits(&p, root, sc)))
         return err;
     return 0;
 }
@@ -731,6 +931,7 @@ void vns_scenario_free(struct vns_scenario *sc)
     vns_free(sc->remotes);
     vns_free(sc->workloads);
     vns_free(sc->probes);
+    vns_free(sc->faults);
     vns_free(sc);
 }
 
@@ -817,6 +1018,31 @@ void vns_scenario_print(const struct vns_scenario *sc, FILE *out)
         fprintf(out, "probes:");
         for (size_t i = 0; i < sc->nprobes; i++)
             fprintf(out, " %s", sc->probes[i]);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < sc->nfaults; i++) {
+        const struct vns_sc_fault *f = &sc->faults[i];
+
+        fprintf(out, "fault %s", fault_types[f->type]);
+        if (f->type == VNS_SC_FAULT_CPU_HOG)
+            fprintf(out, " on host CPU %u", f->cpu);
+        else
+            fprintf(out, " on %s", f->target);
+        if (f->type == VNS_SC_FAULT_HOSTILE)
+            fprintf(out, " %s%u %s", f->queue & 1 ? "tx" : "rx", f->queue / 2, vns_hostile_name(f->hostile));
+        fprintf(out, " at %s", vns_format_time(f->at, t, sizeof(t)));
+        if (f->duration)
+            fprintf(out, " for %s", vns_format_time(f->duration, t, sizeof(t)));
+        fputc('\n', out);
+    }
+    if (sc->limits.max_events || sc->limits.max_time || sc->limits.max_memory) {
+        fprintf(out, "limits:");
+        if (sc->limits.max_events)
+            fprintf(out, " max_events %llu", (unsigned long long)sc->limits.max_events);
+        if (sc->limits.max_time)
+            fprintf(out, " max_time %s", vns_format_time(sc->limits.max_time, t, sizeof(t)));
+        if (sc->limits.max_memory)
+            fprintf(out, " max_memory %llu bytes", (unsigned long long)sc->limits.max_memory);
         fputc('\n', out);
     }
     for (size_t i = 0; i < sc->ncosts; i++)

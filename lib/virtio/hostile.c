@@ -87,8 +87,9 @@ static int inject_split(struct vns_virtq *vq, enum vns_hostile kind, uint64_t sc
         split_desc(vq, 0, d, HOSTILE_BAD_GPA, 1500, 0, 0);
         break;
     case VNS_HOSTILE_OUT_AFTER_IN: {
-        /* Two free descriptors: the in one first, then an out one. */
-        uint16_t d2 = (uint16_t)((d + 1) % vq->num);
+        /* Two free descriptors (the driver's next two): the in one first,
+         * then an out one. */
+        uint16_t d2 = vq->extra[d].next < vq->num ? vq->extra[d].next : (uint16_t)((d + 1) % vq->num);
 
         split_desc(vq, 0, d, buf, 16, VNS_VRING_DESC_F_WRITE | VNS_VRING_DESC_F_NEXT, d2);
         split_desc(vq, 0, d2, buf, 16, 0, 0);
@@ -157,4 +158,50 @@ int vns_virtq_inject_hostile(struct vns_virtq *vq, enum vns_hostile kind, uint64
         return -VNS_EFAULT;
     return vq->layout == VNS_VIRTQ_SPLIT ? inject_split(vq, kind, scratch_gpa)
                                          : inject_packed(vq, kind, scratch_gpa);
+}
+
+/* Take what the injection used out of the driver's hands, as if its own
+ * add had written it: the avail slot (split) or ring position (packed),
+ * and the descriptors or buffer id. */
+static void hostile_commit(struct vns_virtq *vq, enum vns_hostile kind)
+{
+    unsigned ndesc = kind == VNS_HOSTILE_OUT_AFTER_IN ? 2 : 1;
+
+    if (vq->layout == VNS_VIRTQ_SPLIT) {
+        if (kind == VNS_HOSTILE_AVAIL_JUMP) {
+            vq->avail_idx_shadow = (uint16_t)(vq->avail_idx_shadow + vq->num + 1);
+            return;
+        }
+        vq->avail_idx_shadow++;
+        if (kind == VNS_HOSTILE_BAD_HEAD)
+            return;
+        for (unsigned i = 0; i < ndesc && vq->free_head < vq->num; i++) {
+            vq->free_head = vq->extra[vq->free_head].next;
+            vq->num_free--;
+        }
+        return;
+    }
+    if (kind != VNS_HOSTILE_PACKED_BAD_ID && vq->free_head < vq->num)
+        vq->free_head = vq->extra[vq->free_head].next;
+    for (unsigned i = 0; i < ndesc; i++) {
+        vq->num_free--;
+        if (++vq->next_avail_idx >= vq->num) {
+            vq->next_avail_idx = 0;
+            vq->avail_wrap_counter ^= 1;
+            vq->avail_used_flags ^= VNS_VRING_PACKED_F_AVAIL_MASK | VNS_VRING_PACKED_F_USED_MASK;
+        }
+    }
+}
+
+int vns_virtq_inject_hostile_in_order(struct vns_virtq *vq, enum vns_hostile kind, uint64_t scratch_gpa)
+{
+    unsigned need = vq->layout == VNS_VIRTQ_SPLIT || kind == VNS_HOSTILE_OUT_AFTER_IN ? 2 : 1;
+    int err;
+
+    if (kind != VNS_HOSTILE_BAD_HEAD && kind != VNS_HOSTILE_AVAIL_JUMP && vq->num_free < need)
+        return -VNS_EBUSY;
+    err = vns_virtq_inject_hostile(vq, kind, scratch_gpa);
+    if (!err)
+        hostile_commit(vq, kind);
+    return err;
 }

@@ -120,6 +120,7 @@ static const struct field rq_fields[] = {
     FIELD(struct vns_virtnet_rq_stats, "polls", polls),
     FIELD(struct vns_virtnet_rq_stats, "napi_complete", napi_complete),
     FIELD(struct vns_virtnet_rq_stats, "refill_fail", refill_fail),
+    FIELD(struct vns_virtnet_rq_stats, "refill_work", refill_work),
 };
 static const struct field vq_fields[] = {
     FIELD(struct vns_virtq_stats, "avail", adds), FIELD(struct vns_virtq_stats, "descs", descs),
@@ -130,6 +131,7 @@ static const struct field vhost_tx_fields[] = {
     T("runs", runs), T("packets", packets), T("batches", batches), T("batched", batched), T("direct", direct),
     T("ring_empty", empty), T("notify_races", notify_races), T("weight_exits", weight_exits),
     T("used_flushes", used_flushes), T("sendmsg_errors", sendmsg_errors), T("busy_polls", busy_polls),
+    T("ring_errors", ring_errors), T("format_errors", format_errors),
 #undef T
 };
 static const struct field vhost_rx_fields[] = {
@@ -137,6 +139,7 @@ static const struct field vhost_rx_fields[] = {
     R("runs", runs), R("packets", packets), R("buffers", buffers), R("batches", ring_batches),
     R("no_buffers", no_buffers), R("notify_races", notify_races), R("weight_exits", weight_exits),
     R("overruns", overruns), R("used_flushes", used_flushes), R("busy_polls", busy_polls),
+    R("discarded", discarded), R("ring_errors", ring_errors), R("format_errors", format_errors),
 #undef R
 };
 #define SET_FIELDS(o, base, table) set_fields(o, base, table, sizeof(table) / sizeof(table[0]))
@@ -262,7 +265,7 @@ static json_t *workloads_json(const struct vns_world *w, uint64_t *pkts)
     return wls;
 }
 
-static json_t *stats_json(const struct vns_world *w, const struct vns_world_view *v)
+json_t *vns__world_stats_root(const struct vns_world *w, const struct vns_world_view *v)
 {
     struct vns_sim *sim = v->sim;
     vns_time_t t = vns_sim_now(sim);
@@ -280,13 +283,15 @@ static json_t *stats_json(const struct vns_world *w, const struct vns_world_view
         for (int end = 0; end < 2; end++) {
             const struct vns_wire_stats *s = vns_wire_stats(v->wires[i], end);
 
-            json_array_append_new(wires, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "from",
-                                                   vns_wire_dev(v->wires[i], end)->name, "frames",
-                                                   (json_int_t)s->frames, "bytes", (json_int_t)s->bytes,
-                                                   "lost", (json_int_t)s->lost, "duplicated",
-                                                   (json_int_t)s->duplicated, "reordered", (json_int_t)s->reordered,
-                                                   "corrupted", (json_int_t)s->corrupted, "delivered",
-                                                   (json_int_t)s->delivered));
+            json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "from",
+                                  vns_wire_dev(v->wires[i], end)->name, "frames", (json_int_t)s->frames, "bytes",
+                                  (json_int_t)s->bytes, "lost", (json_int_t)s->lost, "duplicated",
+                                  (json_int_t)s->duplicated, "reordered", (json_int_t)s->reordered, "corrupted",
+                                  (json_int_t)s->corrupted, "delivered", (json_int_t)s->delivered);
+
+            json_object_set_new(o, "burst_lost", json_integer((json_int_t)s->burst_lost));
+            json_object_set_new(o, "link_down", json_integer((json_int_t)s->link_down));
+            json_array_append_new(wires, o);
         }
     }
     snprintf(fp, sizeof(fp), "0x%016" PRIx64, vns_sim_fingerprint(sim));
@@ -303,7 +308,11 @@ static json_t *stats_json(const struct vns_world *w, const struct vns_world_view
 int vns__world_write_stats_json(const struct vns_world *w, const struct vns_world_view *v, FILE *out,
                                 const char *extra)
 {
-    json_t *root = stats_json(w, v);
+    return vns__world_dump_stats_json(vns__world_stats_root(w, v), out, extra);
+}
+
+int vns__world_dump_stats_json(json_t *root, FILE *out, const char *extra)
+{
     int err = 0;
 
     if (!root)

@@ -3,6 +3,7 @@
  * kernels first (a wire needs both ends), then the host's devices in an
  * order where every lower device and bridge exists before it is used,
  * then guests. */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +60,10 @@ struct vns_world {
     struct vns_wire **wires;
     size_t nwires;
     struct vns_world_pcap *pcap;
+    struct vns_world_faults *faults;
+    struct vns_world_ledger *ledger;
+    json_t *final_stats;           /* the stats JSON taken by vns_world_finish */
+    bool drained;
 };
 
 /* ethtool -K DEV tx off sg off tso off gso off gro off: the stack
@@ -179,7 +184,8 @@ static int build_device(struct vns_world *w, const struct vns_sc_device *sd, str
         struct vns_machine *r = find_remote(w, sd->peer);
         struct vns_wire **ws = vns_realloc(w->wires, (w->nwires + 1) * sizeof(*ws));
         struct vns_wire_config wc = {.name = sd->name, .rate_bps = sd->rate_bps, .delay = sd->delay,
-                                     .mtu = sd->mtu, .loss = sd->loss, .dup = sd->duplicate,
+                                     .mtu = sd->mtu, .loss = sd->loss, .dup = sd->duplicate, .reorder_delay = sd->reorder_delay,
+                                     .ge_p = sd->ge_p, .ge_r = sd->ge_r, .ge_loss_bad = sd->ge_loss_bad, .ge_loss_good = sd->ge_loss_good,
                                      .reorder = sd->reorder, .corrupt = sd->corrupt};
 
         if (!ws)
@@ -459,7 +465,7 @@ int vns_world_create(const struct vns_scenario *sc, struct vns_world **out, stru
         goto fail;
     if ((err = build_guests(w, d)) || (err = assign_addresses(w, d)))
         goto fail;
-    if ((err = vns__world_workloads_start(w, sc, d)))
+    if ((err = vns__world_workloads_start(w, sc, d)) || (err = vns__world_faults_start(w, sc, &w->faults, d)))
         goto fail;
     *out = w;
     return 0;
@@ -470,12 +476,18 @@ fail:
     return err;
 }
 
-void vns_world_destroy(struct vns_world *w)
+/* Release everything that holds packets, leaving the kernels (their
+ * counters) and the machines' CPUs and memory. */
+static void world_drain(struct vns_world *w)
 {
-    if (!w)
+    if (w->drained)
         return;
+    w->drained = true;
     vns__world_pcap_finish(w->pcap, false);
+    w->pcap = NULL;
     vns__world_workloads_stop(w);
+    vns__world_faults_stop(w, w->faults);
+    w->faults = NULL;
     /* The order of tests/vhost/test_vhost_net.c's teardown: sockets,
      * vhost, the guest NIC, the host's devices, kernels, memory. */
     for (size_t i = 0; i < w->nguests; i++)
@@ -486,16 +498,37 @@ void vns_world_destroy(struct vns_world *w)
         vns_inet_destroy(w->remotes[i].inet), w->remotes[i].inet = NULL;
     for (size_t i = 0; w->hw && i < w->nguests; i++) {
         for (unsigned q = 0; q < w->hw[i].qps; q++)
-            vns_vhost_net_destroy(w->hw[i].nets[q]);
+            vns_vhost_net_destroy(w->hw[i].nets[q]), w->hw[i].nets[q] = NULL;
         vns_virtnet_destroy(w->hw[i].vi);
+        w->hw[i].vi = NULL;
     }
     for (size_t i = 0; i < w->nbackends; i++) {
         vns_tun_destroy(w->backends[i].tun);
         vns_tap_destroy(w->backends[i].tap);
     }
     vns_free(w->backends);
+    w->nbackends = 0;
     for (size_t i = 0; i < w->nwires; i++)
         vns_wire_destroy(w->wires[i]);
+    w->nwires = 0;
+    w->backends = NULL;
+    if (w->host.kernel)
+        vns_kernel_drain(w->host.kernel);
+    for (size_t i = 0; i < w->nremotes; i++)
+        if (w->remotes[i].kernel)
+            vns_kernel_drain(w->remotes[i].kernel);
+    for (size_t i = 0; i < w->nguests; i++)
+        if (w->guests[i].kernel)
+            vns_kernel_drain(w->guests[i].kernel);
+}
+
+void vns_world_destroy(struct vns_world *w)
+{
+    if (!w)
+        return;
+    world_drain(w);
+    json_decref(w->final_stats);
+    vns__world_ledger_free(w->ledger);
     vns_free(w->wires);
     for (size_t i = 0; i < w->nguests; i++) {
         machine_fini(&w->guests[i]);
@@ -514,6 +547,58 @@ void vns_world_destroy(struct vns_world *w)
 }
 
 struct vns_sim *vns_world_sim(const struct vns_world *w) { return w->sim; }
+
+static size_t guest_index(const struct vns_world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nguests; i++)
+        if (!strcmp(w->guests[i].name, name))
+            return i;
+    return SIZE_MAX;
+}
+
+struct vns_virtnet *vns__world_guest_nic(struct vns_world *w, const char *name, struct vns_galloc **ga,
+                                         struct vns_gmem **mem)
+{
+    size_t i = guest_index(w, name);
+
+    if (i == SIZE_MAX)
+        return NULL;
+    if (ga)
+        *ga = w->hw[i].ga;
+    if (mem)
+        *mem = w->guests[i].mem;
+    return w->hw[i].vi;
+}
+
+struct vns_vhost_net *vns__world_guest_vhost(struct vns_world *w, const char *name, unsigned qp)
+{
+    size_t i = guest_index(w, name);
+
+    return i == SIZE_MAX || qp >= w->hw[i].qps ? NULL : w->hw[i].nets[qp];
+}
+
+struct vns_wire *vns__world_wire(struct vns_world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nwires; i++)
+        if (!strcmp(vns_wire_dev(w->wires[i], 0)->name, name))
+            return w->wires[i];
+    return NULL;
+}
+
+struct vns_world_faults *vns__world_faults(struct vns_world *w) { return w->faults; }
+
+struct vns_cpu *vns__world_host_cpu(struct vns_world *w, unsigned i)
+{
+    return i < w->host.ncpus ? w->host.cpus[i] : NULL;
+}
+
+void vns__world_guest_kick(struct vns_world *w, const char *guest, unsigned vq)
+{
+    size_t i = guest_index(w, guest);
+
+    if (i != SIZE_MAX)
+        guest_notify(&w->hw[i], vq, NULL);
+}
 
 const struct vns_machine *vns_world_machine(const struct vns_world *w, const char *name)
 {
@@ -590,13 +675,53 @@ uint64_t vns_world_pcap_frames(const struct vns_world *w, const char *machine, c
     return vns__world_pcap_frames(w->pcap, vns_dev_get_by_name(m->kernel, dev));
 }
 
-int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra)
+static struct vns_world_view world_view(const struct vns_world *w)
 {
     struct vns_world_view v = {.sim = w->sim, .host = &w->host, .remotes = w->remotes, .guests = w->guests,
                                .nremotes = w->nremotes, .nguests = w->nguests, .wires = w->wires,
                                .nwires = w->nwires};
+    return v;
+}
 
-    return vns__world_write_stats_json(w, &v, out, extra);
+/* Every figure of the run so far (the stats JSON without run facts). */
+static json_t *world_stats(const struct vns_world *w)
+{
+    struct vns_world_view v = world_view(w);
+
+    return vns__world_stats_root(w, &v);
+}
+
+int vns_world_finish(struct vns_world *w)
+{
+    struct vns_world_view v = world_view(w);
+    int err;
+
+    if (w->drained)
+        return w->ledger && !vns__world_ledger_balanced(w->ledger) ? -VNS_EPROTO : 0;
+    w->final_stats = world_stats(w);
+    if (!w->final_stats)
+        return -VNS_ENOMEM;
+    if ((err = vns__world_ledger_take(&v, &w->ledger)) < 0 || (err = vns__world_ledger_flows(w->ledger, w)) < 0)
+        return err;
+    world_drain(w);
+    vns__world_ledger_audit(w->ledger);
+    json_object_set_new(w->final_stats, "ledger", vns__world_ledger_json(w->ledger));
+    return vns__world_ledger_balanced(w->ledger) ? 0 : -VNS_EPROTO;
+}
+
+void vns_world_print_ledger(const struct vns_world *w, FILE *out)
+{
+    vns__world_ledger_print(w->ledger, out);
+}
+
+void vns_world_print_ledger_summary(const struct vns_world *w, FILE *out)
+{
+    vns__world_ledger_summary(w->ledger, out);
+}
+
+int vns_world_write_stats_json(const struct vns_world *w, FILE *out, const char *extra)
+{
+    return vns__world_dump_stats_json(w->final_stats ? json_deep_copy(w->final_stats) : world_stats(w), out, extra);
 }
 
 struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n)

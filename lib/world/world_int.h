@@ -24,6 +24,10 @@ struct vns_world_view {
 /* vns_world_write_stats_json (stats_json.c). */
 int vns__world_write_stats_json(const struct vns_world *w, const struct vns_world_view *v, FILE *out,
                                 const char *extra);
+/* The stats as a JSON object (NULL if out of memory), and its writer:
+ * @extra merged in, @root consumed. */
+struct json_t *vns__world_stats_root(const struct vns_world *w, const struct vns_world_view *v);
+int vns__world_dump_stats_json(struct json_t *root, FILE *out, const char *extra);
 
 uint64_t vns__world_pcap_frames(const struct vns_world_pcap *wp, const struct vns_net_device *dev);
 
@@ -54,5 +58,46 @@ void vns__world_workloads_stop(struct vns_world *w);
 /* Workload storage lives in the world. */
 struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n);
 void vns__world_set_nworkloads(struct vns_world *w, size_t n);
+
+/* Faults (faults.c): timers that start and end each scenario fault. */
+struct vns_world_faults;
+struct vns_virtnet;
+struct vns_galloc;
+struct vns_gmem;
+struct vns_wire;
+struct vns_cpu;
+int vns__world_faults_start(struct vns_world *w, const struct vns_scenario *sc, struct vns_world_faults **out,
+                            struct vns_diag *d);
+void vns__world_faults_stop(struct vns_world *w, struct vns_world_faults *fs);
+/* What the hostile write of fault @i returned (0, or why it could not be
+ * written); -VNS_ENOENT if there is no such fault. */
+int vns__world_fault_result(const struct vns_world_faults *fs, size_t i);
+/* Frames a flood fault has sent. */
+uint64_t vns__world_fault_sent(const struct vns_world_faults *fs, size_t i);
+/* The world's faults (NULL if none). */
+struct vns_world_faults *vns__world_faults(struct vns_world *w);
+/* The virtio-net device of guest @name (and its allocator and RAM). */
+struct vns_virtnet *vns__world_guest_nic(struct vns_world *w, const char *name, struct vns_galloc **ga,
+                                         struct vns_gmem **mem);
+struct vns_vhost_net;
+/* The vhost-net worker of queue pair @qp of guest @name. */
+struct vns_vhost_net *vns__world_guest_vhost(struct vns_world *w, const char *name, unsigned qp);
+struct vns_wire *vns__world_wire(struct vns_world *w, const char *name);
+struct vns_cpu *vns__world_host_cpu(struct vns_world *w, unsigned i);
+/* The guest's notify of virtqueue @vq (a kick that reaches vhost). */
+void vns__world_guest_kick(struct vns_world *w, const char *guest, unsigned vq);
+
+/* The packet ledger (ledger.c). */
+struct vns_world_ledger;
+int vns__world_ledger_take(const struct vns_world_view *v, struct vns_world_ledger **out);
+/* Each workload's byte books (before the drain: workloads must be alive). */
+int vns__world_ledger_flows(struct vns_world_ledger *l, const struct vns_world *w);
+/* After the world is drained: what is still live was held by nothing. */
+void vns__world_ledger_audit(struct vns_world_ledger *l);
+bool vns__world_ledger_balanced(const struct vns_world_ledger *l);
+void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out);
+void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out);
+struct json_t *vns__world_ledger_json(const struct vns_world_ledger *l);
+void vns__world_ledger_free(struct vns_world_ledger *l);
 
 #endif

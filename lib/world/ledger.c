@@ -1,0 +1,349 @@
+/* lib/world/ledger.c -- the packet ledger of a run (docs/reliability.md).
+ *
+ * The unit is the skb of one machine: every skb a kernel allocates is
+ * created there (a NIC's DMA into a new skb, vhost's or tun's copy of a
+ * guest frame, a GSO segment, a clone), and ends with one fate: consumed
+ * (delivered to a socket, a sink, or used up: a TX completion, a GSO or
+ * GRO original), dropped with a reason, freed by the hardware (a frame
+ * the NIC drops: lost, bad FCS, no RX descriptor), merged (a GRO frag_list
+ * member, freed with its head), or still in flight at the end (in a ring,
+ * a qdisc, a socket buffer, a timer's hands). Crossing a machine boundary
+ * (a wire, the guest/host ring) is a fate on one side (consumed after the
+ * copy: TX completion) and a creation on the other, so the books balance
+ * per machine. Wires keep their own books per direction, in frames and
+ * bytes: sent + duplicated = lost + link_down + rx_dropped + delivered +
+ * on the line.
+ *
+ * The counters are the kernel's own (struct vns_kernel_stats: plain
+ * increments on the hot path, no allocation). "In flight" is not taken on
+ * trust: at the end the world is drained (every socket, device, ring and
+ * queue released: what they hold is freed), and an skb still live after
+ * that was held by nothing: a leak, and the books do not balance. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vnetsim/alloc.h"
+#include "vnetsim/kernel.h"
+#include "vnetsim/skb.h"
+#include "vnetsim/wire.h"
+#include "world_int.h"
+
+struct ledger_machine {
+    const char *name;
+    struct vns_kernel *k;
+    uint64_t created, consumed, dropped, hw_freed, merged, in_flight, leaked;
+};
+
+struct ledger_wire {
+    char from[32];
+    uint64_t frames, duplicated, lost, link_down, rx_dropped, delivered, in_flight;
+    uint64_t bytes, duplicated_bytes, lost_bytes, link_down_bytes, rx_dropped_bytes,
+        delivered_bytes, in_flight_bytes;
+};
+
+/* A workload's byte stream: what the senders' system calls accepted, what
+ * reached the receiving application, and how much of that was wrong. */
+struct ledger_flow {
+    char what[128];
+    uint64_t sent, delivered, mismatches;
+    bool stream; /* one way: what is delivered was sent (RR and ping count both ends their way) */
+};
+
+struct vns_world_ledger {
+    struct ledger_machine *m;
+    size_t nm;
+    struct ledger_wire *wires;
+    size_t nw;
+    struct ledger_flow *flows;
+    size_t nf;
+    bool audited;
+};
+
+/* sent = delivered + in flight or lost; a byte that reaches an
+ * application wrong (corrupted, misordered) is a failure. */
+static bool flow_balanced(const struct ledger_flow *l)
+{
+    return (!l->stream || l->delivered <= l->sent) && !l->mismatches;
+}
+
+static bool machine_balanced(const struct ledger_machine *l)
+{
+    return l->created == l->consumed + l->dropped + l->hw_freed + l->merged + l->in_flight &&
+           !l->leaked;
+}
+
+static bool wire_balanced(const struct ledger_wire *l)
+{
+    return l->frames + l->duplicated ==
+               l->lost + l->link_down + l->rx_dropped + l->delivered + l->in_flight &&
+           l->bytes + l->duplicated_bytes == l->lost_bytes + l->link_down_bytes +
+                                                 l->rx_dropped_bytes + l->delivered_bytes +
+                                                 l->in_flight_bytes;
+}
+
+int vns__world_ledger_take(const struct vns_world_view *v, struct vns_world_ledger **out)
+{
+    struct vns_world_ledger *l = vns_calloc(1, sizeof(*l));
+    size_t n = 1 + v->nremotes + v->nguests;
+
+    if (!l || !(l->m = vns_calloc(n, sizeof(*l->m))) ||
+        !(l->wires = vns_calloc(2 * v->nwires + 1, sizeof(*l->wires)))) {
+        vns__world_ledger_free(l);
+        return -VNS_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct vns_machine *m = i == 0             ? v->host
+                                      : i <= v->nremotes ? &v->remotes[i - 1]
+                                                         : &v->guests[i - 1 - v->nremotes];
+        const struct vns_kernel_stats *s = vns_kernel_stats(m->kernel);
+        struct ledger_machine *e = &l->m[l->nm++];
+
+        e->name = m->name;
+        e->k = m->kernel;
+        e->created = s->skb_allocs;
+        e->consumed = s->consumed;
+        for (int r = 0; r < VNS_SKB_DROP_REASON_MAX; r++)
+            e->dropped += s->drops[r];
+        e->hw_freed = s->hw_freed;
+        e->merged = s->merged;
+        e->in_flight = s->skb_live;
+    }
+    for (size_t i = 0; i < v->nwires; i++) {
+        for (int end = 0; end < 2; end++) {
+            const struct vns_wire_stats *s = vns_wire_stats(v->wires[i], end);
+            struct ledger_wire *e = &l->wires[l->nw++];
+
+            snprintf(e->from, sizeof(e->from), "%s", vns_wire_dev(v->wires[i], end)->name);
+            e->frames = s->frames;
+            e->duplicated = s->duplicated;
+            e->lost = s->lost;
+            e->link_down = s->link_down;
+            e->rx_dropped = s->rx_dropped;
+            e->delivered = s->delivered;
+            e->bytes = s->bytes;
+            e->duplicated_bytes = s->duplicated_bytes;
+            e->lost_bytes = s->lost_bytes;
+            e->link_down_bytes = s->link_down_bytes;
+            e->rx_dropped_bytes = s->rx_dropped_bytes;
+            e->delivered_bytes = s->delivered_bytes;
+            vns_wire_in_flight(v->wires[i], end, &e->in_flight, &e->in_flight_bytes);
+        }
+    }
+    *out = l;
+    return 0;
+}
+
+int vns__world_ledger_flows(struct vns_world_ledger *l, const struct vns_world *w)
+{
+    size_t n = vns_world_nworkloads(w);
+
+    l->flows = vns_calloc(n ? n : 1, sizeof(*l->flows));
+    if (!l->flows)
+        return -VNS_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct vns_workload_result r;
+        struct ledger_flow *e = &l->flows[l->nf];
+
+        if (vns_world_workload(w, i, &r) < 0)
+            continue;
+        snprintf(e->what, sizeof(e->what), "workload %zu %s %s -> %s", i, r.type, r.from, r.to);
+        e->sent = r.sent_bytes;
+        e->delivered = r.bytes;
+        e->mismatches = r.mismatches;
+        e->stream = !strcmp(r.type, "tcp_stream") || !strcmp(r.type, "tcp_maerts") ||
+                    !strcmp(r.type, "udp_stream");
+        l->nf++;
+    }
+    return 0;
+}
+
+void vns__world_ledger_audit(struct vns_world_ledger *l)
+{
+    for (size_t i = 0; l && i < l->nm; i++)
+        l->m[i].leaked = vns_kernel_stats(l->m[i].k)->skb_live;
+    if (l)
+        l->audited = true;
+}
+
+bool vns__world_ledger_balanced(const struct vns_world_ledger *l)
+{
+    if (!l)
+        return true;
+    for (size_t i = 0; i < l->nm; i++)
+        if (!machine_balanced(&l->m[i]))
+            return false;
+    for (size_t i = 0; i < l->nw; i++)
+        if (!wire_balanced(&l->wires[i]))
+            return false;
+    for (size_t i = 0; i < l->nf; i++)
+        if (!flow_balanced(&l->flows[i]))
+            return false;
+    return true;
+}
+
+void vns__world_ledger_free(struct vns_world_ledger *l)
+{
+    if (!l)
+        return;
+    vns_free(l->m);
+    vns_free(l->wires);
+    vns_free(l->flows);
+    vns_free(l);
+}
+
+void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->nm; i++) {
+        const struct ledger_machine *e = &l->m[i];
+
+        if (machine_balanced(e))
+            continue;
+        fprintf(out,
+                "ledger of %s does not balance: %llu skbs created, %llu consumed + %llu dropped + "
+                "%llu freed by "
+                "hardware + %llu merged + %llu in flight",
+                e->name, (unsigned long long)e->created, (unsigned long long)e->consumed,
+                (unsigned long long)e->dropped, (unsigned long long)e->hw_freed,
+                (unsigned long long)e->merged, (unsigned long long)e->in_flight);
+        if (e->leaked)
+            fprintf(out, "; %llu of those in flight were held by nothing (leaked)",
+                    (unsigned long long)e->leaked);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < l->nw; i++) {
+        const struct ledger_wire *e = &l->wires[i];
+
+        if (!wire_balanced(e))
+            fprintf(out,
+                    "ledger of wire direction from %s does not balance: %llu frames + %llu "
+                    "duplicated != %llu "
+                    "lost + %llu link down + %llu dropped at the peer + %llu delivered + %llu on "
+                    "the line\n",
+                    e->from, (unsigned long long)e->frames, (unsigned long long)e->duplicated,
+                    (unsigned long long)e->lost, (unsigned long long)e->link_down,
+                    (unsigned long long)e->rx_dropped, (unsigned long long)e->delivered,
+                    (unsigned long long)e->in_flight);
+    }
+    for (size_t i = 0; i < l->nf; i++) {
+        const struct ledger_flow *e = &l->flows[i];
+
+        if (e->mismatches)
+            fprintf(out, "%s: %llu bytes reached the application wrong (payload mismatches)\n",
+                    e->what, (unsigned long long)e->mismatches);
+        if (e->stream && e->delivered > e->sent)
+            fprintf(out, "%s: %llu bytes delivered but only %llu sent\n", e->what,
+                    (unsigned long long)e->delivered, (unsigned long long)e->sent);
+    }
+}
+
+void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
+{
+    uint64_t created = 0, in_flight = 0, dropped = 0, frames = 0, sent = 0, delivered = 0;
+
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->nm; i++) {
+        created += l->m[i].created;
+        in_flight += l->m[i].in_flight;
+        dropped += l->m[i].dropped + l->m[i].hw_freed;
+    }
+    for (size_t i = 0; i < l->nw; i++)
+        frames += l->wires[i].frames;
+    for (size_t i = 0; i < l->nf; i++) {
+        sent += l->flows[i].sent;
+        delivered += l->flows[i].delivered;
+    }
+    fprintf(out,
+            "ledger: %s; %llu skbs created on %zu machines, %llu dropped, %llu in flight at the "
+            "end; %llu wire "
+            "frames; %zu flows, %llu bytes sent, %llu delivered\n",
+            vns__world_ledger_balanced(l) ? "balanced" : "DOES NOT BALANCE",
+            (unsigned long long)created, l->nm, (unsigned long long)dropped,
+            (unsigned long long)in_flight, (unsigned long long)frames, l->nf,
+            (unsigned long long)sent, (unsigned long long)delivered);
+}
+
+#define J(x) json_integer((json_int_t)(x))
+
+json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
+{
+    json_t *root = json_object(), *ms = json_array(), *ws = json_array();
+
+    for (size_t i = 0; l && i < l->nm; i++) {
+        const struct ledger_machine *e = &l->m[i];
+        json_t *o = json_object();
+
+        json_object_set_new(o, "name", json_string(e->name));
+        json_object_set_new(o, "created", J(e->created));
+        json_object_set_new(o, "consumed", J(e->consumed));
+        json_object_set_new(o, "dropped", J(e->dropped));
+        json_object_set_new(o, "freed_by_hardware", J(e->hw_freed));
+        json_object_set_new(o, "merged", J(e->merged));
+        json_object_set_new(o, "in_flight", J(e->in_flight));
+        json_object_set_new(o, "leaked", J(e->leaked));
+        json_object_set_new(o, "balanced", json_boolean(machine_balanced(e)));
+        json_array_append_new(ms, o);
+    }
+    for (size_t i = 0; l && i < l->nw; i++) {
+        const struct ledger_wire *e = &l->wires[i];
+        json_t *o = json_object();
+
+        json_object_set_new(o, "from", json_string(e->from));
+        json_object_set_new(o, "frames", J(e->frames));
+        json_object_set_new(o, "duplicated", J(e->duplicated));
+        json_object_set_new(o, "lost", J(e->lost));
+        json_object_set_new(o, "link_down", J(e->link_down));
+        json_object_set_new(o, "dropped_at_peer", J(e->rx_dropped));
+        json_object_set_new(o, "delivered", J(e->delivered));
+        json_object_set_new(o, "on_the_line", J(e->in_flight));
+        json_object_set_new(o, "bytes", J(e->bytes));
+        json_object_set_new(o, "duplicated_bytes", J(e->duplicated_bytes));
+        json_object_set_new(o, "lost_bytes", J(e->lost_bytes));
+        json_object_set_new(o, "link_down_bytes", J(e->link_down_bytes));
+        json_object_set_new(o, "dropped_at_peer_bytes", J(e->rx_dropped_bytes));
+        json_object_set_new(o, "delivered_bytes", J(e->delivered_bytes));
+        json_object_set_new(o, "on_the_line_bytes", J(e->in_flight_bytes));
+        json_object_set_new(o, "balanced", json_boolean(wire_balanced(e)));
+        json_array_append_new(ws, o);
+    }
+    {
+        json_t *fs = json_array();
+
+        for (size_t i = 0; l && i < l->nf; i++) {
+            const struct ledger_flow *e = &l->flows[i];
+            json_t *o = json_object();
+
+            json_object_set_new(o, "workload", json_string(e->what));
+            json_object_set_new(o, "sent_bytes", J(e->sent));
+            json_object_set_new(o, "delivered_bytes", J(e->delivered));
+            json_object_set_new(
+                o, "in_flight_or_lost_bytes",
+                J(e->stream && e->delivered <= e->sent ? e->sent - e->delivered : 0));
+            json_object_set_new(o, "payload_mismatches", J(e->mismatches));
+            json_object_set_new(o, "balanced", json_boolean(flow_balanced(e)));
+            json_array_append_new(fs, o);
+        }
+        json_object_set_new(root, "flows", fs);
+    }
+    json_object_set_new(root, "unit",
+                        json_string("skb per machine; frame per wire direction; byte per flow"));
+    json_object_set_new(root, "audited", json_boolean(l && l->audited));
+    json_object_set_new(root, "balanced", json_boolean(vns__world_ledger_balanced(l)));
+    json_object_set_new(root, "machines", ms);
+    json_object_set_new(root, "wires", ws);
+    return root;
+}
+
+int vns_world_test_leak(struct vns_world *w, const char *machine)
+{
+    const struct vns_machine *m = vns_world_machine(w, machine);
+
+    if (!m)
+        return -VNS_ENOENT;
+    /* Allocated and forgotten: held by nothing. The pool takes the memory
+     * back when the kernel is destroyed. */
+    return vns_alloc_skb(m->kernel, 128) ? 0 : -VNS_ENOMEM;
+}
