@@ -27,6 +27,9 @@ int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 struct vns_scenario *cli_load_scenario(const char *path, const char *const *sets, size_t nsets);
+/* The same for the built-in default scenario (path NULL above means it). */
+#define CLI_DEFAULT_SCENARIO_NAME "default scenario (examples/scenarios/default.yaml)"
+extern const char cli_default_scenario[];
 int cmd_funcs(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 

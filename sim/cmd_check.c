@@ -16,7 +16,11 @@ struct vns_scenario *cli_load_scenario(const char *path, const char *const *sets
     struct vns_diag d = {0};
     char buf[VNS_DIAG_MSG_MAX + VNS_DIAG_FILE_MAX + 64];
 
-    if (vns_scenario_load(path, sets, nsets, &sc, &d) < 0) {
+    int err = path ? vns_scenario_load(path, sets, nsets, &sc, &d)
+                   : vns_scenario_parse(cli_default_scenario, strlen(cli_default_scenario), "default.yaml", sets,
+                                        nsets, &sc, &d);
+
+    if (err < 0) {
         vns_diag_format(&d, buf, sizeof(buf));
         fprintf(stderr, "%s\n", buf);
         return NULL;

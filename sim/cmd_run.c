@@ -1,7 +1,8 @@
 /* sim/cmd_run.c -- `vnetsim run`: run a simulation inside a libuv loop,
  * print a summary, write the requested outputs (each whole or not at all).
  *
- * With no scenario file the default scenario is the engine demo
+ * With no scenario file it runs the default scenario, built in from
+ * examples/scenarios/default.yaml; --demo runs the engine demo
  * (include/vnetsim/demo.h). */
 #define _XOPEN_SOURCE 700   /* isatty, fileno */
 #include <errno.h>
@@ -31,19 +32,22 @@ struct run_opts {
     const char *sets[MAX_SETS];     /* demo: cost.F=NS, cpu_mhz=N; file: key.path=value */
     int nsets;
     const char *stacks, *folded, *stats_json, *timeline;
-    const char *file;               /* scenario file, or NULL for the demo */
+    const char *file;               /* scenario file, or NULL for the default scenario */
+    bool demo_mode;                 /* --demo: the engine demo instead */
     const char *pcap;               /* folder for per-device captures */
     const char *series;             /* CSV time series */
     vns_time_t series_interval;
     double pace;
     bool quiet, progress, duration_set, seed_set;
     char seed_set_text[40];
+    char profile_set_text[48];
     struct vns_demo_config demo;
 };
 
 static void run_usage(FILE *f)
 {
     fputs("usage: vnetsim run [FILE] [options]\n"
+          "       vnetsim run --demo [options]\n"
           "\n"
           "With a scenario FILE (docs/scenarios.md): build its machines (host,\n"
           "guests on taps or macvtaps, remotes behind wires), run its workloads\n"
@@ -52,10 +56,14 @@ static void run_usage(FILE *f)
           "latency p50/p99/p99.9), CPU time per packet by CPU, kicks and interrupts\n"
           "per packet of each guest NIC, drops by reason.\n"
           "\n"
-          "With no FILE: run the default scenario, the engine demo: a guest process\n"
-          "kicking a host kthread through shared memory with notification\n"
-          "suppression, the kthread signalling back by interrupt, completions in\n"
-          "guest softirq.\n"
+          "With no FILE: run the default scenario (examples/scenarios/default.yaml,\n"
+          "built in): a guest on a tap on the host's bridge for one simulated second,\n"
+          "bulk TCP each way, then TCP request/response.\n"
+          "\n"
+          "--demo: run the engine demo instead: a guest process kicking a host\n"
+          "kthread through shared memory with notification suppression, the\n"
+          "kthread signalling back by interrupt, completions in guest softirq\n"
+          "(--items, --queue and --shared-cpu imply --demo).\n"
           "\n"
           "options:\n"
           "  --seed N            RNG seed (default 42)\n"
@@ -141,15 +149,20 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             }
         } else if ((v = opt_value(argc, argv, &i, "--profile"))) {
             o->profile = v;
+        } else if (!strcmp(a, "--demo")) {
+            o->demo_mode = true;
         } else if ((v = opt_value(argc, argv, &i, "--items"))) {
+            o->demo_mode = true;
             o->demo.items = need_u64("--items", v, 1, UINT64_MAX);
         } else if ((v = opt_value(argc, argv, &i, "--queue"))) {
+            o->demo_mode = true;
             o->demo.queue_size = (uint32_t)need_u64("--queue", v, 1, 32768);
             if (o->demo.queue_size & (o->demo.queue_size - 1)) {
                 cli_error("--queue: %s is not a power of two", v);
                 return -1;
             }
         } else if (!strcmp(a, "--shared-cpu")) {
+            o->demo_mode = true;
             o->demo.shared_cpu = true;
         } else if ((v = opt_value(argc, argv, &i, "--set"))) {
             if (o->nsets == MAX_SETS) {
@@ -203,11 +216,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->file = a;
         }
     }
-    if (o->pcap && !o->file) {
-        cli_error("--pcap needs a scenario FILE (the engine demo has no network devices)");
+    if (o->demo_mode && o->file) {
+        cli_error("--demo runs the engine demo, not a scenario FILE ('%s')", o->file);
         return -1;
     }
-    if ((o->stacks || o->folded) && !o->nprobes && !o->file) {
+    if (o->pcap && o->demo_mode) {
+        cli_error("--pcap needs a scenario (the engine demo has no network devices)");
+        return -1;
+    }
+    if ((o->stacks || o->folded) && !o->nprobes && o->demo_mode) {
         cli_error("--stacks and --folded need at least one --probe FUNC");
         return -1;
     }
@@ -449,7 +466,7 @@ static void print_summary(struct vns_sim *sim, const struct run_opts *o, const s
     char a[32], b[32];
     vns_time_t t = vns_sim_now(sim);
 
-    printf("vnetsim %s: engine demo (default scenario), profile %s, seed %" PRIu64 "%s\n",
+    printf("vnetsim %s: engine demo, profile %s, seed %" PRIu64 "%s\n",
            VNS_VERSION_STRING, vns_profile_name(vns_sim_profile(sim)), o->seed,
            status ? " -- INTERRUPTED" : "");
     printf("simulated %s in %.3f s of wall time (%.1fx real time), %" PRIu64 " events\n",
@@ -526,6 +543,10 @@ static int run_world(struct run_opts *o)
         snprintf(o->seed_set_text, sizeof(o->seed_set_text), "seed=%llu", (unsigned long long)o->seed);
         o->sets[o->nsets++] = o->seed_set_text;
     }
+    if (o->profile && o->nsets < MAX_SETS) {   /* --profile P is --set profile=P */
+        snprintf(o->profile_set_text, sizeof(o->profile_set_text), "profile=%.39s", o->profile);
+        o->sets[o->nsets++] = o->profile_set_text;
+    }
     sc = cli_load_scenario(o->file, o->sets, (size_t)o->nsets);
     struct vns_world *w = NULL;
     struct vns_diag d = {0};
@@ -538,6 +559,11 @@ static int run_world(struct run_opts *o)
 
     if (!sc)
         return 2;
+    if ((o->stacks || o->folded) && !o->nprobes && !sc->nprobes) {
+        cli_error("--stacks and --folded need a probe: --probe FUNC, or probes in the scenario");
+        vns_scenario_free(sc);
+        return 2;
+    }
     err = vns_world_create(sc, &w, &d);
     if (err) {
         vns_diag_format(&d, buf, sizeof(buf));
@@ -615,7 +641,8 @@ static int run_world(struct run_opts *o)
                 limit, vns_format_time(vns_sim_now(sim), t, sizeof(t)));
     }
     if (!o->quiet) {
-        printf("vnetsim %s: %s, profile %s, seed %llu%s%s\n", VNS_VERSION_STRING, o->file,
+        printf("vnetsim %s: %s, profile %s, seed %llu%s%s\n", VNS_VERSION_STRING,
+               o->file ? o->file : CLI_DEFAULT_SCENARIO_NAME,
                vns_profile_name(vns_sim_profile(sim)), (unsigned long long)sc->seed,
                rs.stop_reason ? " -- PARTIAL: " : "", rs.stop_reason ? rs.stop_reason : "");
         vns_world_print(w, stdout);
@@ -691,7 +718,7 @@ int cmd_run(int argc, char **argv)
 
     if (parse_args(argc, argv, &o) < 0)
         return 2;
-    if (o.file)
+    if (!o.demo_mode)
         return run_world(&o);
     err = vns_sim_create(&(struct vns_sim_config){.seed = o.seed, .profile = o.profile}, &sim);
     if (err == -VNS_ENOENT) {

@@ -38,5 +38,7 @@ expect_exit 1 "no temporary files left" -- sh -c "ls '$WORK/caps' | grep -q tmp"
 expect_exit 1 "pcap into a missing folder" -- "$VNETSIM" run "$SRC/examples/scenarios/host-remote.yaml" -q --pcap "$WORK/nope/caps"
 expect_exit 0 "stats json of a world run" -- "$VNETSIM" run "$SRC/examples/scenarios/host-remote.yaml" -q --duration 1ms --stats-json "$WORK/w.json"
 expect_grep "$WORK/w.json" '"kind": "remote"' "machines listed"
-expect_exit 2 "pcap without a scenario" -- "$VNETSIM" run --pcap "$WORK/caps"
+expect_exit 2 "pcap of the engine demo" -- "$VNETSIM" run --demo --pcap "$WORK/caps"
+expect_exit 2 "demo and a file" -- "$VNETSIM" run --demo "$SRC/examples/scenarios/host-remote.yaml"
+expect_grep "$WORK/err" "--demo runs the engine demo, not a scenario FILE" "says why"
 finish

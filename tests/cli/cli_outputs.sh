@@ -44,8 +44,16 @@ expect_exit 1 "cost change changes fingerprint" -- cmp -s "$WORK/fp1" "$WORK/fp2
 expect_exit 1 "unwritable output" -- run --stats-json "$WORK/no/such/dir/x.json"
 expect_grep "$WORK/err" "x.json" "names the file"
 expect_exit 1 "nothing left behind" -- sh -c "ls '$WORK/no/such/dir' 2>/dev/null | grep -q ."
-# A default run prints the summary.
-expect_exit 0 "default run" -- "$VNETSIM" run --duration 5ms
+# A default run is the built-in default scenario (examples/scenarios/default.yaml).
+expect_exit 0 "default run" -- "$VNETSIM" run --duration 20ms
+expect_grep "$WORK/out" "default scenario (examples/scenarios/default.yaml)" "names the default scenario"
+expect_grep "$WORK/out" "^0   tcp_stream vm1 -> host" "a row per workload"
+expect_grep "$WORK/out" "kicks/packet" "summary has kicks per packet"
+expect_grep "$WORK/out" "^ledger: balanced" "the books balance"
 expect_grep "$WORK/out" "^fingerprint: 0x" "summary has the fingerprint"
-expect_grep "$WORK/out" "kicks (VM exits)" "summary has kicks"
+expect_exit 0 "the built-in text is the file" -- sh -c "'$VNETSIM' run --duration 20ms | grep fingerprint > '$WORK/fpd'; '$VNETSIM' run '$SRC/examples/scenarios/default.yaml' --duration 20ms | grep fingerprint | cmp - '$WORK/fpd'"
+# --demo: the engine demo and its summary.
+expect_exit 0 "demo run" -- "$VNETSIM" run --demo --duration 5ms
+expect_grep "$WORK/out" "engine demo" "names the demo"
+expect_grep "$WORK/out" "kicks (VM exits)" "demo summary has kicks"
 finish
