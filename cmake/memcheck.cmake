@@ -1,20 +1,31 @@
-# cmake -P script: run each program in BINS under Valgrind memcheck.
-# Fails on any memory error or definite leak; logs in LOGDIR.
+# cmake -P script: run each program in BINS under Valgrind memcheck, as
+# many at once as there are cores (xargs -P; Valgrind runs one thread of a
+# program at a time, so one program per core). Fails on any memory error or
+# definite leak; logs in LOGDIR.
+file(REMOVE_RECURSE ${LOGDIR})
 file(MAKE_DIRECTORY ${LOGDIR})
-set(bad "")
+cmake_host_system_information(RESULT jobs QUERY NUMBER_OF_LOGICAL_CORES)
+if(NOT jobs OR jobs LESS 1)
+  set(jobs 1)
+endif()
+set(list "")
 set(n 0)
 foreach(bin ${BINS})
-  get_filename_component(name ${bin} NAME)
-  execute_process(COMMAND ${VALGRIND} --error-exitcode=99 --leak-check=full
-                          --errors-for-leak-kinds=definite --show-leak-kinds=definite
-                          --log-file=${LOGDIR}/${name}.log ${bin}
-                  RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+  string(APPEND list "${bin}\n")
   math(EXPR n "${n} + 1")
-  if(NOT rc EQUAL 0)
-    list(APPEND bad "${name} (exit ${rc}, see ${LOGDIR}/${name}.log)")
-  endif()
 endforeach()
-if(bad)
-  message(FATAL_ERROR "memcheck: failures in: ${bad}")
+file(WRITE ${LOGDIR}/programs "${list}")
+# Each program: its log, and its name in 'failed' if Valgrind says so.
+set(one "name=$(basename \"$1\"); \"${VALGRIND}\" --error-exitcode=99 --leak-check=full \
+--errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=\"${LOGDIR}/$name.log\" \"$1\" \
+>/dev/null 2>&1 || echo \"$name (exit $?, see ${LOGDIR}/$name.log)\" >> \"${LOGDIR}/failed\"")
+execute_process(COMMAND xargs -P ${jobs} -I @ sh -c "${one}" sh @
+                INPUT_FILE ${LOGDIR}/programs RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "memcheck: xargs failed (${rc})")
 endif()
-message(STATUS "memcheck: ${n} test programs clean")
+if(EXISTS ${LOGDIR}/failed)
+  file(READ ${LOGDIR}/failed bad)
+  message(FATAL_ERROR "memcheck: failures in:\n${bad}")
+endif()
+message(STATUS "memcheck: ${n} test programs clean (${jobs} at a time)")
