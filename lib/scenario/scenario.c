@@ -15,24 +15,25 @@
 #include "vnetsim/trace.h"
 #include "vnetsim/units.h"
 #include "vnetsim/ydoc.h"
+#include "sc_int.h"
 
-static const char *const dev_types[] = {"bridge", "tap", "macvlan", "macvtap", "wire", NULL};
-static const char *const macvlan_modes[] = {"bridge", "private", "vepa", "passthru", NULL};
-static const char *const payloads[] = {"synthetic", "materialized", NULL};
-static const char *const workload_types[] = {"tcp_stream", "tcp_maerts", "tcp_rr", "udp_rr", "udp_stream",
+const char *const vns__sc_dev_types[] = {"bridge", "tap", "macvlan", "macvtap", "wire", NULL};
+const char *const vns__sc_macvlan_modes[] = {"bridge", "private", "vepa", "passthru", NULL};
+const char *const vns__sc_payloads[] = {"synthetic", "materialized", NULL};
+const char *const vns__sc_workload_types[] = {"tcp_stream", "tcp_maerts", "tcp_rr", "udp_rr", "udp_stream",
                                              "ping", NULL};
-static const char *const syscalls[] = {"write", "send", "sendmsg", NULL};
-static const char *const rings[] = {"split", "packed", NULL};
-static const char *const features[] = {"csum", "guest_csum", "tso4", "guest_tso4", "mrg_rxbuf", "event_idx",
+const char *const vns__sc_syscalls[] = {"write", "send", "sendmsg", NULL};
+const char *const vns__sc_rings[] = {"split", "packed", NULL};
+const char *const vns__sc_features[] = {"csum", "guest_csum", "tso4", "guest_tso4", "mrg_rxbuf", "event_idx",
                                        "indirect_desc", "mq", "version_1", "notify_on_empty", NULL};
 
-const char *vns_sc_dev_type_name(enum vns_sc_dev_type t) { return dev_types[t]; }
-const char *vns_sc_workload_name(enum vns_sc_workload_type t) { return workload_types[t]; }
-const char *vns_sc_feature_name(enum vns_sc_feature f) { return features[f]; }
+const char *vns_sc_dev_type_name(enum vns_sc_dev_type t) { return vns__sc_dev_types[t]; }
+const char *vns_sc_workload_name(enum vns_sc_workload_type t) { return vns__sc_workload_types[t]; }
+const char *vns_sc_feature_name(enum vns_sc_feature f) { return vns__sc_features[f]; }
 
-static const char *const fault_types[] = {"link_down", "hostile", "rx_oom", "rx_stop", "cpu_hog", "flood", NULL};
+const char *const vns__sc_fault_types[] = {"link_down", "hostile", "rx_oom", "rx_stop", "cpu_hog", "flood", NULL};
 
-const char *vns_sc_fault_name(enum vns_sc_fault_type t) { return fault_types[t]; }
+const char *vns_sc_fault_name(enum vns_sc_fault_type t) { return vns__sc_fault_types[t]; }
 
 /* Default virtio-net features: what QEMU offers and Linux 5.4 accepts for
  * a vhost-net NIC (minus MQ, which the queue count turns on). */
@@ -292,8 +293,8 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
             return err;
         if (!vns_ymap_get(m, "type"))
             return vns_yerr(&ip, m, "type", "required key is missing (bridge, tap, macvlan, macvtap or wire)");
-        if ((err = vns_yget_enum(&ip, m, "type", dev_types, &type)) ||
-            (err = vns_yget_enum(&ip, m, "mode", macvlan_modes, &mode)) ||
+        if ((err = vns_yget_enum(&ip, m, "type", vns__sc_dev_types, &type)) ||
+            (err = vns_yget_enum(&ip, m, "mode", vns__sc_macvlan_modes, &mode)) ||
             (err = read_addr(&ip, m, "addr", &d->addr)) || (err = read_name(&ip, m, "master", d->master, false)) ||
             (err = read_name(&ip, m, "lower", d->lower, false)) ||
             (err = read_name(&ip, m, "peer", d->peer, false)) ||
@@ -313,7 +314,7 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
             for (int k = 0; wire_only[k]; k++)
                 if (vns_ymap_get(m, wire_only[k]))
                     return vns_yerr(&ip, vns_ymap_get(m, wire_only[k]), wire_only[k],
-                                    "only a wire has this key (this device is a %s)", dev_types[type]);
+                                    "only a wire has this key (this device is a %s)", vns__sc_dev_types[type]);
         }
         d->mode = (enum vns_sc_macvlan_mode)mode;
         for (size_t j = 0; j < i; j++)
@@ -336,19 +337,19 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
                 return vns_yerr(&ip, vns_ymap_get(m, "master"), "master", "no device '%s' on the host", d->master);
             if (o->type != VNS_SC_DEV_BRIDGE)
                 return vns_yerr(&ip, vns_ymap_get(m, "master"), "master", "'%s' is a %s, not a bridge", d->master,
-                                dev_types[o->type]);
+                                vns__sc_dev_types[o->type]);
             if (d->type == VNS_SC_DEV_BRIDGE)
                 return vns_yerr(&ip, vns_ymap_get(m, "master"), "master", "a bridge cannot be a bridge port here");
         }
         if (d->type == VNS_SC_DEV_MACVLAN || d->type == VNS_SC_DEV_MACVTAP) {
             if (!d->lower[0])
-                return vns_yerr(&ip, m, "lower", "required for a %s (the device it sits on)", dev_types[d->type]);
+                return vns_yerr(&ip, m, "lower", "required for a %s (the device it sits on)", vns__sc_dev_types[d->type]);
             o = find_dev(sc, d->lower);
             if (!o)
                 return vns_yerr(&ip, vns_ymap_get(m, "lower"), "lower", "no device '%s' on the host", d->lower);
             if (o->type == VNS_SC_DEV_MACVLAN || o->type == VNS_SC_DEV_MACVTAP || o->type == VNS_SC_DEV_TAP)
                 return vns_yerr(&ip, vns_ymap_get(m, "lower"), "lower", "a %s cannot sit on a %s",
-                                dev_types[d->type], dev_types[o->type]);
+                                vns__sc_dev_types[d->type], vns__sc_dev_types[o->type]);
         } else if (d->lower[0]) {
             return vns_yerr(&ip, vns_ymap_get(m, "lower"), "lower", "only a macvlan or macvtap has a lower device");
         }
@@ -392,7 +393,7 @@ static int read_nic(const struct vns_ypath *gp, const struct vns_ynode *g, struc
     vns_ypath_key(&np, gp, "nic");
     if ((err = vns_ycheck_map(&np, m, keys)) || (err = read_name(&np, m, "backend", nic->backend, true)) ||
         (err = vns_yget_bool(&np, m, "offloads", &nic->offloads)) ||
-        (err = vns_yget_enum(&np, m, "ring", rings, &ring)) ||
+        (err = vns_yget_enum(&np, m, "ring", vns__sc_rings, &ring)) ||
         (err = read_u32(&np, m, "ring_size", 1, 32768, &nic->ring_size)) ||
         (err = read_u32(&np, m, "queues", 1, VNS_SC_MAX_CPUS, &nic->queues)) ||
         (err = vns_yget_bool(&np, m, "napi_tx", &nic->napi_tx)))
@@ -406,7 +407,7 @@ static int read_nic(const struct vns_ypath *gp, const struct vns_ynode *g, struc
         return vns_yerr(&np, vns_ymap_get(m, "backend"), "backend", "no device '%s' on the host", nic->backend);
     if (be->type != VNS_SC_DEV_TAP && be->type != VNS_SC_DEV_MACVTAP)
         return vns_yerr(&np, vns_ymap_get(m, "backend"), "backend", "'%s' is a %s; a NIC backend is a tap or a macvtap",
-                        nic->backend, dev_types[be->type]);
+                        nic->backend, vns__sc_dev_types[be->type]);
     for (size_t j = 0; j < gi; j++)
         if (!strcmp(sc->guests[j].nic.backend, nic->backend))
             return vns_yerr(&np, vns_ymap_get(m, "backend"), "backend", "'%s' is already the backend of guest '%s'",
@@ -420,8 +421,8 @@ static int read_nic(const struct vns_ypath *gp, const struct vns_ynode *g, struc
         for (size_t i = 0; i < f->n; i++) {
             int k = -1;
 
-            for (int j = 0; features[j]; j++)
-                if (f->items[i]->kind == VNS_YSCALAR && !strcmp(f->items[i]->scalar, features[j]))
+            for (int j = 0; vns__sc_features[j]; j++)
+                if (f->items[i]->kind == VNS_YSCALAR && !strcmp(f->items[i]->scalar, vns__sc_features[j]))
                     k = j;
             if (k < 0) {
                 struct vns_ypath fp;
@@ -557,7 +558,7 @@ static int read_workloads(const struct vns_ypath *p, const struct vns_ynode *roo
         if (!vns_ymap_get(m, "type"))
             return vns_yerr(&ip, m, "type", "required key is missing (tcp_stream, tcp_maerts, tcp_rr, udp_rr, "
                                             "udp_stream or ping)");
-        if ((err = vns_yget_enum(&ip, m, "type", workload_types, &type)) ||
+        if ((err = vns_yget_enum(&ip, m, "type", vns__sc_workload_types, &type)) ||
             (err = read_name(&ip, m, "from", w->from, true)) || (err = read_name(&ip, m, "to", w->to, true)) ||
             (err = vns_yget_time(&ip, m, "start", &w->start)) ||
             (err = vns_yget_time(&ip, m, "duration", &w->duration)) ||
@@ -566,7 +567,7 @@ static int read_workloads(const struct vns_ypath *p, const struct vns_ynode *roo
             (err = vns_yget_size(&ip, m, "response_size", &w->response_size)) ||
             (err = vns_yget_rate(&ip, m, "rate", &w->rate_bps)) || (err = vns_yget_size(&ip, m, "sndbuf", &w->sndbuf)) ||
             (err = vns_yget_size(&ip, m, "rcvbuf", &w->rcvbuf)) ||
-            (err = vns_yget_enum(&ip, m, "syscall", syscalls, &sys)) ||
+            (err = vns_yget_enum(&ip, m, "syscall", vns__sc_syscalls, &sys)) ||
             (err = read_u32(&ip, m, "flows", 1, 1024, &w->flows)) ||
             (err = read_u32(&ip, m, "from_cpu", 0, 1023, &w->from_cpu)) ||
             (err = read_u32(&ip, m, "to_cpu", 0, 1023, &w->to_cpu)) ||
@@ -701,7 +702,7 @@ static int read_faults(const struct vns_ypath *p, const struct vns_ynode *root, 
         if (!vns_ymap_get(m, "type"))
             return vns_yerr(&ip, m, "type", "required key is missing (link_down, hostile, rx_oom, rx_stop, "
                                             "cpu_hog or flood)");
-        if ((err = vns_yget_enum(&ip, m, "type", fault_types, &type)) ||
+        if ((err = vns_yget_enum(&ip, m, "type", vns__sc_fault_types, &type)) ||
             (err = vns_yget_time(&ip, m, "at", &f->at)) || (err = vns_yget_time(&ip, m, "duration", &f->duration)) ||
             (err = vns_yget_time(&ip, m, "slice", &f->slice)) || (err = vns_yget_rate(&ip, m, "rate", &f->rate_bps)) ||
             (err = vns_yget_size(&ip, m, "size", &f->size)))
@@ -846,7 +847,7 @@ static int read_scenario(const struct vns_ydoc *doc, struct vns_scenario *sc, st
     if ((err = vns_ycheck_map(&p, root, top)) || (err = vns_yget_str(&p, root, "profile", &profile)) ||
         (err = vns_yget_u64(&p, root, "seed", 0, UINT64_MAX, &sc->seed)) ||
         (err = vns_yget_time(&p, root, "duration", &sc->duration)) ||
-        (err = vns_yget_enum(&p, root, "payload", payloads, &payload)) ||
+        (err = vns_yget_enum(&p, root, "payload", vns__sc_payloads, &payload)) ||
         (err = read_u32(&p, root, "cpu_mhz", 100, 10000, &sc->cpu_mhz)))
         return err;
     if (!vns_profile_find(profile))
@@ -933,119 +934,4 @@ void vns_scenario_free(struct vns_scenario *sc)
     vns_free(sc->probes);
     vns_free(sc->faults);
     vns_free(sc);
-}
-
-static void print_addr(FILE *out, const struct vns_sc_addr *a)
-{
-    if (a->set)
-        fprintf(out, " %u.%u.%u.%u/%u", a->ip >> 24, (a->ip >> 16) & 255, (a->ip >> 8) & 255, a->ip & 255,
-                a->prefix);
-}
-
-void vns_scenario_print(const struct vns_scenario *sc, FILE *out)
-{
-    char t[32];
-
-    fprintf(out, "scenario %s\n", sc->file);
-    fprintf(out, "  profile %s, seed %llu, duration %s, payload %s", sc->profile, (unsigned long long)sc->seed,
-            vns_format_time(sc->duration, t, sizeof(t)), payloads[sc->payload]);
-    if (sc->cpu_mhz)
-        fprintf(out, ", cpu %u MHz", sc->cpu_mhz);
-    fprintf(out, "\nhost: %u CPUs\n", sc->host_cpus);
-    for (size_t i = 0; i < sc->ndevices; i++) {
-        const struct vns_sc_device *d = &sc->devices[i];
-
-        fprintf(out, "  %-12s %-8s", d->name, dev_types[d->type]);
-        print_addr(out, &d->addr);
-        if (d->master[0])
-            fprintf(out, " master %s", d->master);
-        if (d->lower[0])
-            fprintf(out, " lower %s mode %s", d->lower, macvlan_modes[d->mode]);
-        if (d->type == VNS_SC_DEV_WIRE)
-            fprintf(out, " peer %s rate %llu bit/s delay %s", d->peer,
-                    (unsigned long long)(d->rate_bps ? d->rate_bps : 10000000000ull),
-                    vns_format_time(d->delay, t, sizeof(t)));
-        fputc('\n', out);
-    }
-    for (size_t i = 0; i < sc->nremotes; i++) {
-        fprintf(out, "remote %s: %u CPUs", sc->remotes[i].name, sc->remotes[i].cpus);
-        print_addr(out, &sc->remotes[i].addr);
-        fputc('\n', out);
-    }
-    for (size_t i = 0; i < sc->nguests; i++) {
-        const struct vns_sc_guest *g = &sc->guests[i];
-
-        fprintf(out, "guest %s: %u vCPUs on host CPUs", g->name, g->nvcpus);
-        for (uint32_t c = 0; c < g->nvcpus; c++)
-            fprintf(out, "%s%d", c ? "," : " ", g->vcpu_pin[c]);
-        fprintf(out, ", %llu MiB", (unsigned long long)(g->memory >> 20));
-        print_addr(out, &g->addr);
-        fprintf(out, "\n  nic: backend %s, %s ring of %u, %u queue pair%s, vhost on host CPU %d, features",
-                g->nic.backend, g->nic.packed ? "packed" : "split", g->nic.ring_size, g->nic.queues,
-                g->nic.queues > 1 ? "s" : "", g->nic.vhost_pin < 0 ? 0 : g->nic.vhost_pin);
-        for (int f = 0; f < VNS_SC_F__COUNT; f++)
-            if (g->nic.features & (1u << f))
-                fprintf(out, " %s", features[f]);
-        fputc('\n', out);
-    }
-    for (size_t i = 0; i < sc->nworkloads; i++) {
-        const struct vns_sc_workload *w = &sc->workloads[i];
-
-        fprintf(out, "workload %s: %s -> %s from %s", workload_types[w->type], w->from, w->to,
-                vns_format_time(w->start, t, sizeof(t)));
-        if (w->duration)
-            fprintf(out, " for %s", vns_format_time(w->duration, t, sizeof(t)));
-        if (w->type == VNS_SC_TCP_STREAM || w->type == VNS_SC_TCP_MAERTS || w->type == VNS_SC_UDP_STREAM)
-            fprintf(out, ", %llu-byte %s", (unsigned long long)w->write_size, syscalls[w->syscall]);
-        if (w->type == VNS_SC_UDP_STREAM)
-            fprintf(out, w->rate_bps ? " at %llu bit/s" : " unpaced", (unsigned long long)w->rate_bps);
-        if (w->type == VNS_SC_TCP_RR || w->type == VNS_SC_UDP_RR)
-            fprintf(out, ", %llu-byte requests, %llu-byte responses", (unsigned long long)w->request_size,
-                    (unsigned long long)w->response_size);
-        if (w->type == VNS_SC_UDP_RR)
-            fprintf(out, ", timeout %s", vns_format_time(w->timeout, t, sizeof(t)));
-        if (w->type == VNS_SC_PING) {
-            fprintf(out, ", %llu-byte echo every %s", (unsigned long long)w->size,
-                    vns_format_time(w->interval, t, sizeof(t)));
-            if (w->count)
-                fprintf(out, ", %llu of them", (unsigned long long)w->count);
-        }
-        if (w->flows > 1)
-            fprintf(out, ", %u flows", w->flows);
-        fputc('\n', out);
-    }
-    if (sc->nprobes) {
-        fprintf(out, "probes:");
-        for (size_t i = 0; i < sc->nprobes; i++)
-            fprintf(out, " %s", sc->probes[i]);
-        fputc('\n', out);
-    }
-    for (size_t i = 0; i < sc->nfaults; i++) {
-        const struct vns_sc_fault *f = &sc->faults[i];
-
-        fprintf(out, "fault %s", fault_types[f->type]);
-        if (f->type == VNS_SC_FAULT_CPU_HOG)
-            fprintf(out, " on host CPU %u", f->cpu);
-        else
-            fprintf(out, " on %s", f->target);
-        if (f->type == VNS_SC_FAULT_HOSTILE)
-            fprintf(out, " %s%u %s", f->queue & 1 ? "tx" : "rx", f->queue / 2, vns_hostile_name(f->hostile));
-        fprintf(out, " at %s", vns_format_time(f->at, t, sizeof(t)));
-        if (f->duration)
-            fprintf(out, " for %s", vns_format_time(f->duration, t, sizeof(t)));
-        fputc('\n', out);
-    }
-    if (sc->limits.max_events || sc->limits.max_time || sc->limits.max_memory) {
-        fprintf(out, "limits:");
-        if (sc->limits.max_events)
-            fprintf(out, " max_events %llu", (unsigned long long)sc->limits.max_events);
-        if (sc->limits.max_time)
-            fprintf(out, " max_time %s", vns_format_time(sc->limits.max_time, t, sizeof(t)));
-        if (sc->limits.max_memory)
-            fprintf(out, " max_memory %llu bytes", (unsigned long long)sc->limits.max_memory);
-        fputc('\n', out);
-    }
-    for (size_t i = 0; i < sc->ncosts; i++)
-        fprintf(out, "cost %s = %llu ns%s\n", sc->costs[i].func, (unsigned long long)sc->costs[i].call_ns,
-                sc->costs[i].byte_ps >= 0 ? " + ps/byte" : "");
 }
