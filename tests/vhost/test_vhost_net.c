@@ -658,6 +658,19 @@ static void test_vhost_net_rx_seed_stack_and_bytes(void **state)
     world_fini(&w);
 }
 
+/* The guest's sender ("iperf" on vCPU 0) from time 0 and the host's
+ * ("netserver" on host CPU 2) from @host_start, both as set in @w, run
+ * until @until. */
+static void run_guest_and_host_apps(struct world *w, vns_time_t host_start, vns_time_t until)
+{
+    struct vns_ctx *gapp = vns_test_ctx(w->sim, VNS_CTX_USER, "iperf", w->g0, guest_app, w);
+    struct vns_ctx *happ = vns_test_ctx(w->sim, VNS_CTX_USER, "netserver", w->h[2], host_app, w);
+
+    vns_ctx_start(gapp, 0);
+    vns_ctx_start(happ, host_start);
+    vns_sim_run(w->sim, until);
+}
+
 /* Guest and host through a tap on a bridge: the host's writes go
  * br_dev_xmit -> br_forward -> ... -> dev_queue_xmit(tap0) -> tun_net_xmit
  * (the seed's "tun recv path"), the guest's frames come up through the
@@ -665,7 +678,6 @@ static void test_vhost_net_rx_seed_stack_and_bytes(void **state)
 static void test_vhost_net_bridge_tun_recv_seed_stack(void **state)
 {
     struct world w;
-    struct vns_ctx *gapp, *happ;
     char *stacks;
 
     (void)state;
@@ -679,11 +691,7 @@ static void test_vhost_net_bridge_tun_recv_seed_stack(void **state)
     w.h_to_send = 20;
     w.h_payload = 1000;
     w.h_gap = 20000;
-    gapp = vns_test_ctx(w.sim, VNS_CTX_USER, "iperf", w.g0, guest_app, &w);
-    happ = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver", w.h[2], host_app, &w);
-    vns_ctx_start(gapp, 0);
-    vns_ctx_start(happ, VNS_USEC(7));
-    vns_sim_run(w.sim, VNS_MSEC(20));
+    run_guest_and_host_apps(&w, VNS_USEC(7), VNS_MSEC(20));
     assert_int_equal(w.hsink.count, 20);
     assert_int_equal(vns_virtnet_rq_stats(w.vi, 0)->packets, 20);
     stacks = vns_test_stacks_string(w.sim, false);
@@ -707,7 +715,6 @@ static void test_vhost_net_bridge_tun_recv_seed_stack(void **state)
 static void test_vhost_net_macvtap_seed_stacks(void **state)
 {
     struct world w;
-    struct vns_ctx *gapp, *happ;
     char *stacks;
 
     (void)state;
@@ -721,11 +728,7 @@ static void test_vhost_net_macvtap_seed_stacks(void **state)
     w.h_to_send = 20;
     w.h_payload = 1000;
     w.h_gap = 30000;
-    gapp = vns_test_ctx(w.sim, VNS_CTX_USER, "iperf", w.g0, guest_app, &w);
-    happ = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver", w.h[2], host_app, &w);
-    vns_ctx_start(gapp, 0);
-    vns_ctx_start(happ, VNS_USEC(5));
-    vns_sim_run(w.sim, VNS_MSEC(20));
+    run_guest_and_host_apps(&w, VNS_USEC(5), VNS_MSEC(20));
     assert_int_equal(w.hsink.count, 50);
     assert_int_equal(w.gsink.count, 20);
     assert_true(vns_vhost_net_tx_stats(w.net)->batched == 50);
@@ -831,7 +834,7 @@ static void test_vhost_net_backend_detach_unproduces(void **state)
 static void test_vhost_net_hostile_tx_breaks_only_its_queue(void **state)
 {
     struct world w, w2;
-    struct vns_ctx *gapp, *happ, *g2app, *h2app;
+    struct vns_ctx *g2app, *h2app;
     struct vns_devq *dq;
 
     (void)state;
@@ -854,11 +857,7 @@ static void test_vhost_net_hostile_tx_breaks_only_its_queue(void **state)
     w.h_to_send = 20;
     w.h_payload = 1000;
     w.h_gap = 20000;
-    gapp = vns_test_ctx(w.sim, VNS_CTX_USER, "iperf", w.g0, guest_app, &w);
-    happ = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver", w.h[2], host_app, &w);
-    vns_ctx_start(gapp, 0);
-    vns_ctx_start(happ, 0);
-    vns_sim_run(w.sim, VNS_MSEC(10));
+    run_guest_and_host_apps(&w, 0, VNS_MSEC(10));
     dq = vns_vhost_net_vq(w.net, VNS_VHOST_NET_VQ_TX)->dq;
     assert_true(vns_devq_is_broken(dq));
     assert_int_equal(vns_devq_last_err(dq), VNS_DEVQ_ERR_DESC_INDEX);
@@ -967,7 +966,6 @@ static void test_vhost_net_busy_poll(void **state)
 static void run_both_ways(const struct world_opts *o, uint32_t guest_payload, uint32_t host_payload)
 {
     struct world w;
-    struct vns_ctx *gapp, *happ;
 
     world_init(&w, o);
     w.to_send = 50;
@@ -976,11 +974,7 @@ static void run_both_ways(const struct world_opts *o, uint32_t guest_payload, ui
     w.h_to_send = 20;
     w.h_payload = host_payload;
     w.h_gap = 20000;
-    gapp = vns_test_ctx(w.sim, VNS_CTX_USER, "iperf", w.g0, guest_app, &w);
-    happ = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver", w.h[2], host_app, &w);
-    vns_ctx_start(gapp, 0);
-    vns_ctx_start(happ, VNS_USEC(3));
-    vns_sim_run(w.sim, VNS_MSEC(20));
+    run_guest_and_host_apps(&w, VNS_USEC(3), VNS_MSEC(20));
     assert_int_equal(w.hsink.count, 50);
     assert_true(vns_virtnet_rq_stats(w.vi, 0)->packets >= 20);
     assert_int_equal(vns_virtnet_rq_stats(w.vi, 0)->length_errors + vns_virtnet_rq_stats(w.vi, 0)->frame_errors, 0);
@@ -1325,7 +1319,6 @@ static void test_vhost_net_tcp_stream_guest_to_host(void **state)
 static void test_vhost_net_multiqueue(void **state)
 {
     struct world w;
-    struct vns_ctx *gapp, *happ;
     const struct vns_vhost_net_tx_stats *t0, *t1;
 
     (void)state;
@@ -1337,11 +1330,7 @@ static void test_vhost_net_multiqueue(void **state)
     w.h_to_send = 10;
     w.h_payload = 500;
     w.h_gap = 10000;
-    gapp = vns_test_ctx(w.sim, VNS_CTX_USER, "iperf", w.g0, guest_app, &w);
-    happ = vns_test_ctx(w.sim, VNS_CTX_USER, "netserver", w.h[2], host_app, &w);
-    vns_ctx_start(gapp, 0);
-    vns_ctx_start(happ, 0);
-    vns_sim_run(w.sim, VNS_MSEC(10));
+    run_guest_and_host_apps(&w, 0, VNS_MSEC(10));
     t0 = vns_vhost_net_tx_stats(w.nets[0]);
     t1 = vns_vhost_net_tx_stats(w.nets[1]);
     assert_int_equal(w.hsink.count, 100);
