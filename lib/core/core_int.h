@@ -65,6 +65,8 @@ struct vns_probes {
 
 struct vns_call;
 
+_Static_assert(VNS_CTX_MAX_FRAMES <= UINT8_MAX, "frame_limit holds VNS_CTX_MAX_FRAMES");
+
 /* A pending event in the radix heap (lib/core/sim.c): its expires and its
  * links in its bucket's circular list (node indexes; the first
  * VNS_RQ_BUCKETS nodes are the buckets' sentinels). rq_timer[node] is its
@@ -101,6 +103,11 @@ struct vns_sim {
     struct vns_cost_table costs;
     const struct vns_profile *profile;
     uint8_t probe_armed[VNS_FN__COUNT];
+    bool frames_on;                  /* vns_fn_enter records frames (vns__frames_need) */
+    /* vns_fn_enter's one test while frames_on: a frame at depth <
+     * frame_limit[f] is just recorded; VNS_CTX_MAX_FRAMES, or 0 once a
+     * probe is armed on f. */
+    uint8_t frame_limit[VNS_FN__COUNT];
     struct vns_probes *probes;       /* NULL until a probe is armed */
     struct vns_call *call_free;      /* pool of one-shot calls */
     struct vns_call_chunk *call_chunks;
@@ -112,6 +119,7 @@ struct vns_sim {
 };
 
 void vns__probe_hit(struct vns_ctx *ctx, int f);
+int vns__frames_need(struct vns_sim *sim);
 void vns__timeline_step(struct vns_ctx *ctx, vns_time_t start, int fn);
 void vns__timeline_free(struct vns_timeline *tl);
 void vns__series_free(struct vns_series *s);

@@ -363,6 +363,8 @@ int vns_sim_create(const struct vns_sim_config *cfg, struct vns_sim **out)
     sim->rq_free = RQ_NONE;
     sim->fingerprint = vns_mix64(sim->seed ^ 0x766e657473696dull); /* "vnetsim" */
     vns__cost_init(&sim->costs);
+    memset(sim->frame_limit, VNS_CTX_MAX_FRAMES, sizeof(sim->frame_limit));
+    sim->frames_on = cfg && cfg->record_frames;
     *out = sim;
     return 0;
 }
