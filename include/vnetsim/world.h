@@ -110,9 +110,10 @@ VNS_EXTERN void vns_world_print_ledger(const struct vns_world *w, FILE *out);
 /* One line: balanced or not, skbs created, dropped, in flight, wire
  * frames, flows and their bytes. */
 VNS_EXTERN void vns_world_print_ledger_summary(const struct vns_world *w, FILE *out);
-/* Test hook: allocate an skb on @machine and forget it (a leak the
- * ledger must report). */
-VNS_EXTERN int vns_world_test_leak(struct vns_world *w, const char *machine);
+/* Test hook: allocate an skb on machine @what and forget it (a leak the
+ * ledger must report); "MACHINE:DEV" puts it in that device's hands first
+ * (its device books must not balance either). -VNS_ENOENT: no such one. */
+VNS_EXTERN int vns_world_test_leak(struct vns_world *w, const char *what);
 /* What the machines did while a workload ran, from its start to its end
  * (or to now if it runs to the end): every guest NIC's kicks and
  * interrupts, every CPU's busy time, every kernel's drops. Workloads that

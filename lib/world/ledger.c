@@ -25,6 +25,7 @@
 
 #include "vnetsim/alloc.h"
 #include "vnetsim/kernel.h"
+#include "vnetsim/netdev.h"
 #include "vnetsim/skb.h"
 #include "vnetsim/wire.h"
 #include "world_int.h"
@@ -42,6 +43,15 @@ struct ledger_wire {
         delivered_bytes, in_flight_bytes;
 };
 
+/* A device's books at the end of the run (@at), and after the drain:
+ * what it still holds then was released by nothing. */
+struct ledger_dev {
+    const char *machine;
+    const struct vns_dev_book *live; /* the kernel's, read again after the drain */
+    struct vns_dev_book at;          /* copy at the end of the run */
+    uint64_t leaked, leaked_bytes;
+};
+
 /* A workload's byte stream: what the senders' system calls accepted, what
  * reached the receiving application, and how much of that was wrong. */
 struct ledger_flow {
@@ -57,8 +67,19 @@ struct vns_world_ledger {
     size_t nw;
     struct ledger_flow *flows;
     size_t nf;
+    struct ledger_dev *devs;
+    size_t nd;
     bool audited;
 };
+
+/* in + created = out + consumed + merged + dropped + freed by hardware +
+ * held, by construction of the counters; what the audit proves is that
+ * every frame held at the end was released through its device by the
+ * drain (nothing left held after it). */
+static bool dev_balanced(const struct ledger_dev *d)
+{
+    return !d->leaked && !d->leaked_bytes;
+}
 
 /* sent = delivered + in flight or lost; a byte that reaches an
  * application wrong (corrupted, misordered) is a failure. */
@@ -80,6 +101,28 @@ static bool wire_balanced(const struct ledger_wire *l)
            l->bytes + l->duplicated_bytes == l->lost_bytes + l->link_down_bytes +
                                                  l->rx_dropped_bytes + l->delivered_bytes +
                                                  l->in_flight_bytes;
+}
+
+/* Every device of every machine, in machine then registration order. */
+static int ledger_devs_take(struct vns_world_ledger *l)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < l->nm; i++)
+        for (const struct vns_dev_book *b = vns_kernel_dev_books(l->m[i].k); b; b = b->next)
+            n++;
+    if (!(l->devs = vns_calloc(n ? n : 1, sizeof(*l->devs))))
+        return -VNS_ENOMEM;
+    for (size_t i = 0; i < l->nm; i++) {
+        for (const struct vns_dev_book *b = vns_kernel_dev_books(l->m[i].k); b; b = b->next) {
+            struct ledger_dev *d = &l->devs[l->nd++];
+
+            d->machine = l->m[i].name;
+            d->live = b;
+            d->at = *b;
+        }
+    }
+    return 0;
 }
 
 int vns__world_ledger_take(const struct vns_world_view *v, struct vns_world_ledger **out)
@@ -108,6 +151,10 @@ int vns__world_ledger_take(const struct vns_world_view *v, struct vns_world_ledg
         e->hw_freed = s->hw_freed;
         e->merged = s->merged;
         e->in_flight = s->skb_live;
+    }
+    if (ledger_devs_take(l) < 0) {
+        vns__world_ledger_free(l);
+        return -VNS_ENOMEM;
     }
     for (size_t i = 0; i < v->nwires; i++) {
         for (int end = 0; end < 2; end++) {
@@ -162,6 +209,10 @@ void vns__world_ledger_audit(struct vns_world_ledger *l)
 {
     for (size_t i = 0; l && i < l->nm; i++)
         l->m[i].leaked = vns_kernel_stats(l->m[i].k)->skb_live;
+    for (size_t i = 0; l && i < l->nd; i++) {
+        l->devs[i].leaked = vns_dev_book_held(l->devs[i].live);
+        l->devs[i].leaked_bytes = vns_dev_book_held_bytes(l->devs[i].live);
+    }
     if (l)
         l->audited = true;
 }
@@ -179,6 +230,9 @@ bool vns__world_ledger_balanced(const struct vns_world_ledger *l)
     for (size_t i = 0; i < l->nf; i++)
         if (!flow_balanced(&l->flows[i]))
             return false;
+    for (size_t i = 0; i < l->nd; i++)
+        if (!dev_balanced(&l->devs[i]))
+            return false;
     return true;
 }
 
@@ -189,8 +243,11 @@ void vns__world_ledger_free(struct vns_world_ledger *l)
     vns_free(l->m);
     vns_free(l->wires);
     vns_free(l->flows);
+    vns_free(l->devs);
     vns_free(l);
 }
+
+#define U(x) ((unsigned long long)(x))
 
 void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
 {
@@ -227,6 +284,20 @@ void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
                     (unsigned long long)e->rx_dropped, (unsigned long long)e->delivered,
                     (unsigned long long)e->in_flight);
     }
+    for (size_t i = 0; i < l->nd; i++) {
+        const struct ledger_dev *d = &l->devs[i];
+        const struct vns_dev_book *b = &d->at;
+
+        if (!dev_balanced(d))
+            fprintf(out,
+                    "device books of %s %s (%s) do not balance: %llu frames in + %llu created = "
+                    "%llu out + %llu consumed + %llu merged + %llu dropped + %llu freed by "
+                    "hardware + %llu held at the end; %llu frames (%llu bytes) still held after "
+                    "the drain (held by nothing)\n",
+                    d->machine, b->name, b->kind, U(b->in), U(b->created), U(b->out),
+                    U(b->consumed), U(b->merged), U(b->dropped), U(b->hw_freed),
+                    U(vns_dev_book_held(b)), U(d->leaked), U(d->leaked_bytes));
+    }
     for (size_t i = 0; i < l->nf; i++) {
         const struct ledger_flow *e = &l->flows[i];
 
@@ -237,6 +308,27 @@ void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
             fprintf(out, "%s: %llu bytes delivered but only %llu sent\n", e->what,
                     (unsigned long long)e->delivered, (unsigned long long)e->sent);
     }
+}
+
+/* One line: the device books over every device of every machine. */
+static void ledger_devs_summary(const struct vns_world_ledger *l, FILE *out)
+{
+    uint64_t in = 0, out_ = 0, dropped = 0, held = 0, leaked = 0;
+
+    for (size_t i = 0; i < l->nd; i++) {
+        const struct vns_dev_book *b = &l->devs[i].at;
+
+        in += b->in + b->created;
+        out_ += b->out + b->consumed + b->merged;
+        dropped += b->dropped + b->hw_freed;
+        held += vns_dev_book_held(b);
+        leaked += l->devs[i].leaked;
+    }
+    fprintf(out,
+            "device books: %s; %zu devices, %llu frames in (with those made inside), %llu out, "
+            "%llu dropped, %llu held at the end%s\n",
+            leaked ? "DO NOT BALANCE" : "balanced", l->nd, U(in), U(out_), U(dropped), U(held),
+            leaked ? " (some held by nothing)" : "");
 }
 
 void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
@@ -264,9 +356,53 @@ void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
             (unsigned long long)created, l->nm, (unsigned long long)dropped,
             (unsigned long long)in_flight, (unsigned long long)frames, l->nf,
             (unsigned long long)sent, (unsigned long long)delivered);
+    ledger_devs_summary(l, out);
 }
 
 #define J(x) json_integer((json_int_t)(x))
+
+static json_t *ledger_devs_json(const struct vns_world_ledger *l)
+{
+    json_t *ds = json_array();
+
+    for (size_t i = 0; l && i < l->nd; i++) {
+        const struct ledger_dev *d = &l->devs[i];
+        const struct vns_dev_book *b = &d->at;
+        json_t *o = json_object(), *drops = json_object();
+        const struct {
+            const char *key;
+            uint64_t frames, bytes;
+        } terms[] = {
+            {"in", b->in, b->in_bytes},
+            {"created", b->created, b->created_bytes},
+            {"out", b->out, b->out_bytes},
+            {"consumed", b->consumed, b->consumed_bytes},
+            {"merged", b->merged, b->merged_bytes},
+            {"dropped", b->dropped, b->dropped_bytes},
+            {"freed_by_hardware", b->hw_freed, b->hw_freed_bytes},
+            {"held", vns_dev_book_held(b), vns_dev_book_held_bytes(b)},
+        };
+        char key[64];
+
+        json_object_set_new(o, "machine", json_string(d->machine));
+        json_object_set_new(o, "name", json_string(b->name));
+        json_object_set_new(o, "kind", json_string(b->kind ? b->kind : ""));
+        for (size_t t = 0; t < sizeof(terms) / sizeof(terms[0]); t++) {
+            snprintf(key, sizeof(key), "%s_bytes", terms[t].key);
+            json_object_set_new(o, terms[t].key, J(terms[t].frames));
+            json_object_set_new(o, key, J(terms[t].bytes));
+        }
+        for (int r = 0; r < VNS_SKB_DROP_REASON_MAX; r++)
+            if (b->drops[r])
+                json_object_set_new(drops, vns_drop_reason_name((enum vns_skb_drop_reason)r),
+                                    J(b->drops[r]));
+        json_object_set_new(o, "drops", drops);
+        json_object_set_new(o, "leaked", J(d->leaked));
+        json_object_set_new(o, "balanced", json_boolean(dev_balanced(d)));
+        json_array_append_new(ds, o);
+    }
+    return ds;
+}
 
 json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
 {
@@ -328,8 +464,10 @@ json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
         }
         json_object_set_new(root, "flows", fs);
     }
+    json_object_set_new(root, "devices", ledger_devs_json(l));
     json_object_set_new(root, "unit",
-                        json_string("skb per machine; frame per wire direction; byte per flow"));
+                        json_string("skb per machine; frame per wire direction; byte per flow; "
+                                    "frame and L2 byte per device"));
     json_object_set_new(root, "audited", json_boolean(l && l->audited));
     json_object_set_new(root, "balanced", json_boolean(vns__world_ledger_balanced(l)));
     json_object_set_new(root, "machines", ms);
@@ -337,13 +475,28 @@ json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
     return root;
 }
 
-int vns_world_test_leak(struct vns_world *w, const char *machine)
+int vns_world_test_leak(struct vns_world *w, const char *what)
 {
-    const struct vns_machine *m = vns_world_machine(w, machine);
+    char machine[64];
+    const char *colon = strchr(what, ':');
+    const struct vns_machine *m;
+    struct vns_net_device *dev = NULL;
+    struct vns_skb *skb;
 
-    if (!m)
+    snprintf(machine, sizeof(machine), "%.*s", colon ? (int)(colon - what) : (int)strlen(what),
+             what);
+    if (!(m = vns_world_machine(w, machine)))
+        return -VNS_ENOENT;
+    if (colon && !(dev = vns_dev_get_by_name(m->kernel, colon + 1)))
         return -VNS_ENOENT;
     /* Allocated and forgotten: held by nothing. The pool takes the memory
      * back when the kernel is destroyed. */
-    return vns_alloc_skb(m->kernel, 128) ? 0 : -VNS_ENOMEM;
+    if (!(skb = vns_alloc_skb(m->kernel, 128)))
+        return -VNS_ENOMEM;
+    if (dev) {
+        /* in the device's hands, as a received frame would be */
+        memset(vns_skb_put(skb, 60), 0, 60);
+        vns_dev_book_in(dev, skb);
+    }
+    return 0;
 }

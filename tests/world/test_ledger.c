@@ -89,7 +89,9 @@ static uint64_t num(json_t *o, const char *k)
     return (uint64_t)json_integer_value(json_object_get(o, k));
 }
 
-/* Every machine's and wire's books balance, audited; print what we use. */
+static void assert_device_balanced(json_t *d);
+
+/* Every machine's, wire's and device's books balance, audited. */
 static void assert_balanced(json_t *root)
 {
     json_t *l = json_object_get(root, "ledger");
@@ -117,7 +119,56 @@ static void assert_balanced(json_t *root)
     for (size_t i = 0; i < json_array_size(json_object_get(l, "wires")); i++)
         assert_true(json_is_true(
             json_object_get(json_array_get(json_object_get(l, "wires"), i), "balanced")));
+    assert_true(json_array_size(json_object_get(l, "devices")) > 0);
+    for (size_t i = 0; i < json_array_size(json_object_get(l, "devices")); i++)
+        assert_device_balanced(json_array_get(json_object_get(l, "devices"), i));
     assert_true(json_is_true(json_object_get(l, "balanced")));
+}
+
+/* A device's books: in + created = every fate + held, in frames and in
+ * bytes; nothing held by nothing after the drain; drops by reason add up. */
+static void assert_device_balanced(json_t *d)
+{
+    uint64_t by_reason = 0;
+    const char *k;
+    json_t *v;
+
+    if (!json_is_true(json_object_get(d, "balanced")))
+        fail_msg("device %s does not balance", json_string_value(json_object_get(d, "name")));
+    assert_int_equal(num(d, "leaked"), 0);
+    assert_int_equal(num(d, "in") + num(d, "created"),
+                     num(d, "out") + num(d, "consumed") + num(d, "merged") + num(d, "dropped") +
+                         num(d, "freed_by_hardware") + num(d, "held"));
+    assert_int_equal(num(d, "in_bytes") + num(d, "created_bytes"),
+                     num(d, "out_bytes") + num(d, "consumed_bytes") + num(d, "merged_bytes") +
+                         num(d, "dropped_bytes") + num(d, "freed_by_hardware_bytes") +
+                         num(d, "held_bytes"));
+    json_object_foreach(json_object_get(d, "drops"), k, v) by_reason +=
+        (uint64_t)json_integer_value(v);
+    assert_int_equal(by_reason, num(d, "dropped"));
+}
+
+/* The device @name of @machine in the ledger. */
+static json_t *ledger_device(json_t *root, const char *machine, const char *name)
+{
+    json_t *a = json_object_get(json_object_get(root, "ledger"), "devices");
+
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *d = json_array_get(a, i);
+
+        if (!strcmp(json_string_value(json_object_get(d, "machine")), machine) &&
+            !strcmp(json_string_value(json_object_get(d, "name")), name))
+            return d;
+    }
+    fail_msg("no device %s of %s in the ledger", name, machine);
+    return NULL;
+}
+
+static uint64_t device_drops(json_t *root, const char *machine, const char *name,
+                             const char *reason)
+{
+    return (uint64_t)json_integer_value(
+        json_object_get(json_object_get(ledger_device(root, machine, name), "drops"), reason));
 }
 
 /* A normal run: guest <-> host and host <-> remote traffic, books balance. */
@@ -131,6 +182,12 @@ static void test_ledger_normal_run_balances(void **state)
     assert_balanced(root);
     assert_true(num(ledger_entry(root, "machines", "name", "vm1"), "created") > 1000);
     assert_true(num(ledger_entry(root, "wires", "from", "eth0"), "delivered") > 1000);
+    /* every device of the world has books, and they saw the traffic */
+    assert_true(num(ledger_device(root, "host", "br0"), "in") > 1000);
+    assert_true(num(ledger_device(root, "host", "tap0"), "in") > 1000);
+    assert_true(num(ledger_device(root, "host", "eth0"), "in") > 1000);
+    assert_true(num(ledger_device(root, "r1", "eth0"), "in") > 1000);
+    assert_true(num(ledger_device(root, "vm1", "eth0"), "in_bytes") > 1000000);
     json_decref(root);
 }
 
@@ -175,7 +232,48 @@ static void test_ledger_full_tap_ring_balances(void **state)
     host = json_array_get(json_object_get(root, "machines"), 0);
     assert_true(json_integer_value(json_object_get(json_object_get(host, "drops"), "FULL_RING")) >
                 0);
+    /* the drops are the tap's, all of them */
+    assert_int_equal(
+        device_drops(root, "host", "tap0", "FULL_RING"),
+        (uint64_t)json_integer_value(json_object_get(json_object_get(host, "drops"), "FULL_RING")));
     assert_true(num(ledger_entry(root, "wires", "from", "eth0"), "link_down") > 0);
+    json_decref(root);
+}
+
+/* A qdisc that fills: the wire to r1 slowed to 100 Mbit/s with a qdisc
+ * limit of 4 (txqueuelen) and 16 UDP flows from the host. Every drop is
+ * QDISC_DROP at the host's eth0 (its device books have them all, no other
+ * device drops), what it holds at the end fits its NIC ring (512) and its
+ * qdisc, and every book balances. */
+static void test_ledger_full_qdisc_drops_at_its_device(void **state)
+{
+    const char *sets[] = {"host.devices[2].rate=100Mbit", "host.devices[2].txqueuelen=4",
+                          "workloads[2].type=udp_stream", "workloads[2].flows=16"};
+    int fin;
+    json_t *root = run_ledger(sets, 4, NULL, &fin), *host, *eth0;
+    json_t *devs;
+    uint64_t drops;
+
+    (void)state;
+    assert_int_equal(fin, 0);
+    assert_balanced(root);
+    host = json_array_get(json_object_get(root, "machines"), 0);
+    drops =
+        (uint64_t)json_integer_value(json_object_get(json_object_get(host, "drops"), "QDISC_DROP"));
+    assert_true(drops > 1000);
+    eth0 = ledger_device(root, "host", "eth0");
+    assert_int_equal(device_drops(root, "host", "eth0", "QDISC_DROP"), drops);
+    assert_true(num(eth0, "dropped") >= drops);
+    assert_int_equal(num(eth0, "dropped_bytes"), drops * (14 + 20 + 8 + 1472));
+    assert_true(num(eth0, "held") > 0 && num(eth0, "held") <= 512 + 4);
+    devs = json_object_get(json_object_get(root, "ledger"), "devices");
+    for (size_t i = 0; i < json_array_size(devs); i++) {
+        json_t *d = json_array_get(devs, i);
+
+        if (d != eth0)
+            assert_int_equal(
+                json_integer_value(json_object_get(json_object_get(d, "drops"), "QDISC_DROP")), 0);
+    }
     json_decref(root);
 }
 
@@ -210,6 +308,23 @@ static void test_ledger_leak_is_reported(void **state)
     assert_true(
         json_is_true(json_object_get(ledger_entry(root, "machines", "name", "host"), "balanced")));
     assert_true(json_is_false(json_object_get(json_object_get(root, "ledger"), "balanced")));
+    json_decref(root);
+}
+
+/* An skb put in a device's hands and forgotten: that device's books do
+ * not balance (one frame held by nothing after the drain), the others do. */
+static void test_ledger_device_leak_is_reported(void **state)
+{
+    int fin;
+    json_t *root = run_ledger(NULL, 0, "host:br0", &fin), *br0;
+
+    (void)state;
+    assert_int_equal(fin, -VNS_EPROTO);
+    br0 = ledger_device(root, "host", "br0");
+    assert_int_equal(num(br0, "leaked"), 1);
+    assert_true(json_is_false(json_object_get(br0, "balanced")));
+    assert_true(json_is_true(json_object_get(ledger_device(root, "host", "tap0"), "balanced")));
+    assert_true(json_is_true(json_object_get(ledger_device(root, "vm1", "eth0"), "balanced")));
     json_decref(root);
 }
 
@@ -251,8 +366,10 @@ int main(void)
         cmocka_unit_test_teardown(test_ledger_normal_run_balances, teardown),
         cmocka_unit_test_teardown(test_ledger_wire_faults_balance, teardown),
         cmocka_unit_test_teardown(test_ledger_full_tap_ring_balances, teardown),
+        cmocka_unit_test_teardown(test_ledger_full_qdisc_drops_at_its_device, teardown),
         cmocka_unit_test_teardown(test_ledger_hostile_guest_balances, teardown),
         cmocka_unit_test_teardown(test_ledger_leak_is_reported, teardown),
+        cmocka_unit_test_teardown(test_ledger_device_leak_is_reported, teardown),
         cmocka_unit_test_teardown(test_ledger_guest_host_boundary, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
