@@ -24,6 +24,10 @@
 #include <string.h>
 
 #include "vnetsim/alloc.h"
+#include "vnetsim/devq.h"
+#include "vnetsim/vhost.h"
+#include "vnetsim/vhost_net.h"
+#include "vnetsim/virtio_net.h"
 #include "vnetsim/kernel.h"
 #include "vnetsim/netdev.h"
 #include "vnetsim/skb.h"
@@ -52,6 +56,12 @@ struct ledger_dev {
     uint64_t leaked, leaked_bytes;
 };
 
+/* A virtqueue's books at the end of the run (vns_vq_books). */
+struct ledger_vq {
+    char what[48]; /* "vm1 rx0" */
+    struct vns_vq_books b;
+};
+
 /* A workload's byte stream: what the senders' system calls accepted, what
  * reached the receiving application, and how much of that was wrong. */
 struct ledger_flow {
@@ -69,6 +79,8 @@ struct vns_world_ledger {
     size_t nf;
     struct ledger_dev *devs;
     size_t nd;
+    struct ledger_vq *vqs;
+    size_t nvq;
     bool audited;
 };
 
@@ -205,6 +217,43 @@ int vns__world_ledger_flows(struct vns_world_ledger *l, const struct vns_world *
     return 0;
 }
 
+int vns__world_ledger_vqs(struct vns_world_ledger *l, const struct vns_world *w)
+{
+    struct vns_virtnet *vi;
+    struct vns_vhost_net *const *nets;
+    size_t n = 0, nguests = 0;
+    unsigned qps;
+
+    while ((qps = vns__world_guest_queues(w, nguests, &vi, &nets)) != 0) {
+        n += 2 * qps;
+        nguests++;
+    }
+    if (!(l->vqs = vns_calloc(n ? n : 1, sizeof(*l->vqs))))
+        return -VNS_ENOMEM;
+    for (size_t g = 0; g < nguests; g++) {
+        /* the guests are the last machines of the ledger */
+        const char *name = l->m[l->nm - nguests + g].name;
+
+        qps = vns__world_guest_queues(w, g, &vi, &nets);
+        for (unsigned q = 0; q < qps; q++) {
+            for (unsigned tx = 0; tx < 2; tx++) {
+                struct ledger_vq *e = &l->vqs[l->nvq++];
+
+                /* virtio-net: rxN = 2N, txN = 2N + 1; vhost-net: rx 0, tx 1 */
+                snprintf(e->what, sizeof(e->what), "%s %s%u", name, tx ? "tx" : "rx", q);
+                vns_vq_books(vns_virtnet_vq(vi, 2 * q + tx), vns_vhost_net_vq(nets[q], tx)->dq,
+                             &e->b);
+            }
+        }
+    }
+    return 0;
+}
+
+static bool vq_balanced(const struct ledger_vq *e)
+{
+    return e->b.broken || e->b.balanced;
+}
+
 void vns__world_ledger_audit(struct vns_world_ledger *l)
 {
     for (size_t i = 0; l && i < l->nm; i++)
@@ -233,6 +282,9 @@ bool vns__world_ledger_balanced(const struct vns_world_ledger *l)
     for (size_t i = 0; i < l->nd; i++)
         if (!dev_balanced(&l->devs[i]))
             return false;
+    for (size_t i = 0; i < l->nvq; i++)
+        if (!vq_balanced(&l->vqs[i]))
+            return false;
     return true;
 }
 
@@ -244,6 +296,7 @@ void vns__world_ledger_free(struct vns_world_ledger *l)
     vns_free(l->wires);
     vns_free(l->flows);
     vns_free(l->devs);
+    vns_free(l->vqs);
     vns_free(l);
 }
 
@@ -298,6 +351,18 @@ void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
                     U(b->consumed), U(b->merged), U(b->dropped), U(b->hw_freed),
                     U(vns_dev_book_held(b)), U(d->leaked), U(d->leaked_bytes));
     }
+    for (size_t i = 0; i < l->nvq; i++) {
+        const struct vns_vq_books *b = &l->vqs[i].b;
+
+        if (!vq_balanced(&l->vqs[i]))
+            fprintf(out,
+                    "virtqueue books of %s do not balance: %llu buffers made available != %llu "
+                    "used + %llu not taken + %llu taken not used, or %llu used != %llu reclaimed "
+                    "+ %llu used not reclaimed (ring of %u)\n",
+                    l->vqs[i].what, U(b->made_available), U(b->used), U(b->not_taken),
+                    U(b->taken_not_used), U(b->used), U(b->reclaimed), U(b->used_not_reclaimed),
+                    b->num);
+    }
     for (size_t i = 0; i < l->nf; i++) {
         const struct ledger_flow *e = &l->flows[i];
 
@@ -314,6 +379,7 @@ void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
 static void ledger_devs_summary(const struct vns_world_ledger *l, FILE *out)
 {
     uint64_t in = 0, out_ = 0, dropped = 0, held = 0, leaked = 0;
+    size_t broken = 0, vq_bad = 0;
 
     for (size_t i = 0; i < l->nd; i++) {
         const struct vns_dev_book *b = &l->devs[i].at;
@@ -324,11 +390,16 @@ static void ledger_devs_summary(const struct vns_world_ledger *l, FILE *out)
         held += vns_dev_book_held(b);
         leaked += l->devs[i].leaked;
     }
+    for (size_t i = 0; i < l->nvq; i++) {
+        broken += l->vqs[i].b.broken;
+        vq_bad += !vq_balanced(&l->vqs[i]);
+    }
     fprintf(out,
             "device books: %s; %zu devices, %llu frames in (with those made inside), %llu out, "
-            "%llu dropped, %llu held at the end%s\n",
+            "%llu dropped, %llu held at the end%s; %zu virtqueues %s (%zu broken)\n",
             leaked ? "DO NOT BALANCE" : "balanced", l->nd, U(in), U(out_), U(dropped), U(held),
-            leaked ? " (some held by nothing)" : "");
+            leaked ? " (some held by nothing)" : "", l->nvq, vq_bad ? "DO NOT BALANCE" : "balanced",
+            broken);
 }
 
 void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
@@ -404,6 +475,29 @@ static json_t *ledger_devs_json(const struct vns_world_ledger *l)
     return ds;
 }
 
+static json_t *ledger_vqs_json(const struct vns_world_ledger *l)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; l && i < l->nvq; i++) {
+        const struct vns_vq_books *b = &l->vqs[i].b;
+        json_t *o = json_object();
+
+        json_object_set_new(o, "queue", json_string(l->vqs[i].what));
+        json_object_set_new(o, "made_available", J(b->made_available));
+        json_object_set_new(o, "taken", J(b->taken));
+        json_object_set_new(o, "used", J(b->used));
+        json_object_set_new(o, "reclaimed", J(b->reclaimed));
+        json_object_set_new(o, "not_taken", J(b->not_taken));
+        json_object_set_new(o, "taken_not_used", J(b->taken_not_used));
+        json_object_set_new(o, "used_not_reclaimed", J(b->used_not_reclaimed));
+        json_object_set_new(o, "broken", json_boolean(b->broken));
+        json_object_set_new(o, "balanced", json_boolean(vq_balanced(&l->vqs[i])));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
 {
     json_t *root = json_object(), *ms = json_array(), *ws = json_array();
@@ -465,6 +559,7 @@ json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
         json_object_set_new(root, "flows", fs);
     }
     json_object_set_new(root, "devices", ledger_devs_json(l));
+    json_object_set_new(root, "virtqueues", ledger_vqs_json(l));
     json_object_set_new(root, "unit",
                         json_string("skb per machine; frame per wire direction; byte per flow; "
                                     "frame and L2 byte per device"));
