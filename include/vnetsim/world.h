@@ -58,6 +58,13 @@ struct vns_workload_result {
     double transactions_per_s;     /* RR: transactions / (end - first send) */
     uint64_t latency_p50, latency_p99, latency_p999;   /* RR and ping (rtt), ns */
     uint64_t verified, mismatches; /* payload bytes checked at the receiver */
+    /* The packet figures of a one-way flow (docs/reliability.md): TCP in
+     * MSS-sized segments (GSO/GRO-aware): the senders' data segments
+     * (retransmissions included), those retransmitted, and the segments
+     * the receiving sockets took in (duplicates included); UDP: datagrams
+     * the receiving sockets dropped (SOCKET_RCVBUFF). */
+    uint64_t segs_sent, segs_retransmitted, segs_received;
+    uint64_t socket_drops;
     int error;                     /* a socket error, 0 if none */
 };
 

@@ -68,6 +68,12 @@ struct ledger_flow {
     char what[128];
     uint64_t sent, delivered, mismatches;
     bool stream; /* one way: what is delivered was sent (RR and ping count both ends their way) */
+    /* packets of a one-way flow: UDP datagrams (a balance: sent =
+     * delivered + dropped at the receiving socket + in flight or lost);
+     * TCP segments (figures: retransmissions and resegmentation make
+     * no packet balance, the byte books are the exact ones) */
+    bool udp;
+    uint64_t pkts_sent, pkts_delivered, retransmitted, socket_drops; /* pkts_sent: UDP only */
 };
 
 struct vns_world_ledger {
@@ -97,7 +103,8 @@ static bool dev_balanced(const struct ledger_dev *d)
  * application wrong (corrupted, misordered) is a failure. */
 static bool flow_balanced(const struct ledger_flow *l)
 {
-    return (!l->stream || l->delivered <= l->sent) && !l->mismatches;
+    return (!l->stream || l->delivered <= l->sent) && !l->mismatches &&
+           (!l->udp || l->pkts_delivered + l->socket_drops <= l->pkts_sent);
 }
 
 static bool machine_balanced(const struct ledger_machine *l)
@@ -210,8 +217,12 @@ int vns__world_ledger_flows(struct vns_world_ledger *l, const struct vns_world *
         e->sent = r.sent_bytes;
         e->delivered = r.bytes;
         e->mismatches = r.mismatches;
-        e->stream = !strcmp(r.type, "tcp_stream") || !strcmp(r.type, "tcp_maerts") ||
-                    !strcmp(r.type, "udp_stream");
+        e->udp = !strcmp(r.type, "udp_stream");
+        e->stream = !strcmp(r.type, "tcp_stream") || !strcmp(r.type, "tcp_maerts") || e->udp;
+        e->pkts_sent = e->udp ? r.packets_sent : r.segs_sent;
+        e->pkts_delivered = e->udp ? r.packets : r.segs_received;
+        e->retransmitted = r.segs_retransmitted;
+        e->socket_drops = r.socket_drops;
         l->nf++;
     }
     return 0;
@@ -369,6 +380,11 @@ void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
         if (e->mismatches)
             fprintf(out, "%s: %llu bytes reached the application wrong (payload mismatches)\n",
                     e->what, (unsigned long long)e->mismatches);
+        if (e->udp && e->pkts_delivered + e->socket_drops > e->pkts_sent)
+            fprintf(
+                out,
+                "%s: %llu datagrams delivered and %llu dropped at the socket but only %llu sent\n",
+                e->what, U(e->pkts_delivered), U(e->socket_drops), U(e->pkts_sent));
         if (e->stream && e->delivered > e->sent)
             fprintf(out, "%s: %llu bytes delivered but only %llu sent\n", e->what,
                     (unsigned long long)e->delivered, (unsigned long long)e->sent);
@@ -431,6 +447,27 @@ void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
 }
 
 #define J(x) json_integer((json_int_t)(x))
+
+/* A one-way flow's packets: UDP datagrams balance; TCP segments (MSS
+ * units, GSO/GRO-aware) taken in by the receivers, and retransmitted by
+ * the senders, are figures. The senders' own segment count (tcp_info
+ * data_segs_out, from each skb's pcount) is left out: the model's pcount
+ * can be stale for an skb that grew after it was sized, so it drifts. */
+static void flow_packets_json(json_t *o, const struct ledger_flow *e)
+{
+    json_object_set_new(o, "packet_unit", json_string(e->udp ? "datagram" : "segment"));
+    json_object_set_new(o, "packets_delivered", J(e->pkts_delivered));
+    if (e->udp) {
+        json_object_set_new(o, "packets_sent", J(e->pkts_sent));
+        json_object_set_new(o, "packets_dropped_at_socket", J(e->socket_drops));
+        json_object_set_new(o, "packets_in_flight_or_lost",
+                            J(e->pkts_delivered + e->socket_drops <= e->pkts_sent
+                                  ? e->pkts_sent - e->pkts_delivered - e->socket_drops
+                                  : 0));
+    } else {
+        json_object_set_new(o, "packets_retransmitted", J(e->retransmitted));
+    }
+}
 
 static json_t *ledger_devs_json(const struct vns_world_ledger *l)
 {
@@ -553,6 +590,8 @@ json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
                 o, "in_flight_or_lost_bytes",
                 J(e->stream && e->delivered <= e->sent ? e->sent - e->delivered : 0));
             json_object_set_new(o, "payload_mismatches", J(e->mismatches));
+            if (e->stream)
+                flow_packets_json(o, e);
             json_object_set_new(o, "balanced", json_boolean(flow_balanced(e)));
             json_array_append_new(fs, o);
         }

@@ -115,6 +115,14 @@ static void assert_balanced(json_t *root)
         if (strstr(json_string_value(json_object_get(f, "workload")), "stream"))
             assert_int_equal(num(f, "sent_bytes"),
                              num(f, "delivered_bytes") + num(f, "in_flight_or_lost_bytes"));
+        if (strstr(json_string_value(json_object_get(f, "workload")), "udp_stream"))
+            assert_int_equal(num(f, "packets_sent"), num(f, "packets_delivered") +
+                                                         num(f, "packets_dropped_at_socket") +
+                                                         num(f, "packets_in_flight_or_lost"));
+        if (strstr(json_string_value(json_object_get(f, "workload")), "tcp_stream"))
+            /* segments in MSS units: none carries more than an MSS (1448
+             * with timestamps), GRO and TSO skbs count what they stand for */
+            assert_true(num(f, "packets_delivered") * 1448 >= num(f, "delivered_bytes"));
     }
     for (size_t i = 0; i < json_array_size(json_object_get(l, "wires")); i++)
         assert_true(json_is_true(
@@ -272,7 +280,7 @@ static void test_ledger_full_qdisc_drops_at_its_device(void **state)
 {
     const char *sets[] = {"host.devices[2].rate=100Mbit", "host.devices[2].txqueuelen=4",
                           "workloads[2].type=udp_stream", "workloads[2].flows=16"};
-    json_t *root = run_balanced(sets, 4), *host, *eth0;
+    json_t *root = run_balanced(sets, 4), *host, *eth0, *flow;
     json_t *devs;
     uint64_t drops;
 
@@ -286,6 +294,10 @@ static void test_ledger_full_qdisc_drops_at_its_device(void **state)
     assert_true(num(eth0, "dropped") >= drops);
     assert_int_equal(num(eth0, "dropped_bytes"), drops * (14 + 20 + 8 + 1472));
     assert_true(num(eth0, "held") > 0 && num(eth0, "held") <= 512 + 4);
+    /* the UDP flow's datagrams: most of them dropped on the way */
+    flow = ledger_entry(root, "flows", "workload", "workload 2 udp_stream host -> r1");
+    assert_string_equal(json_string_value(json_object_get(flow, "packet_unit")), "datagram");
+    assert_true(num(flow, "packets_in_flight_or_lost") >= drops);
     devs = json_object_get(json_object_get(root, "ledger"), "devices");
     for (size_t i = 0; i < json_array_size(devs); i++) {
         json_t *d = json_array_get(devs, i);
