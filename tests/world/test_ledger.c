@@ -15,6 +15,7 @@
 #include "vnetsim/vhost_net.h"
 #include "vnetsim/virtio_net.h"
 #include "vnetsim/world.h"
+#include "virtio/virtq_int.h"
 #include "world/world_int.h"
 
 static int teardown(void **state)
@@ -42,8 +43,21 @@ static const char guest_world[] =
     "  - {type: tcp_stream, from: host, to: r1}\n"
     "  - {type: tcp_rr, from: r1, to: host}\n";
 
+/* A buffer published on vm1's rx0 behind its driver's back: avail->idx
+ * moved without virtqueue_add. */
+static void stray_avail_index(struct vns_world *w)
+{
+    struct vns_gmem *mem = NULL;
+    struct vns_virtnet *vi = vns__world_guest_nic(w, "vm1", NULL, &mem);
+    const struct vns_virtq *vq = vns_virtnet_vq(vi, 0);
+    uint64_t idx = vq->avail.gpa + VNS_VRING_AVAIL_IDX;
+
+    vns_gmem_write_le16(mem, idx, (uint16_t)(vns_gmem_read_le16(mem, idx) + 1));
+}
+
 /* Run @text with @sets; return the stats JSON after vns_world_finish and
- * what finish returned in *fin. @leak_on: a machine to leak an skb on. */
+ * what finish returned in *fin. @leak_on: a machine (or "machine:device")
+ * to leak an skb on, or "ring" for a stray avail index on vm1's rx0. */
 static json_t *run_ledger(const char *const *sets, size_t nsets, const char *leak_on, int *fin)
 {
     struct vns_scenario *sc = NULL;
@@ -60,7 +74,9 @@ static json_t *run_ledger(const char *const *sets, size_t nsets, const char *lea
         fail_msg("%s", buf);
     }
     assert_int_equal(vns_sim_run(vns_world_sim(w), sc->duration), 0);
-    if (leak_on)
+    if (leak_on && !strcmp(leak_on, "ring"))
+        stray_avail_index(w);
+    else if (leak_on)
         assert_int_equal(vns_world_test_leak(w, leak_on), 0);
     *fin = vns_world_finish(w);
     assert_int_equal(vns_world_write_stats_json(w, f, NULL), 0);
@@ -381,6 +397,24 @@ static void test_ledger_device_leak_is_reported(void **state)
     json_decref(root);
 }
 
+/* An avail index the driver did not count: vm1 rx0's virtqueue books do
+ * not balance, finish says so, the tx queue's still do. */
+static void test_ledger_virtqueue_imbalance_is_reported(void **state)
+{
+    int fin;
+    json_t *root = run_ledger(NULL, 0, "ring", &fin), *rx0;
+
+    (void)state;
+    assert_int_equal(fin, -VNS_EPROTO);
+    rx0 = ledger_entry(root, "virtqueues", "queue", "vm1 rx0");
+    assert_true(json_is_false(json_object_get(rx0, "balanced")));
+    assert_true(json_is_false(json_object_get(rx0, "broken")));
+    assert_true(json_is_true(
+        json_object_get(ledger_entry(root, "virtqueues", "queue", "vm1 tx0"), "balanced")));
+    assert_true(json_is_false(json_object_get(json_object_get(root, "ledger"), "balanced")));
+    json_decref(root);
+}
+
 /* Across the guest/host boundary, in a run that went quiet before its
  * end: every frame the guest's driver put on its TX ring was taken by
  * vhost-net and sent to the tap, and every frame vhost-net put on the RX
@@ -424,6 +458,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ledger_packed_virtqueues_balance, teardown),
         cmocka_unit_test_teardown(test_ledger_leak_is_reported, teardown),
         cmocka_unit_test_teardown(test_ledger_device_leak_is_reported, teardown),
+        cmocka_unit_test_teardown(test_ledger_virtqueue_imbalance_is_reported, teardown),
         cmocka_unit_test_teardown(test_ledger_guest_host_boundary, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
