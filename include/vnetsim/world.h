@@ -64,6 +64,9 @@ struct vns_workload_result {
      * the receiving sockets took in (duplicates included); UDP: datagrams
      * the receiving sockets dropped (SOCKET_RCVBUFF). */
     uint64_t segs_sent, segs_retransmitted, segs_received;
+    /* a sender closed its socket before the end: segs_sent stops at its
+     * close (a closed socket still sends what it had queued, unseen) */
+    bool segs_sent_partial;
     uint64_t socket_drops;
     int error;                     /* a socket error, 0 if none */
 };

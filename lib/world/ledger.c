@@ -73,7 +73,8 @@ struct ledger_flow {
      * TCP segments (figures: retransmissions and resegmentation make
      * no packet balance, the byte books are the exact ones) */
     bool udp;
-    uint64_t pkts_sent, pkts_delivered, retransmitted, socket_drops; /* pkts_sent: UDP only */
+    bool sent_partial; /* TCP: a sender closed before the end (its count stops there) */
+    uint64_t pkts_sent, pkts_delivered, retransmitted, socket_drops;
 };
 
 struct vns_world_ledger {
@@ -223,6 +224,7 @@ int vns__world_ledger_flows(struct vns_world_ledger *l, const struct vns_world *
         e->pkts_delivered = e->udp ? r.packets : r.segs_received;
         e->retransmitted = r.segs_retransmitted;
         e->socket_drops = r.socket_drops;
+        e->sent_partial = r.segs_sent_partial;
         l->nf++;
     }
     return 0;
@@ -449,16 +451,18 @@ void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
 #define J(x) json_integer((json_int_t)(x))
 
 /* A one-way flow's packets: UDP datagrams balance; TCP segments (MSS
- * units, GSO/GRO-aware) taken in by the receivers, and retransmitted by
- * the senders, are figures. The senders' own segment count (tcp_info
- * data_segs_out, from each skb's pcount) is left out: the model's pcount
- * can be stale for an skb that grew after it was sized, so it drifts. */
+ * units, GSO/GRO-aware) sent (tcp_info data_segs_out: pcount units,
+ * retransmissions included), taken in by the receivers (duplicates
+ * included) and retransmitted are figures, not a balance. A sender that
+ * closed before the end still sends what it had queued, unseen: then its
+ * count would stop short, and packets_sent is left out. */
 static void flow_packets_json(json_t *o, const struct ledger_flow *e)
 {
     json_object_set_new(o, "packet_unit", json_string(e->udp ? "datagram" : "segment"));
     json_object_set_new(o, "packets_delivered", J(e->pkts_delivered));
-    if (e->udp) {
+    if (!e->sent_partial)
         json_object_set_new(o, "packets_sent", J(e->pkts_sent));
+    if (e->udp) {
         json_object_set_new(o, "packets_dropped_at_socket", J(e->socket_drops));
         json_object_set_new(o, "packets_in_flight_or_lost",
                             J(e->pkts_delivered + e->socket_drops <= e->pkts_sent

@@ -60,6 +60,7 @@ struct wl_flow {
      * (taken at its close), by side: client, server */
     struct wl_segs {
         uint64_t out, retrans, in_units;
+        bool closed; /* taken at its close: what it sent after is not seen */
     } closed[2];
 };
 
@@ -203,8 +204,10 @@ static void wl_segs_add(struct wl_segs *s, const struct vns_sock *sk)
 static int client_close(struct vns_ctx *ctx, struct wl_flow *f)
 {
     vns_timer_cancel(vns_ctx_sim(ctx), &f->timer);
-    if (is_tcp(f->wl->spec))
+    if (is_tcp(f->wl->spec)) {
         wl_segs_add(&f->closed[0], f->cli);
+        f->closed[0].closed = true;
+    }
     vns_sys_close(ctx, f->cli);
     f->cli = NULL;
     f->cphase = 2;
@@ -390,8 +393,10 @@ static int client_step(struct vns_ctx *ctx, void *arg)
 static int server_close(struct vns_ctx *ctx, struct wl_flow *f, long n)
 {
     f->sphase = 1;   /* EOF or error: close */
-    if (is_tcp(f->wl->spec))
+    if (is_tcp(f->wl->spec)) {
         wl_segs_add(&f->closed[1], f->srv);
+        f->closed[1].closed = true;
+    }
     vns_sys_close(ctx, f->srv);
     f->srv = NULL;
     return n < 0 ? wl_fail(f->wl, n) : VNS_STEP_DONE;
@@ -708,6 +713,7 @@ int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_
             wl_segs_add(&seg[0], f->cli);
             wl_segs_add(&seg[1], f->srv);
             out->segs_sent += seg[tx].out;
+            out->segs_sent_partial |= seg[tx].closed;
             out->segs_retransmitted += seg[tx].retrans;
             out->segs_received += seg[!tx].in_units;
         } else if (s->type == VNS_SC_UDP_STREAM && f->srv) {

@@ -235,6 +235,15 @@ static void test_ledger_normal_run_balances(void **state)
     assert_true(num(ledger_device(root, "host", "eth0"), "in") > 1000);
     assert_true(num(ledger_device(root, "r1", "eth0"), "in") > 1000);
     assert_true(num(ledger_device(root, "vm1", "eth0"), "in_bytes") > 1000000);
+    {
+        /* no loss, no duplicate on the way: the segments taken in are
+         * among those sent (the same units on both ends) */
+        json_t *f = ledger_entry(root, "flows", "workload", "workload 0 tcp_stream vm1 -> host");
+
+        assert_true(num(f, "packets_delivered") > 1000);
+        assert_non_null(json_object_get(f, "packets_sent"));
+        assert_true(num(f, "packets_delivered") <= num(f, "packets_sent"));
+    }
     json_decref(root);
 }
 
