@@ -65,25 +65,33 @@ struct vns_probes {
 
 struct vns_call;
 
-/* A pending event in the heap: its key and its timer's slot (slot_timer
- * [slot] is the timer, heap_pos[slot] this entry's index). 24 bytes. */
-struct vns_heap_ent {
+/* A pending event in the radix heap (lib/core/sim.c): its expires and its
+ * links in its bucket's circular list (node indexes; the first
+ * VNS_RQ_BUCKETS nodes are the buckets' sentinels). rq_timer[node] is its
+ * timer. No seq: a bucket keeps equal times in arming order. 16 bytes. */
+struct vns_ev_node {
     vns_time_t expires;
-    uint64_t seq;
-    uint32_t slot;
+    uint32_t next, prev;
 };
+
+/* Buckets: 0 for expires at last; else 1 + (the highest base-256 digit d
+ * where expires differs from last) * 256 + (expires' digit d). */
+#define VNS_RQ_DIGIT_BITS 8
+#define VNS_RQ_BUCKETS    (1 + (64 / VNS_RQ_DIGIT_BITS << VNS_RQ_DIGIT_BITS))
+#define VNS_RQ_MASK_WORDS ((VNS_RQ_BUCKETS + 63) / 64)
 
 struct vns_sim {
     vns_time_t now;
     uint64_t seq;
     uint64_t seed;
-    struct vns_heap_ent *heap;       /* lib/core/sim.c: 4-ary min-heap */
-    uint32_t *heap_pos;              /* slot -> heap index (heap_cap of them) */
-    uint32_t *slot_free;             /* free slots, a stack */
-    struct vns_timer **slot_timer;   /* slot -> its pending timer */
-    uint32_t nslots, nslot_free;
-    struct vns_timer *firing;        /* whose callback runs; its entry is the root */
-    uint32_t heap_len, heap_cap;
+    struct vns_ev_node *rq;          /* lib/core/sim.c: the radix heap's nodes */
+    struct vns_timer **rq_timer;     /* node -> its pending timer */
+    uint64_t rq_mask[VNS_RQ_MASK_WORDS];   /* nonempty buckets */
+    uint64_t rq_words;               /* nonzero words of rq_mask */
+    vns_time_t rq_last;              /* expires of the event last taken */
+    uint32_t rq_len, rq_used, rq_cap, rq_free;   /* pending; nodes used, allocated; free list */
+    struct vns_timer *firing;        /* whose callback runs; its node is out of the queue */
+    uint32_t firing_node;
     uint64_t events_run;
     uint64_t fingerprint;
     bool stop;
