@@ -21,7 +21,9 @@
 #define VNS_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define VNS_LIKELY(x)    __builtin_expect(!!(x), 1)
 #define VNS_UNLIKELY(x)  __builtin_expect(!!(x), 0)
+#define VNS_NOINLINE     __attribute__((noinline))
 #else
+#define VNS_NOINLINE
 #define VNS_PRINTF(f, a)
 #define VNS_LIKELY(x)   (x)
 #define VNS_UNLIKELY(x) (x)

@@ -185,7 +185,10 @@ VNS_EXTERN void vns_fn_exit(struct vns_ctx *ctx);
 VNS_EXTERN unsigned vns_ctx_depth(const struct vns_ctx *ctx);
 /* Copy the full stack seen at this point, innermost first, as function
  * ids (including the frames of the context an interrupt runs on top of).
- * Returns the number of frames (may exceed @max: then truncated). */
+ * Returns the number of frames (may exceed @max: then truncated). Frames
+ * are recorded when struct vns_sim_config's record_frames is set, or once
+ * a probe or the timeline is on; until then only each context's base
+ * frames (its kind's, and its thread function) are returned. */
 VNS_EXTERN unsigned vns_ctx_stack(const struct vns_ctx *ctx, uint16_t *frames,
                                   unsigned max);
 

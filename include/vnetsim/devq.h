@@ -71,6 +71,7 @@ struct vns_devq_stats {
     uint64_t signals;        /* vhost_notify said yes */
     uint64_t signals_suppressed;
     uint64_t errors[VNS_DEVQ_ERR__COUNT]; /* per check */
+    uint64_t discards;                    /* fetched chains given back (vhost_discard_vq_desc) */
 };
 
 /* The element vhost_add_used_n writes: head id and bytes written. */
@@ -134,5 +135,28 @@ VNS_EXTERN bool vns_devq_is_broken(const struct vns_devq *dq);
 VNS_EXTERN enum vns_devq_err vns_devq_last_err(const struct vns_devq *dq);
 VNS_EXTERN uint32_t vns_devq_num(const struct vns_devq *dq);
 VNS_EXTERN const struct vns_devq_stats *vns_devq_stats(const struct vns_devq *dq);
+
+/* The books of one virtqueue, driver @vq and device @dq on the same ring
+ * (docs/reliability.md, "Virtqueue books"), in buffers (a chain, direct
+ * or indirect, is one):
+ *   made_available = used + not_taken + taken_not_used
+ *   used = reclaimed + used_not_reclaimed
+ * made_available and reclaimed are the driver's counts (virtqueue_add,
+ * get_buf), taken (fetched less given back) and used the device's; on a
+ * split ring not_taken and used_not_reclaimed are read from the ring
+ * (avail->idx - last_avail_idx, used->idx - the driver's last_used_idx),
+ * so the books cross-check both sides against the ring; on a packed ring
+ * (no free-running index) they are the counters' differences and the
+ * check is that each stays within the ring. A broken queue (a hostile
+ * guest) is reported, not checked: its ring holds what the guest wrote. */
+struct vns_vq_books {
+    uint64_t made_available, taken, used, reclaimed;
+    uint64_t not_taken, taken_not_used, used_not_reclaimed;
+    uint32_t num;
+    bool broken;
+    bool balanced;
+};
+VNS_EXTERN void vns_vq_books(const struct vns_virtq *vq, const struct vns_devq *dq,
+                             struct vns_vq_books *out);
 
 #endif

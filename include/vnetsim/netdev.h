@@ -124,6 +124,42 @@ struct vns_netdev_queue {
     uint64_t stops, wakes;         /* netif_tx_stop/wake_queue calls */
 };
 
+/* The books of one device (docs/reliability.md, "Device books"), in frames
+ * (skbs as the device holds them) and bytes (the L2 frame length, from the
+ * Ethernet header, no virtio_net_hdr, at the moment the device took the
+ * frame). A frame is in a device's hands from dev_queue_xmit or its
+ * receive entry (netif_rx, netif_receive_skb, napi_gro_receive, a round
+ * of __netif_receive_skb_core on it) until it is handed to another device
+ * or to a protocol handler (out), used up by it (consumed: read by the
+ * tap's reader, sent by the NIC, a TX completion, a GSO or flood
+ * original), merged by GRO, dropped (by reason) or freed by the hardware;
+ * skbs made from one it holds (GSO segments, clones) are created in it:
+ *   in + created = out + consumed + merged + dropped + hw_freed + held
+ * Plain increments on the hot path. The kernel owns the books: they
+ * outlive the device (unregister is part of the ledger's drain), until
+ * the kernel is destroyed. */
+struct vns_dev_book {
+    char name[VNS_IFNAMSIZ];
+    const char *kind;
+    uint64_t in, created, out, consumed, merged, dropped, hw_freed;
+    uint64_t in_bytes, created_bytes, out_bytes, consumed_bytes, merged_bytes, dropped_bytes,
+        hw_freed_bytes;
+    uint64_t drops[VNS_SKB_DROP_REASON_MAX]; /* dropped, by reason */
+    bool gone;                               /* unregistered */
+    struct vns_dev_book *next;               /* the kernel's books, registration order */
+};
+
+/* Frames and bytes a book holds now: in + created - every fate. */
+static inline uint64_t vns_dev_book_held(const struct vns_dev_book *b)
+{
+    return b->in + b->created - b->out - b->consumed - b->merged - b->dropped - b->hw_freed;
+}
+static inline uint64_t vns_dev_book_held_bytes(const struct vns_dev_book *b)
+{
+    return b->in_bytes + b->created_bytes - b->out_bytes - b->consumed_bytes - b->merged_bytes -
+           b->dropped_bytes - b->hw_freed_bytes;
+}
+
 struct vns_net_device {
     char name[VNS_IFNAMSIZ];
     int ifindex;
@@ -158,6 +194,7 @@ struct vns_net_device {
      * __netdev_start_xmit); a call is synchronous, so per device is the
      * same value. */
     bool xmit_more;
+    struct vns_dev_book *book; /* from register_netdevice; owned by the kernel */
 };
 
 static inline void *vns_netdev_priv(const struct vns_net_device *dev) { return dev->priv; }
@@ -191,6 +228,11 @@ VNS_EXTERN struct vns_net_device *vns_dev_get_by_name(const struct vns_kernel *k
 VNS_EXTERN struct vns_net_device *vns_dev_get_by_index(const struct vns_kernel *k, int ifindex);
 /* dev_set_promiscuity(dev, +1/-1). */
 VNS_EXTERN void vns_dev_set_promiscuity(struct vns_net_device *dev, int inc);
+/* The books of every device ever registered in @k, in registration order
+ * (the unregistered ones marked gone). */
+VNS_EXTERN const struct vns_dev_book *vns_kernel_dev_books(const struct vns_kernel *k);
+/* Test hook: @skb enters @dev's hands (as at its receive entry). */
+VNS_EXTERN void vns_dev_book_in(struct vns_net_device *dev, struct vns_skb *skb);
 
 /* netdev_rx_handler_register / unregister. -VNS_EBUSY if one is set. */
 VNS_EXTERN int vns_netdev_rx_handler_register(struct vns_net_device *dev,

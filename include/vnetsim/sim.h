@@ -44,6 +44,13 @@ struct vns_timer {
 struct vns_sim_config {
     uint64_t seed;           /* 0 is a valid seed */
     const char *profile;     /* kernel profile name; NULL = "linux-5.4" */
+    /* Record every context's call frames from the start (for
+     * vns_ctx_stack, or probes armed while contexts are mid-call).
+     * Otherwise frames are recorded from when a probe or the timeline
+     * first needs them, which must be while no context is mid-call
+     * (before the run, typically); a run with neither does not pay for
+     * them (docs/performance.md, "What tracing costs"). */
+    bool record_frames;
 };
 
 /* Create a simulation at time 0. Returns 0, -VNS_ENOMEM, or -VNS_ENOENT

@@ -139,6 +139,8 @@ VNS_EXTERN const char *vns_drop_reason_name(enum vns_skb_drop_reason r);
 #define VNS_SKB_SMALL_BUF 2048u
 #define VNS_SKB_LARGE_BUF (65536u + 512u)
 
+struct vns_dev_book;
+
 struct vns_skb {
     /* sk_buff_head linkage; valid only while on one queue */
     struct vns_skb *next;
@@ -194,6 +196,12 @@ struct vns_skb {
     uint8_t syn_linear;
     struct vns_skb *frag_list;      /* chained skbs (part of data_len) */
     uint8_t cb[VNS_SKB_CB_SIZE];    /* control block of the current layer */
+    /* The device books (docs/reliability.md): the book of the device that
+     * holds this skb now, NULL when no device does (in a socket, on the
+     * way between the stack and a device); the frame length it was booked
+     * in with, so that it leaves with the same bytes. Observation only. */
+    struct vns_dev_book *book;
+    uint32_t book_len;
 };
 
 #define VNS_SKB_NO_HDR 0xFFFFu

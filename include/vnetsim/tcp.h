@@ -78,6 +78,13 @@ struct vns_tcp_info {
     uint64_t total_retrans;
     uint64_t bytes_acked, bytes_received;
     uint64_t segs_out, segs_in, data_segs_out, data_segs_in;
+    /* data_segs_in counts skbs taken in (after GRO, one per skb); this
+     * counts the segments they stand for, in the units of data_segs_out:
+     * a GRO or TSO skb of N MSS-sized segments counts N (its payload over
+     * gso_size, or over mss_cache without GSO metadata or when gso_size
+     * is larger, rounded up). The
+     * packet figures of a TCP flow (docs/reliability.md). */
+    uint64_t data_segs_in_units;
     uint64_t delivered;
     uint64_t rto_events, fast_retrans_events, dsack_events;
     uint64_t delayed_acks_sent, quick_acks_sent;

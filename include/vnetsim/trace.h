@@ -30,7 +30,9 @@ VNS_EXTERN bool vns_profile_shows(const struct vns_profile *p, int f, int caller
 
 /* Arm a probe on the function called @name (kernel name or the profile's
  * symbol). Returns 0, -VNS_ENOENT (unknown function: the CLI lists the
- * names), -VNS_EINVAL for a parameter that is not a function. */
+ * names), -VNS_EINVAL for a parameter that is not a function, -VNS_EBUSY
+ * if frames were not being recorded (struct vns_sim_config's
+ * record_frames) and a context is mid-call: arm probes before the run. */
 VNS_EXTERN int vns_probe_add(struct vns_sim *sim, const char *name);
 VNS_EXTERN int vns_probe_add_id(struct vns_sim *sim, int f);
 /* Times the probed function @f was entered. */
@@ -58,7 +60,7 @@ VNS_EXTERN int vns_stack_write(const struct vns_profile *p, const uint16_t *fram
  * with interrupts (when raised at their CPU) and VM exits as instant
  * events.
  * At most @max_steps are kept (0 = 1,000,000); later ones are counted but
- * dropped, and the file says so. */
+ * dropped, and the file says so. -VNS_EBUSY as for vns_probe_add. */
 VNS_EXTERN int vns_timeline_enable(struct vns_sim *sim, size_t max_steps);
 /* Write the JSON trace ({"traceEvents": [...]}, ts/dur in microseconds).
  * Returns 0, -VNS_EINVAL if not enabled, -VNS_EIO. */

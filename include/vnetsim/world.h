@@ -58,6 +58,16 @@ struct vns_workload_result {
     double transactions_per_s;     /* RR: transactions / (end - first send) */
     uint64_t latency_p50, latency_p99, latency_p999;   /* RR and ping (rtt), ns */
     uint64_t verified, mismatches; /* payload bytes checked at the receiver */
+    /* The packet figures of a one-way flow (docs/reliability.md): TCP in
+     * MSS-sized segments (GSO/GRO-aware): the senders' data segments
+     * (retransmissions included), those retransmitted, and the segments
+     * the receiving sockets took in (duplicates included); UDP: datagrams
+     * the receiving sockets dropped (SOCKET_RCVBUFF). */
+    uint64_t segs_sent, segs_retransmitted, segs_received;
+    /* a sender closed its socket before the end: segs_sent stops at its
+     * close (a closed socket still sends what it had queued, unseen) */
+    bool segs_sent_partial;
+    uint64_t socket_drops;
     int error;                     /* a socket error, 0 if none */
 };
 
@@ -110,9 +120,10 @@ VNS_EXTERN void vns_world_print_ledger(const struct vns_world *w, FILE *out);
 /* One line: balanced or not, skbs created, dropped, in flight, wire
  * frames, flows and their bytes. */
 VNS_EXTERN void vns_world_print_ledger_summary(const struct vns_world *w, FILE *out);
-/* Test hook: allocate an skb on @machine and forget it (a leak the
- * ledger must report). */
-VNS_EXTERN int vns_world_test_leak(struct vns_world *w, const char *machine);
+/* Test hook: allocate an skb on machine @what and forget it (a leak the
+ * ledger must report); "MACHINE:DEV" puts it in that device's hands first
+ * (its device books must not balance either). -VNS_ENOENT: no such one. */
+VNS_EXTERN int vns_world_test_leak(struct vns_world *w, const char *what);
 /* What the machines did while a workload ran, from its start to its end
  * (or to now if it runs to the end): every guest NIC's kicks and
  * interrupts, every CPU's busy time, every kernel's drops. Workloads that

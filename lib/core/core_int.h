@@ -65,25 +65,35 @@ struct vns_probes {
 
 struct vns_call;
 
-/* A pending event in the heap: its key and its timer's slot (slot_timer
- * [slot] is the timer, heap_pos[slot] this entry's index). 24 bytes. */
-struct vns_heap_ent {
+_Static_assert(VNS_CTX_MAX_FRAMES <= UINT8_MAX, "frame_limit holds VNS_CTX_MAX_FRAMES");
+
+/* A pending event in the radix heap (lib/core/sim.c): its expires and its
+ * links in its bucket's circular list (node indexes; the first
+ * VNS_RQ_BUCKETS nodes are the buckets' sentinels). rq_timer[node] is its
+ * timer. No seq: a bucket keeps equal times in arming order. 16 bytes. */
+struct vns_ev_node {
     vns_time_t expires;
-    uint64_t seq;
-    uint32_t slot;
+    uint32_t next, prev;
 };
+
+/* Buckets: 0 for expires at last; else 1 + (the highest base-256 digit d
+ * where expires differs from last) * 256 + (expires' digit d). */
+#define VNS_RQ_DIGIT_BITS 8
+#define VNS_RQ_BUCKETS    (1 + (64 / VNS_RQ_DIGIT_BITS << VNS_RQ_DIGIT_BITS))
+#define VNS_RQ_MASK_WORDS ((VNS_RQ_BUCKETS + 63) / 64)
 
 struct vns_sim {
     vns_time_t now;
     uint64_t seq;
     uint64_t seed;
-    struct vns_heap_ent *heap;       /* lib/core/sim.c: 4-ary min-heap */
-    uint32_t *heap_pos;              /* slot -> heap index (heap_cap of them) */
-    uint32_t *slot_free;             /* free slots, a stack */
-    struct vns_timer **slot_timer;   /* slot -> its pending timer */
-    uint32_t nslots, nslot_free;
-    struct vns_timer *firing;        /* whose callback runs; its entry is the root */
-    uint32_t heap_len, heap_cap;
+    struct vns_ev_node *rq;          /* lib/core/sim.c: the radix heap's nodes */
+    struct vns_timer **rq_timer;     /* node -> its pending timer */
+    uint64_t rq_mask[VNS_RQ_MASK_WORDS];   /* nonempty buckets */
+    uint64_t rq_words;               /* nonzero words of rq_mask */
+    vns_time_t rq_last;              /* expires of the event last taken */
+    uint32_t rq_len, rq_used, rq_cap, rq_free;   /* pending; nodes used, allocated; free list */
+    struct vns_timer *firing;        /* whose callback runs; its node is out of the queue */
+    uint32_t firing_node;
     uint64_t events_run;
     uint64_t fingerprint;
     bool stop;
@@ -93,6 +103,11 @@ struct vns_sim {
     struct vns_cost_table costs;
     const struct vns_profile *profile;
     uint8_t probe_armed[VNS_FN__COUNT];
+    bool frames_on;                  /* vns_fn_enter records frames (vns__frames_need) */
+    /* vns_fn_enter's one test while frames_on: a frame at depth <
+     * frame_limit[f] is just recorded; VNS_CTX_MAX_FRAMES, or 0 once a
+     * probe is armed on f. */
+    uint8_t frame_limit[VNS_FN__COUNT];
     struct vns_probes *probes;       /* NULL until a probe is armed */
     struct vns_call *call_free;      /* pool of one-shot calls */
     struct vns_call_chunk *call_chunks;
@@ -104,6 +119,7 @@ struct vns_sim {
 };
 
 void vns__probe_hit(struct vns_ctx *ctx, int f);
+int vns__frames_need(struct vns_sim *sim);
 void vns__timeline_step(struct vns_ctx *ctx, vns_time_t start, int fn);
 void vns__timeline_free(struct vns_timeline *tl);
 void vns__series_free(struct vns_series *s);

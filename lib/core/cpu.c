@@ -367,25 +367,53 @@ void vns_charge(struct vns_ctx *ctx, int f, uint64_t bytes)
         vns_charge_bytes(ctx, f, bytes);
 }
 
-void vns_fn_enter(struct vns_ctx *ctx, int f)
+#ifndef VNS_NO_TRACE_FRAMES
+/* A frame too deep to record, or a probe armed on @f. */
+static VNS_NOINLINE void fn_enter_slow(struct vns_ctx *ctx, int f, unsigned d)
 {
+    if (d < VNS_CTX_MAX_FRAMES)
+        ctx->frames[d] = (uint16_t)f;
+    if (ctx->sim->probe_armed[f])
+        vns__probe_hit(ctx, f);
+}
+#endif
+
+/* Entered and left by every modelled function: inlined into them all by
+ * LTO (left to itself, gcc kept a call in some of the sites). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define FN_INLINE __attribute__((always_inline)) inline
+#else
+#define FN_INLINE
+#endif
+
+FN_INLINE void vns_fn_enter(struct vns_ctx *ctx, int f)
+{
+    unsigned d;
+
     if (!ctx || VNS_UNLIKELY((unsigned)f >= VNS_FN__COUNT))
         return;   /* -1 is "no frame" throughout the API */
-#ifndef VNS_NO_TRACE_FRAMES   /* tracing: the frame record and the probe test */
-    if (VNS_LIKELY(ctx->depth < VNS_CTX_MAX_FRAMES))
-        ctx->frames[ctx->depth] = (uint16_t)f;
-#endif
-    ctx->depth++;
+    d = ctx->depth++;
     ctx->now += ctx->sim->costs.eff_call_ns[f];
 #ifndef VNS_NO_TRACE_FRAMES
-    if (VNS_UNLIKELY(ctx->sim->probe_armed[f]))
-        vns__probe_hit(ctx, f);
+    /* Tracing, once a probe or the timeline needs frames: record the
+     * frame and test for a probe, in one compare (frame_limit[f] is 0
+     * when a probe is armed on f; the probe sees the frame entered and
+     * charged). Laid out of line: a run that records nothing pays one
+     * test. */
+    if (VNS_UNLIKELY(ctx->sim->frames_on)) {
+        if (VNS_LIKELY(d < ctx->sim->frame_limit[f]))
+            ctx->frames[d] = (uint16_t)f;
+        else
+            fn_enter_slow(ctx, f, d);
+    }
+#else
+    (void)d;
 #endif
 }
 
 /* Pairs with vns_fn_enter(ctx, f) for a valid @f only: a caller that may
  * pass -1 checks it before exiting too. */
-void vns_fn_exit(struct vns_ctx *ctx)
+FN_INLINE void vns_fn_exit(struct vns_ctx *ctx)
 {
     if (ctx && ctx->depth > ctx->base_depth)
         ctx->depth--;
@@ -397,12 +425,27 @@ void vns__ctx_truncate(struct vns_ctx *ctx, unsigned depth)
         ctx->depth = VNS_MAX(depth, ctx->base_depth);
 }
 
+/* Start recording frames. The base frames are written at creation, so
+ * recording can start exactly while every context is at its base. */
+int vns__frames_need(struct vns_sim *sim)
+{
+    if (sim->frames_on)
+        return 0;
+    for (const struct vns_ctx *c = sim->ctxs; c; c = c->sim_next)
+        if (c->depth != c->base_depth)
+            return -VNS_EBUSY;
+    sim->frames_on = true;
+    return 0;
+}
+
 unsigned vns_ctx_stack(const struct vns_ctx *ctx, uint16_t *frames, unsigned max)
 {
     unsigned n = 0;
 
     for (; ctx; ctx = ctx->below) {
-        unsigned d = VNS_MIN(ctx->depth, (unsigned)VNS_CTX_MAX_FRAMES);
+        /* Not recording (vns__frames_need): only the base frames are known. */
+        unsigned d = VNS_MIN(ctx->sim->frames_on ? ctx->depth : ctx->base_depth,
+                             (unsigned)VNS_CTX_MAX_FRAMES);
 
         while (d-- > 0) {
             if (n < max)

@@ -1,152 +1,228 @@
 /* lib/core/sim.c -- the event queue, timers and the run loop.
  *
- * A min-heap of timers ordered by (expires, seq): seq is a global
- * insertion counter, so events at equal times fire in the order they were
- * armed (libuv's start_id). A pending timer holds a slot number; the slot
- * table (heap_pos) says where its entry is, so cancel and re-arm are
- * O(log n) while a sift writes only to the heap and that compact table,
- * never to the timers, which are scattered through their owners (with
- * 1,000 guests, one cache miss per level otherwise). The order is total,
- * so the heap's shape never changes which event runs next: any heap gives
- * the same run. */
+ * Events run in (expires, seq) order: seq is a global insertion counter,
+ * so events at equal times fire in the order they were armed (libuv's
+ * start_id). The order is total, so the queue's internal shape never
+ * changes which event runs next: any correct priority queue gives the
+ * same run, byte for byte.
+ *
+ * The queue is a radix heap (Ahuja, Mehlhorn, Orlin, Tarjan 1990) on
+ * expires, in base 256. It relies on a property of a simulator: time only
+ * grows. Let last be the expires of the event last taken to fire (last <=
+ * now <= the expires of anything armed after). A pending event is filed
+ * by the highest base-256 digit d where its expires differs from last,
+ * and its own digit there: bucket 1 + 256 d + digit, or bucket 0 if it
+ * expires at last. Buckets in index order hold disjoint, increasing
+ * ranges of time. The next event is bucket 0's first; when bucket 0 is
+ * empty, it is the earliest of the lowest nonempty bucket, whose expires
+ * becomes last: that bucket's other events share digits d and up with
+ * the new last, so each is refiled into a strictly lower bucket. An event
+ * moves at most 8 times in its life (once or twice for the nanoseconds to
+ * milliseconds ahead that a network model arms); arm and cancel are O(1);
+ * finding the lowest bucket is two find-first-set over a two-level
+ * bitmap; no chain of comparisons mispredicts per level as in the 4-ary
+ * heap it replaced (docs/performance.md has the figures of both).
+ *
+ * Events at equal times must run in seq order, and do without a sort:
+ * a bucket is a function of (expires, last), so events with the same
+ * expires always share a bucket; each joins the tail when armed (with
+ * the newest seq), and a refile walks a bucket in order, appending. So
+ * every bucket keeps equal times in seq order, bucket 0 (the events at
+ * last) included. The event firing is out of every bucket.
+ *
+ * A pending timer holds a node (t->heap_idx): its key and its links in a
+ * circular list per bucket, in one array (16 bytes a node, sentinels
+ * first), so filing and refiling touch that compact array, never the
+ * timers scattered through their owners. */
 #include <string.h>
 
 #include "vnetsim/alloc.h"
 #include "vnetsim/error.h"
 #include "core_int.h"
 
-/* A 4-ary heap of (expires, seq, timer) entries: the keys sit in the heap
- * array itself, so sifting compares without touching the timers (which are
- * scattered through their owners), and four children share a cache line
- * or two. Half the depth of a binary heap for the same n. */
-#define HEAP_D 4
+#define RQ_NONE UINT32_MAX
 
-/* Sift-down picks among random keys, where a branch per comparison
- * mispredicts half the time: with a 128-bit integer the (expires, seq)
- * order is one unsigned compare that compiles to flags and conditional
- * moves. */
-#if defined(__SIZEOF_INT128__)
-__extension__ typedef unsigned __int128 vns_u128;
-
-static inline vns_u128 ent_key(const struct vns_heap_ent *a)
+static inline unsigned msb64(uint64_t x) /* x != 0 */
 {
-    return ((vns_u128)a->expires << 64) | a->seq;
-}
-
-static inline bool ent_before(const struct vns_heap_ent *a, const struct vns_heap_ent *b)
-{
-    return ent_key(a) < ent_key(b);
-}
+#if defined(__GNUC__) || defined(__clang__)
+    return 63u - (unsigned)__builtin_clzll(x);
 #else
-static inline bool ent_before(const struct vns_heap_ent *a, const struct vns_heap_ent *b)
-{
-    return a->expires < b->expires || (a->expires == b->expires && a->seq < b->seq);
-}
+    unsigned n = 0;
+
+    while (x >>= 1)
+        n++;
+    return n;
 #endif
-
-static inline void heap_set(struct vns_sim *sim, uint32_t i, struct vns_heap_ent e)
-{
-    sim->heap[i] = e;
-    sim->heap_pos[e.slot] = i;
 }
 
-/* Slots: as many as entries in the heap, recycled through a stack. */
-static uint32_t slot_get(struct vns_sim *sim)
+static inline unsigned lsb64(uint64_t x) /* x != 0 */
 {
-    return sim->nslot_free ? sim->slot_free[--sim->nslot_free] : sim->nslots++;
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_ctzll(x);
+#else
+    unsigned n = 0;
+
+    while (!(x & 1)) {
+        x >>= 1;
+        n++;
+    }
+    return n;
+#endif
 }
 
-static void slot_put(struct vns_sim *sim, uint32_t s)
+static inline unsigned rq_bucket(const struct vns_sim *sim, vns_time_t expires)
 {
-    sim->slot_free[sim->nslot_free++] = s;
+    uint64_t x = expires ^ sim->rq_last;
+    unsigned d;
+
+    if (!x)
+        return 0;
+    d = msb64(x) / VNS_RQ_DIGIT_BITS;
+    return 1 + (d << VNS_RQ_DIGIT_BITS) +
+           (unsigned)((expires >> (d * VNS_RQ_DIGIT_BITS)) & ((1u << VNS_RQ_DIGIT_BITS) - 1));
 }
 
-/* Double the heap and its slot tables (heap_cap moves only when all grew). */
-static int heap_grow(struct vns_sim *sim)
+static inline void rq_mark(struct vns_sim *sim, unsigned b)
 {
-    uint32_t cap = sim->heap_cap ? sim->heap_cap * 2 : 64;
-    struct vns_heap_ent *h = vns_realloc(sim->heap, cap * sizeof(*h));
-    uint32_t *pos, *fr;
-    struct vns_timer **st;
+    sim->rq_mask[b >> 6] |= 1ull << (b & 63);
+    sim->rq_words |= 1ull << (b >> 6);
+}
 
-    if (!h)
+static inline void rq_unmark(struct vns_sim *sim, unsigned b)
+{
+    if (!(sim->rq_mask[b >> 6] &= ~(1ull << (b & 63))))
+        sim->rq_words &= ~(1ull << (b >> 6));
+}
+
+/* Append node @n to bucket @b. */
+static inline void rq_link(struct vns_sim *sim, uint32_t n, unsigned b)
+{
+    struct vns_ev_node *q = sim->rq;
+    uint32_t tail = q[b].prev;
+
+    q[n].next = b;
+    q[n].prev = tail;
+    q[tail].next = n;
+    q[b].prev = n;
+    rq_mark(sim, b);
+}
+
+static inline void rq_unlink(struct vns_sim *sim, uint32_t n)
+{
+    struct vns_ev_node *q = sim->rq;
+    uint32_t p = q[n].prev, nx = q[n].next;
+
+    q[p].next = nx;
+    q[nx].prev = p;
+    if (p == nx) /* it was alone: p is its bucket's sentinel, now empty */
+        rq_unmark(sim, p);
+}
+
+/* Grow the node array (and the node -> timer table) by doubling. */
+static int rq_grow(struct vns_sim *sim)
+{
+    uint32_t cap = sim->rq_cap ? sim->rq_cap * 2 : 2 * VNS_RQ_BUCKETS;
+    struct vns_ev_node *q;
+    struct vns_timer **t;
+
+    if (!(t = vns_realloc(sim->rq_timer, cap * sizeof(*t))))
         return -VNS_ENOMEM;
-    sim->heap = h;
-    if (!(pos = vns_realloc(sim->heap_pos, cap * sizeof(*pos))))
+    sim->rq_timer = t;
+    if (!(q = vns_realloc(sim->rq, cap * sizeof(*q))))
         return -VNS_ENOMEM;
-    sim->heap_pos = pos;
-    if (!(fr = vns_realloc(sim->slot_free, cap * sizeof(*fr))))
-        return -VNS_ENOMEM;
-    sim->slot_free = fr;
-    if (!(st = vns_realloc(sim->slot_timer, cap * sizeof(*st))))
-        return -VNS_ENOMEM;
-    sim->slot_timer = st;
-    sim->heap_cap = cap;
+    sim->rq = q;
+    if (!sim->rq_cap) {
+        for (uint32_t b = 0; b < VNS_RQ_BUCKETS; b++)
+            q[b].next = q[b].prev = b; /* empty circular lists */
+        sim->rq_used = VNS_RQ_BUCKETS;
+    }
+    sim->rq_cap = cap;
     return 0;
 }
 
-static void heap_up(struct vns_sim *sim, uint32_t i)
+static inline uint32_t rq_node_get(struct vns_sim *sim)
 {
-    struct vns_heap_ent e = sim->heap[i];
+    uint32_t n = sim->rq_free;
 
-    while (i > 0) {
-        uint32_t p = (i - 1) / HEAP_D;
-
-        if (!ent_before(&e, &sim->heap[p]))
-            break;
-        heap_set(sim, i, sim->heap[p]);
-        i = p;
+    if (n != RQ_NONE) {
+        sim->rq_free = sim->rq[n].next;
+        return n;
     }
-    heap_set(sim, i, e);
+    return sim->rq_used++;
 }
 
-/* (Floyd's bottom-up variant, hole to a leaf then sift up, measured
- * 5% slower here: bench engine rows.) */
-static void heap_down(struct vns_sim *sim, uint32_t i)
+static inline void rq_node_put(struct vns_sim *sim, uint32_t n)
 {
-    struct vns_heap_ent e = sim->heap[i];
-    uint32_t n = sim->heap_len;
+    sim->rq[n].next = sim->rq_free;
+    sim->rq_free = n;
+}
 
-    for (;;) {
-        uint32_t c = HEAP_D * i + 1, end = c + HEAP_D < n ? c + HEAP_D : n, m = c;
+/* The lowest nonempty bucket above 0, or 0 if none. */
+static inline unsigned rq_lowest(const struct vns_sim *sim)
+{
+    uint64_t m = sim->rq_mask[0] & ~1ull, w;
 
-        if (c >= n)
-            break;
-        if (end - c == HEAP_D) {
-            /* All four children: a branch-free tournament (masks, not
-             * ternaries, so the compiler cannot turn it back into jumps). */
-            const struct vns_heap_ent *h = &sim->heap[c];
-            uint32_t a = (uint32_t)ent_before(&h[1], &h[0]);
-            uint32_t b = 2 + (uint32_t)ent_before(&h[3], &h[2]);
-            uint32_t lt = (uint32_t)ent_before(&h[b], &h[a]);
+    if (m)
+        return lsb64(m);
+    w = sim->rq_words & ~1ull;
+    if (!w)
+        return 0;
+    w = lsb64(w);
+    return (unsigned)(64 * w) + lsb64(sim->rq_mask[w]);
+}
 
-            m = c + (a ^ ((a ^ b) & (0u - lt)));
-        } else {
-            for (uint32_t k = c + 1; k < end; k++)
-                m = ent_before(&sim->heap[k], &sim->heap[m]) ? k : m;
+/* The earliest expires in bucket @b (nonempty). */
+static vns_time_t rq_min_of(const struct vns_sim *sim, unsigned b)
+{
+    const struct vns_ev_node *q = sim->rq;
+    vns_time_t best = VNS_TIME_NEVER;
+
+    for (uint32_t n = q[b].next; n != b; n = q[n].next)
+        best = q[n].expires < best ? q[n].expires : best;
+    return best;
+}
+
+/* Take the next event's node out of the queue (to fire), if it expires
+ * by @until; else RQ_NONE, and nothing changed (last moves only to an
+ * event that fires, so whatever is armed later stays at or above it). */
+static uint32_t rq_take(struct vns_sim *sim, vns_time_t until)
+{
+    struct vns_ev_node *q = sim->rq;
+    vns_time_t m;
+    unsigned b;
+    uint32_t n;
+
+    if (!(sim->rq_mask[0] & 1)) {
+        b = rq_lowest(sim);
+        if (!b)
+            return RQ_NONE;
+        n = q[b].next;
+        if (q[n].next == b) { /* alone in its bucket: nothing to refile */
+            if (q[n].expires > until)
+                return RQ_NONE;
+            sim->rq_last = q[n].expires;
+            rq_unlink(sim, n);
+            return n;
         }
-        if (!ent_before(&sim->heap[m], &e))
-            break;
-        heap_set(sim, i, sim->heap[m]);
-        i = m;
+        if ((m = rq_min_of(sim, b)) > until)
+            return RQ_NONE;
+        sim->rq_last = m;
+        /* Refile the bucket: each event now differs from last below
+         * digit d, those at last go to bucket 0. */
+        q[b].next = q[b].prev = b;
+        rq_unmark(sim, b);
+        while (n != b) {
+            uint32_t nx = q[n].next;
+
+            rq_link(sim, n, rq_bucket(sim, q[n].expires));
+            n = nx;
+        }
+    } else if (sim->rq_last > until) {
+        return RQ_NONE;
     }
-    heap_set(sim, i, e);
-}
-
-static void heap_remove(struct vns_sim *sim, struct vns_timer *t)
-{
-    uint32_t i = sim->heap_pos[t->heap_idx];
-    struct vns_heap_ent last = sim->heap[--sim->heap_len];
-
-    slot_put(sim, t->heap_idx);
-    t->heap_idx = UINT32_MAX;
-    if (i == sim->heap_len)
-        return;   /* it was the last entry */
-    heap_set(sim, i, last);
-    if (i > 0 && ent_before(&last, &sim->heap[(i - 1) / HEAP_D]))
-        heap_up(sim, i);
-    else
-        heap_down(sim, i);
+    n = q[0].next;
+    rq_unlink(sim, n);
+    return n;
 }
 
 void vns_timer_init(struct vns_timer *t, vns_timer_fn fn, void *data, uint32_t owner)
@@ -161,40 +237,46 @@ void vns_timer_init(struct vns_timer *t, vns_timer_fn fn, void *data, uint32_t o
 
 int vns_timer_arm(struct vns_sim *sim, struct vns_timer *t, vns_time_t expires)
 {
-    uint32_t s;
+    uint32_t n;
 
     if (expires < sim->now)
         return -VNS_EINVAL;
-    if (sim->heap_len == sim->heap_cap && heap_grow(sim))
-        return -VNS_ENOMEM;   /* before touching t: it stays as it was */
-    if (vns_timer_pending(t))
-        heap_remove(sim, t);
+    if (sim->rq_used == sim->rq_cap && sim->rq_free == RQ_NONE && rq_grow(sim))
+        return -VNS_ENOMEM; /* before touching t: it stays as it was */
+    if (vns_timer_pending(t)) {
+        n = t->heap_idx; /* re-armed: same node, new key */
+        rq_unlink(sim, n);
+    } else if (sim->firing == t) {
+        /* Re-armed from its own callback (the commonest arm there is): it
+         * keeps its node, taken out of the queue to fire. */
+        sim->firing = NULL;
+        n = sim->firing_node;
+    } else {
+        n = rq_node_get(sim);
+        sim->rq_timer[n] = t;
+        sim->rq_len++;
+    }
     t->expires = expires;
     t->seq = sim->seq++;
-    if (sim->firing == t) {
-        /* Re-armed from its own callback (the commonest arm there is): its
-         * old entry is still the root, so one sift-down replaces a pop and
-         * a push. */
-        sim->firing = NULL;
-        s = sim->heap[0].slot;
-        t->heap_idx = s;
-        heap_set(sim, 0, (struct vns_heap_ent){expires, t->seq, s});
-        heap_down(sim, 0);
-        return 0;
-    }
-    s = slot_get(sim);
-    t->heap_idx = s;
-    sim->slot_timer[s] = t;
-    heap_set(sim, sim->heap_len, (struct vns_heap_ent){expires, t->seq, s});
-    heap_up(sim, sim->heap_len++);
+    t->heap_idx = n;
+    sim->rq[n].expires = expires;
+    rq_link(sim, n, rq_bucket(sim, expires));
     return 0;
+}
+
+static void rq_remove(struct vns_sim *sim, uint32_t n)
+{
+    rq_unlink(sim, n);
+    rq_node_put(sim, n);
+    sim->rq_len--;
 }
 
 bool vns_timer_cancel(struct vns_sim *sim, struct vns_timer *t)
 {
     if (!vns_timer_pending(t))
         return false;
-    heap_remove(sim, t);
+    rq_remove(sim, t->heap_idx);
+    t->heap_idx = UINT32_MAX;
     return true;
 }
 
@@ -278,8 +360,11 @@ int vns_sim_create(const struct vns_sim_config *cfg, struct vns_sim **out)
     sim->seed = cfg ? cfg->seed : 0;
     sim->profile = prof;
     sim->next_id = 1;
+    sim->rq_free = RQ_NONE;
     sim->fingerprint = vns_mix64(sim->seed ^ 0x766e657473696dull); /* "vnetsim" */
     vns__cost_init(&sim->costs);
+    memset(sim->frame_limit, VNS_CTX_MAX_FRAMES, sizeof(sim->frame_limit));
+    sim->frames_on = cfg && cfg->record_frames;
     *out = sim;
     return 0;
 }
@@ -298,10 +383,8 @@ void vns_sim_destroy(struct vns_sim *sim)
     vns__probes_free(sim->probes);
     vns__timeline_free(sim->timeline);
     vns__series_free(sim->series);
-    vns_free(sim->heap);
-    vns_free(sim->heap_pos);
-    vns_free(sim->slot_free);
-    vns_free(sim->slot_timer);
+    vns_free(sim->rq);
+    vns_free(sim->rq_timer);
     vns_free(sim);
 }
 
@@ -309,7 +392,7 @@ vns_time_t vns_sim_now(const struct vns_sim *sim) { return sim->now; }
 uint64_t vns_sim_seed(const struct vns_sim *sim) { return sim->seed; }
 struct vns_cost_table *vns_sim_costs(struct vns_sim *sim) { return &sim->costs; }
 const struct vns_profile *vns_sim_profile(const struct vns_sim *sim) { return sim->profile; }
-size_t vns_sim_pending(const struct vns_sim *sim) { return sim->heap_len - (sim->firing != NULL); }
+size_t vns_sim_pending(const struct vns_sim *sim) { return sim->rq_len - (sim->firing != NULL); }
 uint64_t vns_sim_events_run(const struct vns_sim *sim) { return sim->events_run; }
 uint64_t vns_sim_fingerprint(const struct vns_sim *sim) { return sim->fingerprint; }
 uint32_t vns_sim_new_id(struct vns_sim *sim) { return sim->next_id++; }
@@ -325,16 +408,12 @@ void vns_sim_rng(const struct vns_sim *sim, const char *stream, struct vns_rng *
 
 vns_time_t vns_sim_next_time(const struct vns_sim *sim)
 {
-    vns_time_t next = VNS_TIME_NEVER;
+    unsigned b;
 
-    if (!sim->firing)
-        return sim->heap_len ? sim->heap[0].expires : VNS_TIME_NEVER;
-    /* Asked from a callback: the root is the event firing; the next one is
-     * the least of its children. */
-    for (uint32_t k = 1; k <= HEAP_D && k < sim->heap_len; k++)
-        if (sim->heap[k].expires < next)
-            next = sim->heap[k].expires;
-    return next;
+    if (sim->rq_mask[0] & 1)
+        return sim->rq_last;
+    b = rq_lowest(sim);
+    return b ? rq_min_of(sim, b) : VNS_TIME_NEVER;
 }
 
 void vns__sim_fingerprint_add(struct vns_sim *sim, vns_time_t t, unsigned kind, uint32_t owner)
@@ -343,26 +422,14 @@ void vns__sim_fingerprint_add(struct vns_sim *sim, vns_time_t t, unsigned kind, 
     sim->fingerprint = vns_mix64(sim->fingerprint ^ (((uint64_t)kind << 32) | owner));
 }
 
-/* Drop the root entry without touching its timer (which its callback may
- * have freed). */
-static void heap_pop_root(struct vns_sim *sim)
+/* Run the event of node @n, which rq_take took out of the queue. The
+ * timer reads as not pending while it fires; if the callback re-arms it,
+ * vns_timer_arm files its node again, otherwise it is freed after
+ * (without touching the timer, which the callback may have freed).
+ * Nothing armed meanwhile can sort before it (later seq, expires >= now). */
+static void sim_run_one(struct vns_sim *sim, uint32_t n)
 {
-    struct vns_heap_ent last = sim->heap[--sim->heap_len];
-
-    slot_put(sim, sim->heap[0].slot);
-    if (sim->heap_len) {
-        heap_set(sim, 0, last);
-        heap_down(sim, 0);
-    }
-}
-
-/* Run the earliest event. Its entry stays at the root while it fires (the
- * timer itself reads as not pending): nothing armed meanwhile can sort
- * before it (later seq, expires >= now), so if the callback re-arms it,
- * vns_timer_arm sifts the root down once; otherwise it is popped after. */
-static void sim_run_one(struct vns_sim *sim)
-{
-    struct vns_timer *t = sim->slot_timer[sim->heap[0].slot];
+    struct vns_timer *t = sim->rq_timer[n];
 
     t->heap_idx = UINT32_MAX;
     sim->now = t->expires;
@@ -375,19 +442,22 @@ static void sim_run_one(struct vns_sim *sim)
         }
     }
     sim->firing = t;
+    sim->firing_node = n;
     t->fn(sim, t);
     if (sim->firing == t) {
         sim->firing = NULL;
-        heap_pop_root(sim);
+        rq_node_put(sim, n);
+        sim->rq_len--;
     }
 }
 
 size_t vns_sim_run_batch(struct vns_sim *sim, vns_time_t until, size_t max)
 {
     size_t n = 0;
+    uint32_t node;
 
-    while (n < max && !sim->stop && sim->heap_len && sim->heap[0].expires <= until) {
-        sim_run_one(sim);
+    while (n < max && !sim->stop && (node = rq_take(sim, until)) != RQ_NONE) {
+        sim_run_one(sim, node);
         n++;
     }
     return n;
@@ -403,8 +473,10 @@ void vns_sim_advance(struct vns_sim *sim, vns_time_t t)
 
 int vns_sim_run(struct vns_sim *sim, vns_time_t until)
 {
-    while (!sim->stop && sim->heap_len && sim->heap[0].expires <= until)
-        sim_run_one(sim);
+    uint32_t node;
+
+    while (!sim->stop && (node = rq_take(sim, until)) != RQ_NONE)
+        sim_run_one(sim, node);
     if (sim->stop)
         return -VNS_ECANCELED;
     if (until > sim->now)

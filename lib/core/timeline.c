@@ -38,6 +38,8 @@ int vns_timeline_enable(struct vns_sim *sim, size_t max_steps)
 
     if (sim->timeline)
         return 0;
+    if (vns__frames_need(sim))
+        return -VNS_EBUSY;   /* a context is mid-call: its frames are not recorded */
     tl = vns_calloc(1, sizeof(*tl));
     if (!tl)
         return -VNS_ENOMEM;

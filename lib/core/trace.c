@@ -45,11 +45,14 @@ int vns_probe_add_id(struct vns_sim *sim, int f)
 #endif
     if (sim->probe_armed[f])
         return 0;
+    if (vns__frames_need(sim))
+        return -VNS_EBUSY;   /* a context is mid-call: its stack is not recorded */
     p = probes_get(sim);
     if (!p)
         return -VNS_ENOMEM;
     p->order[p->norder++] = (uint16_t)f;
     sim->probe_armed[f] = 1;
+    sim->frame_limit[f] = 0;   /* vns_fn_enter takes its slow path for f */
     return 0;
 }
 

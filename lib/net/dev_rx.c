@@ -49,6 +49,8 @@ static int enqueue_to_backlog(struct vns_ctx *ctx, struct vns_skb *skb, struct v
     uint32_t qlen;
 
     vns_fn_enter(ctx, VNS_FN_enqueue_to_backlog);
+    if (skb->dev)
+        vns__book_in(skb->dev->book, skb);
     if (!skb->dev || !vns_netif_running(skb->dev))
         goto drop;
     qlen = sd->input_pkt_queue.qlen;
@@ -122,9 +124,12 @@ static int deliver_ptype(struct vns_ctx *ctx, struct vns_skb *skb, struct vns_ne
     struct vns_kernel *k = skb->dev->k;
 
     (void)orig_dev;
-    for (unsigned i = 0; !exact && i < k->nptype; i++)
-        if (k->ptype[i].type == skb->protocol)
+    for (unsigned i = 0; !exact && i < k->nptype; i++) {
+        if (k->ptype[i].type == skb->protocol) {
+            vns__book_out(skb); /* to the protocol: out of the device's hands */
             return k->ptype[i].fn(ctx, skb, skb->dev, k->ptype[i].arg);
+        }
+    }
     if (exact)
         skb->dev->stats.rx_nohandler++;
     else
@@ -152,6 +157,7 @@ static int netif_receive_skb_one_core(struct vns_ctx *ctx, struct vns_skb *skb)
         vns_rx_handler_func_t rx_handler;
 
         skb->skb_iif = skb->dev->ifindex;
+        vns__book_in(skb->dev->book, skb); /* a new round: the device rx_handler named */
         sd->stats.processed++;
         if (k->ntaps) {
             /* deliver_skb is static inline: a cost per tap, no frame */

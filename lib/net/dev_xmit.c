@@ -190,6 +190,7 @@ static int dev_queue_xmit_inner(struct vns_ctx *ctx, struct vns_skb *skb)
 
     vns_fn_enter(ctx, VNS_FN___dev_queue_xmit);
     vns_skb_reset_mac_header(skb);
+    vns__book_in(dev->book, skb);
     if (ctx)
         vns_local_bh_disable(ctx);          /* rcu_read_lock_bh */
     q = dev->txq.qdisc;
@@ -274,6 +275,8 @@ void vns_dev_kfree_skb_any(struct vns_ctx *ctx, struct vns_skb *skb, bool consum
         skb->k->stats.drops[VNS_SKB_DROP_REASON_NOT_SPECIFIED]++;
     else
         skb->k->stats.consumed++;
+    if (skb->book)
+        vns__book_fate(skb, consumed ? -1 : (int)VNS_SKB_DROP_REASON_NOT_SPECIFIED);
     vns_skb_queue_tail(&sd->completion_queue, skb);
     vns_raise_softirq_irqoff(sd->cpu, VNS_NET_TX_SOFTIRQ);
     vns_fn_exit(ctx);

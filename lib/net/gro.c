@@ -190,6 +190,7 @@ static int skb_gro_receive(struct vns_ctx *ctx, struct vns_skb *p, struct vns_sk
         p->syn_len += v->payload;
         p->data_len += v->payload;
         p->len += v->payload;
+        vns__book_merged(skb);
         vns_consume_skb(skb);
     } else {
         struct vns_skb **pp = &p->frag_list;
@@ -199,6 +200,7 @@ static int skb_gro_receive(struct vns_ctx *ctx, struct vns_skb *p, struct vns_sk
         while (*pp)
             pp = &(*pp)->next;
         *pp = skb;          /* frag_list path: skb is now part of p */
+        vns__book_merged(skb);
         p->len += skb->len;
         p->data_len += skb->len;
     }
@@ -217,6 +219,8 @@ enum vns_gro_result vns_napi_gro_receive(struct vns_ctx *ctx, struct vns_napi_st
     enum vns_gro_result ret;
 
     vns_fn_enter(ctx, VNS_FN_napi_gro_receive);
+    if (dev)
+        vns__book_in(dev->book, skb);
     skb->napi_id = n->napi_id;
     vns_fn_enter(ctx, VNS_FN_dev_gro_receive);
     if (!dev || !(dev->features & VNS_NETIF_F_GRO) || skb->frag_list || !tcp4_parse(skb, &v))

@@ -126,6 +126,7 @@ struct vns_skb *vns__skb_gso_segment(struct vns_ctx *ctx, struct vns_skb *skb, u
             vns__unwind(ctx, vns__depth(ctx) - 3);
             goto fail;
         }
+        vns__book_created(skb->book, n);
         vns_charge(ctx, VNS_FN_skb_segment, plen);
         niph = n->data + noff;
         nth = n->data + toff;

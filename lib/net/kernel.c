@@ -129,6 +129,12 @@ void vns_kernel_destroy(struct vns_kernel *k)
     vns__pool_fini(&k->skb_pool);
     vns__pool_fini(&k->small_pool);
     vns__pool_fini(&k->large_pool);
+    while (k->book_chunks) {
+        struct vns__book_chunk *c = k->book_chunks;
+
+        k->book_chunks = c->next;
+        vns_free(c);
+    }
     vns_free(k->sd);
     vns_free(k->cpus);
     vns_free(k);

@@ -26,6 +26,13 @@ struct vns__pool {
     uint64_t live;
 };
 
+#define VNS__NBOOKS0    4
+#define VNS__BOOK_CHUNK 16
+struct vns__book_chunk {
+    struct vns__book_chunk *next;
+    struct vns_dev_book b[VNS__BOOK_CHUNK];
+};
+
 #define VNS__NPTYPE 8
 #define VNS__NTAPS 4
 
@@ -36,6 +43,15 @@ struct vns_kernel {
     struct vns_cpu **cpus;
     struct vns_softnet_data *sd;    /* one per CPU */
     struct vns_net_device *devs;    /* ifindex order */
+    /* Every device's books, registration order: they outlive their device
+     * (the ledger reads them after the drain) and go with the kernel. The
+     * first ones are here, so that registering a guest's few devices
+     * allocates nothing (and unwinding one leaves nothing behind); more
+     * come in chunks. */
+    struct vns_dev_book *books, **books_tail;
+    struct vns_dev_book books0[VNS__NBOOKS0];
+    unsigned nbooks; /* used, over books0 and the chunks */
+    struct vns__book_chunk *book_chunks;
     int next_ifindex;
     uint32_t mac_counter;
     struct vns__pool skb_pool;
@@ -66,6 +82,67 @@ void vns__skb_free_hw(struct vns_skb *skb);
 /* Copy @skb into a new skb of kernel @k (a NIC DMA): linear bytes,
  * synthetic range and frag_list bytes, with NET_SKB_PAD headroom. */
 struct vns_skb *vns__skb_copy_to(struct vns_kernel *k, const struct vns_skb *skb);
+
+/* --- the device books (docs/reliability.md): plain increments ---------- */
+
+/* The L2 length of @skb as a device sees it: from the Ethernet header
+ * (on receive, eth_type_trans has pulled it already). */
+static inline uint32_t vns__book_frame_len(const struct vns_skb *skb)
+{
+    const uint8_t *mac = skb->head + skb->mac_header;
+
+    if (skb->mac_header != VNS_SKB_NO_HDR && mac < skb->data)
+        return skb->len + (uint32_t)(skb->data - mac);
+    return skb->len;
+}
+/* @skb leaves its device's hands: to another device or a protocol. */
+static inline void vns__book_out(struct vns_skb *skb)
+{
+    struct vns_dev_book *b = skb->book;
+
+    if (b) {
+        b->out++;
+        b->out_bytes += skb->book_len;
+        skb->book = NULL;
+    }
+}
+/* @skb enters the hands of the device of book @b (out of the previous
+ * one's); a no-op if it is there already. */
+static inline void vns__book_in(struct vns_dev_book *b, struct vns_skb *skb)
+{
+    if (skb->book == b)
+        return;
+    vns__book_out(skb);
+    if (b) {
+        skb->book = b;
+        skb->book_len = vns__book_frame_len(skb);
+        b->in++;
+        b->in_bytes += skb->book_len;
+    }
+}
+/* @n was made from an skb of book @b (a GSO segment, a clone). */
+static inline void vns__book_created(struct vns_dev_book *b, struct vns_skb *n)
+{
+    n->book = b;
+    if (b) {
+        n->book_len = vns__book_frame_len(n);
+        b->created++;
+        b->created_bytes += n->book_len;
+    }
+}
+/* @skb is merged into another by GRO: its fate is its head's. */
+static inline void vns__book_merged(struct vns_skb *skb)
+{
+    struct vns_dev_book *b = skb->book;
+
+    if (b) {
+        b->merged++;
+        b->merged_bytes += skb->book_len;
+        skb->book = NULL;
+    }
+}
+/* @skb is dropped (@reason >= 0) or consumed (-1) in its device's hands. */
+void vns__book_fate(struct vns_skb *skb, int reason);
 
 /* Pop frames down to @depth (a poll or a loop that spans steps). */
 static inline void vns__unwind(struct vns_ctx *ctx, unsigned depth)

@@ -67,6 +67,31 @@ void vns_free_netdev(struct vns_net_device *dev)
     vns_free(dev);
 }
 
+/* A new book at the end of the kernel's list (never freed before it). */
+static struct vns_dev_book *netdev_book_new(struct vns_kernel *k)
+{
+    unsigned i = k->nbooks;
+    struct vns_dev_book *b;
+
+    if (i < VNS__NBOOKS0) {
+        b = &k->books0[i];
+    } else {
+        struct vns__book_chunk *c = k->book_chunks;
+
+        if ((i - VNS__NBOOKS0) % VNS__BOOK_CHUNK == 0) {
+            if (!(c = vns_calloc(1, sizeof(*c))))
+                return NULL;
+            c->next = k->book_chunks;
+            k->book_chunks = c;
+        }
+        b = &c->b[(i - VNS__NBOOKS0) % VNS__BOOK_CHUNK];
+    }
+    k->nbooks++;
+    *(k->books_tail ? k->books_tail : &k->books) = b;
+    k->books_tail = &b->next;
+    return b;
+}
+
 int vns_register_netdev(struct vns_net_device *dev)
 {
     struct vns_kernel *k = dev->k;
@@ -81,6 +106,13 @@ int vns_register_netdev(struct vns_net_device *dev)
     err = vns_qdisc_create(dev, &vns_noop_qdisc_ops, 0, &noop);
     if (err)
         return err;
+    if (!dev->book && !(dev->book = netdev_book_new(k))) {
+        vns_qdisc_destroy(noop);
+        return -VNS_ENOMEM;
+    }
+    memcpy(dev->book->name, dev->name, sizeof(dev->book->name));
+    dev->book->kind = dev->ops->kind;
+    dev->book->gone = false;
     dev->txq.qdisc = noop;
     dev->ifindex = k->next_ifindex++;
     for (pp = &k->devs; *pp; pp = &(*pp)->k_next)
@@ -126,7 +158,19 @@ void vns_unregister_netdev(struct vns_net_device *dev)
             *qs[j] = keep;
         }
     }
+    if (dev->book)
+        dev->book->gone = true; /* the kernel keeps it for the ledger */
     vns_free_netdev(dev);
+}
+
+const struct vns_dev_book *vns_kernel_dev_books(const struct vns_kernel *k)
+{
+    return k->books;
+}
+
+void vns_dev_book_in(struct vns_net_device *dev, struct vns_skb *skb)
+{
+    vns__book_in(dev->book, skb);
 }
 
 struct vns_net_device *vns_dev_get_by_name(const struct vns_kernel *k, const char *name)

@@ -170,6 +170,21 @@ static void skb_free_list_silent(struct vns_skb *l)
     }
 }
 
+void vns__book_fate(struct vns_skb *skb, int reason)
+{
+    struct vns_dev_book *b = skb->book;
+
+    skb->book = NULL;
+    if (reason < 0) {
+        b->consumed++;
+        b->consumed_bytes += skb->book_len;
+    } else {
+        b->dropped++;
+        b->dropped_bytes += skb->book_len;
+        b->drops[reason]++;
+    }
+}
+
 void vns_kfree_skb_reason(struct vns_skb *skb, enum vns_skb_drop_reason reason)
 {
     if (!skb)
@@ -177,6 +192,8 @@ void vns_kfree_skb_reason(struct vns_skb *skb, enum vns_skb_drop_reason reason)
     if ((unsigned)reason >= VNS_SKB_DROP_REASON_MAX)
         reason = VNS_SKB_DROP_REASON_NOT_SPECIFIED;
     skb->k->stats.drops[reason]++;
+    if (skb->book)
+        vns__book_fate(skb, (int)reason);
     if (--skb->users == 0)
         skb_release(skb);
 }
@@ -186,6 +203,11 @@ void vns__skb_free_hw(struct vns_skb *skb)
     if (!skb)
         return;
     skb->k->stats.hw_freed++;   /* ledger */
+    if (skb->book) {
+        skb->book->hw_freed++;
+        skb->book->hw_freed_bytes += skb->book_len;
+        skb->book = NULL;
+    }
     if (--skb->users == 0)
         skb_release(skb);
 }
@@ -247,6 +269,8 @@ void vns_consume_skb(struct vns_skb *skb)
     if (!skb)
         return;
     skb->k->stats.consumed++;
+    if (skb->book)
+        vns__book_fate(skb, -1);
     if (--skb->users == 0)
         skb_release(skb);
 }
@@ -286,6 +310,7 @@ static struct vns_skb *skb_copy_one(const struct vns_skb *src)
     n->next = n->prev = NULL;
     n->frag_list = NULL;
     n->destructor = NULL; /* __skb_clone: the owner's charge is not copied */
+    vns__book_created(src->book, n);
     return n;
 }
 
@@ -304,6 +329,7 @@ struct vns_skb *vns_skb_clone(const struct vns_skb *skb)
             /* Undo: release the partial copy without counting a drop. */
             n->users = 1;
             n->k->stats.merged++;   /* ledger: an undone copy */
+            vns__book_merged(n);
             skb_release(n);
             return NULL;
         }

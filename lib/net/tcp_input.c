@@ -659,6 +659,15 @@ static void tcp_data_queue(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_
         return;
     }
     tp->info.data_segs_in++;
+    {
+        /* a large skb without GSO metadata (virtio-net's big packets), or
+         * with a gso_size above the MSS (GRO over skbs that were GSO
+         * already), in segments of the connection's MSS */
+        uint32_t mss = VNS_MAX(tp->mss_cache, 1u);
+        uint32_t unit = skb->gso_size && skb->gso_size <= mss ? skb->gso_size : mss;
+
+        tp->info.data_segs_in_units += VNS_MAX((cb->end_seq - cb->seq + unit - 1u) / unit, 1u);
+    }
     if (cb->seq == tp->rcv_nxt) {
         bool fin;
 

@@ -18,8 +18,9 @@ struct vns_uv_runner {
     struct vns_uv_run_opts o;
     uv_idle_t idle;
     uv_timer_t timer;
-    uv_signal_t sig;
-    uint64_t wall0;             /* uv_hrtime() at start, ns */
+    uv_signal_t sig;     /* SIGINT (o.handle_sigint) */
+    uv_signal_t sigterm; /* SIGTERM (o.handle_sigterm) */
+    uint64_t wall0;      /* uv_hrtime() at start, ns */
     vns_time_t sim0;
     int status;
     int open_handles;
@@ -47,6 +48,8 @@ static void runner_finish(struct vns_uv_runner *r, int status)
     uv_close((uv_handle_t *)&r->timer, runner_closed);
     if (r->o.handle_sigint)
         uv_close((uv_handle_t *)&r->sig, runner_closed);
+    if (r->o.handle_sigterm)
+        uv_close((uv_handle_t *)&r->sigterm, runner_closed);
 }
 
 /* Virtual time the wall clock allows so far. */
@@ -85,7 +88,7 @@ static void runner_idle(uv_idle_t *h)
     }
     next = vns_sim_next_time(r->sim);
     if (next > r->o.until && limit >= r->o.until) {
-        vns_sim_run(r->sim, r->o.until);   /* no event left: set the clock */
+        vns_sim_run(r->sim, r->o.until); /* no event left: set the clock */
         runner_finish(r, 0);
         return;
     }
@@ -100,13 +103,15 @@ static void runner_idle(uv_idle_t *h)
     }
 }
 
-static void runner_sigint(uv_signal_t *s, int signum)
+/* SIGINT or SIGTERM: stop at the next event boundary. */
+static void runner_signal(uv_signal_t *s, int signum)
 {
     struct vns_uv_runner *r = s->data;
 
-    (void)signum;
+    if (r->o.stopped_by && !*r->o.stopped_by)
+        *r->o.stopped_by = signum;
     vns_sim_stop(r->sim);
-    uv_idle_start(&r->idle, runner_idle);   /* finish from the idle path */
+    uv_idle_start(&r->idle, runner_idle); /* finish from the idle path */
     uv_timer_stop(&r->timer);
 }
 
@@ -128,11 +133,18 @@ int vns_uv_run_start(uv_loop_t *loop, struct vns_sim *sim, const struct vns_uv_r
     r->sim0 = vns_sim_now(sim);
     uv_idle_init(loop, &r->idle);
     uv_timer_init(loop, &r->timer);
-    r->idle.data = r->timer.data = r->sig.data = r;
+    r->idle.data = r->timer.data = r->sig.data = r->sigterm.data = r;
     r->open_handles = 2;
+    if (r->o.stopped_by)
+        *r->o.stopped_by = 0;
     if (r->o.handle_sigint) {
         uv_signal_init(loop, &r->sig);
-        uv_signal_start(&r->sig, runner_sigint, SIGINT);
+        uv_signal_start(&r->sig, runner_signal, SIGINT);
+        r->open_handles++;
+    }
+    if (r->o.handle_sigterm) {
+        uv_signal_init(loop, &r->sigterm);
+        uv_signal_start(&r->sigterm, runner_signal, SIGTERM);
         r->open_handles++;
     }
     uv_idle_start(&r->idle, runner_idle);

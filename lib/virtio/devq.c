@@ -397,3 +397,33 @@ const struct vns_devq_stats *vns_devq_stats(const struct vns_devq *dq)
 {
     return &dq->stats;
 }
+
+void vns_vq_books(const struct vns_virtq *vq, const struct vns_devq *dq, struct vns_vq_books *b)
+{
+    uint64_t in_ring;
+
+    memset(b, 0, sizeof(*b));
+    b->num = dq->num;
+    b->made_available = vq->stats.adds;
+    b->reclaimed = vq->stats.get_bufs;
+    b->taken = dq->stats.heads - dq->stats.discards;
+    b->used = dq->stats.used;
+    b->taken_not_used = b->taken - b->used;
+    b->broken = dq->broken || vq->broken;
+    if (vq->layout == VNS_VIRTQ_SPLIT) {
+        b->not_taken =
+            (uint16_t)(vq_r16(vq_win(&vq->avail), VNS_VRING_AVAIL_IDX) - dq->last_avail_idx);
+        b->used_not_reclaimed =
+            (uint16_t)(vq_r16(vq_win(&vq->used), VNS_VRING_USED_IDX) - vq->last_used_idx);
+    } else {
+        b->not_taken = b->made_available - b->taken;
+        b->used_not_reclaimed = b->used - b->reclaimed;
+    }
+    /* in flight can never be more than the ring holds (a difference that
+     * went below zero shows up here as a huge number) */
+    in_ring = b->not_taken + b->taken_not_used + b->used_not_reclaimed;
+    b->balanced = b->made_available == b->used + b->not_taken + b->taken_not_used &&
+                  b->used == b->reclaimed + b->used_not_reclaimed &&
+                  b->taken <= b->made_available && b->used <= b->taken && b->reclaimed <= b->used &&
+                  in_ring <= b->num;
+}

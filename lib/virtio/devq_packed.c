@@ -93,6 +93,7 @@ static void packed_discard(struct vns_devq *dq, unsigned n)
         return;
     dq->pk_hist_head -= n;
     dq->pk_hist_len -= n;
+    dq->stats.discards += n;
     dq->avail_pos = dq->pk_hist[dq->pk_hist_head % dq->num].pos;
     dq->avail_wrap = dq->pk_hist[dq->pk_hist_head % dq->num].wrap;
 }

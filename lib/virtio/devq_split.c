@@ -76,6 +76,7 @@ static int split_get_vq_desc(struct vns_devq *dq, struct vns_iov *iov, unsigned 
 static void split_discard(struct vns_devq *dq, unsigned n)
 {
     dq->last_avail_idx = (uint16_t)(dq->last_avail_idx - n);
+    dq->stats.discards += n;
 }
 
 /* __vhost_add_used_n: @count elements from last_used_idx, no wrap inside. */

@@ -24,7 +24,12 @@
 #include <string.h>
 
 #include "vnetsim/alloc.h"
+#include "vnetsim/devq.h"
+#include "vnetsim/vhost.h"
+#include "vnetsim/vhost_net.h"
+#include "vnetsim/virtio_net.h"
 #include "vnetsim/kernel.h"
+#include "vnetsim/netdev.h"
 #include "vnetsim/skb.h"
 #include "vnetsim/wire.h"
 #include "world_int.h"
@@ -42,12 +47,34 @@ struct ledger_wire {
         delivered_bytes, in_flight_bytes;
 };
 
+/* A device's books at the end of the run (@at), and after the drain:
+ * what it still holds then was released by nothing. */
+struct ledger_dev {
+    const char *machine;
+    const struct vns_dev_book *live; /* the kernel's, read again after the drain */
+    struct vns_dev_book at;          /* copy at the end of the run */
+    uint64_t leaked, leaked_bytes;
+};
+
+/* A virtqueue's books at the end of the run (vns_vq_books). */
+struct ledger_vq {
+    char what[48]; /* "vm1 rx0" */
+    struct vns_vq_books b;
+};
+
 /* A workload's byte stream: what the senders' system calls accepted, what
  * reached the receiving application, and how much of that was wrong. */
 struct ledger_flow {
     char what[128];
     uint64_t sent, delivered, mismatches;
     bool stream; /* one way: what is delivered was sent (RR and ping count both ends their way) */
+    /* packets of a one-way flow: UDP datagrams (a balance: sent =
+     * delivered + dropped at the receiving socket + in flight or lost);
+     * TCP segments (figures: retransmissions and resegmentation make
+     * no packet balance, the byte books are the exact ones) */
+    bool udp;
+    bool sent_partial; /* TCP: a sender closed before the end (its count stops there) */
+    uint64_t pkts_sent, pkts_delivered, retransmitted, socket_drops;
 };
 
 struct vns_world_ledger {
@@ -57,14 +84,28 @@ struct vns_world_ledger {
     size_t nw;
     struct ledger_flow *flows;
     size_t nf;
+    struct ledger_dev *devs;
+    size_t nd;
+    struct ledger_vq *vqs;
+    size_t nvq;
     bool audited;
 };
+
+/* in + created = out + consumed + merged + dropped + freed by hardware +
+ * held, by construction of the counters; what the audit proves is that
+ * every frame held at the end was released through its device by the
+ * drain (nothing left held after it). */
+static bool dev_balanced(const struct ledger_dev *d)
+{
+    return !d->leaked && !d->leaked_bytes;
+}
 
 /* sent = delivered + in flight or lost; a byte that reaches an
  * application wrong (corrupted, misordered) is a failure. */
 static bool flow_balanced(const struct ledger_flow *l)
 {
-    return (!l->stream || l->delivered <= l->sent) && !l->mismatches;
+    return (!l->stream || l->delivered <= l->sent) && !l->mismatches &&
+           (!l->udp || l->pkts_delivered + l->socket_drops <= l->pkts_sent);
 }
 
 static bool machine_balanced(const struct ledger_machine *l)
@@ -80,6 +121,28 @@ static bool wire_balanced(const struct ledger_wire *l)
            l->bytes + l->duplicated_bytes == l->lost_bytes + l->link_down_bytes +
                                                  l->rx_dropped_bytes + l->delivered_bytes +
                                                  l->in_flight_bytes;
+}
+
+/* Every device of every machine, in machine then registration order. */
+static int ledger_devs_take(struct vns_world_ledger *l)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < l->nm; i++)
+        for (const struct vns_dev_book *b = vns_kernel_dev_books(l->m[i].k); b; b = b->next)
+            n++;
+    if (!(l->devs = vns_calloc(n ? n : 1, sizeof(*l->devs))))
+        return -VNS_ENOMEM;
+    for (size_t i = 0; i < l->nm; i++) {
+        for (const struct vns_dev_book *b = vns_kernel_dev_books(l->m[i].k); b; b = b->next) {
+            struct ledger_dev *d = &l->devs[l->nd++];
+
+            d->machine = l->m[i].name;
+            d->live = b;
+            d->at = *b;
+        }
+    }
+    return 0;
 }
 
 int vns__world_ledger_take(const struct vns_world_view *v, struct vns_world_ledger **out)
@@ -108,6 +171,10 @@ int vns__world_ledger_take(const struct vns_world_view *v, struct vns_world_ledg
         e->hw_freed = s->hw_freed;
         e->merged = s->merged;
         e->in_flight = s->skb_live;
+    }
+    if (ledger_devs_take(l) < 0) {
+        vns__world_ledger_free(l);
+        return -VNS_ENOMEM;
     }
     for (size_t i = 0; i < v->nwires; i++) {
         for (int end = 0; end < 2; end++) {
@@ -151,17 +218,63 @@ int vns__world_ledger_flows(struct vns_world_ledger *l, const struct vns_world *
         e->sent = r.sent_bytes;
         e->delivered = r.bytes;
         e->mismatches = r.mismatches;
-        e->stream = !strcmp(r.type, "tcp_stream") || !strcmp(r.type, "tcp_maerts") ||
-                    !strcmp(r.type, "udp_stream");
+        e->udp = !strcmp(r.type, "udp_stream");
+        e->stream = !strcmp(r.type, "tcp_stream") || !strcmp(r.type, "tcp_maerts") || e->udp;
+        e->pkts_sent = e->udp ? r.packets_sent : r.segs_sent;
+        e->pkts_delivered = e->udp ? r.packets : r.segs_received;
+        e->retransmitted = r.segs_retransmitted;
+        e->socket_drops = r.socket_drops;
+        e->sent_partial = r.segs_sent_partial;
         l->nf++;
     }
     return 0;
+}
+
+int vns__world_ledger_vqs(struct vns_world_ledger *l, const struct vns_world *w)
+{
+    struct vns_virtnet *vi;
+    struct vns_vhost_net *const *nets;
+    size_t n = 0, nguests = 0;
+    unsigned qps;
+
+    while ((qps = vns__world_guest_queues(w, nguests, &vi, &nets)) != 0) {
+        n += 2 * qps;
+        nguests++;
+    }
+    if (!(l->vqs = vns_calloc(n ? n : 1, sizeof(*l->vqs))))
+        return -VNS_ENOMEM;
+    for (size_t g = 0; g < nguests; g++) {
+        /* the guests are the last machines of the ledger */
+        const char *name = l->m[l->nm - nguests + g].name;
+
+        qps = vns__world_guest_queues(w, g, &vi, &nets);
+        for (unsigned q = 0; q < qps; q++) {
+            for (unsigned tx = 0; tx < 2; tx++) {
+                struct ledger_vq *e = &l->vqs[l->nvq++];
+
+                /* virtio-net: rxN = 2N, txN = 2N + 1; vhost-net: rx 0, tx 1 */
+                snprintf(e->what, sizeof(e->what), "%s %s%u", name, tx ? "tx" : "rx", q);
+                vns_vq_books(vns_virtnet_vq(vi, 2 * q + tx), vns_vhost_net_vq(nets[q], tx)->dq,
+                             &e->b);
+            }
+        }
+    }
+    return 0;
+}
+
+static bool vq_balanced(const struct ledger_vq *e)
+{
+    return e->b.broken || e->b.balanced;
 }
 
 void vns__world_ledger_audit(struct vns_world_ledger *l)
 {
     for (size_t i = 0; l && i < l->nm; i++)
         l->m[i].leaked = vns_kernel_stats(l->m[i].k)->skb_live;
+    for (size_t i = 0; l && i < l->nd; i++) {
+        l->devs[i].leaked = vns_dev_book_held(l->devs[i].live);
+        l->devs[i].leaked_bytes = vns_dev_book_held_bytes(l->devs[i].live);
+    }
     if (l)
         l->audited = true;
 }
@@ -179,6 +292,12 @@ bool vns__world_ledger_balanced(const struct vns_world_ledger *l)
     for (size_t i = 0; i < l->nf; i++)
         if (!flow_balanced(&l->flows[i]))
             return false;
+    for (size_t i = 0; i < l->nd; i++)
+        if (!dev_balanced(&l->devs[i]))
+            return false;
+    for (size_t i = 0; i < l->nvq; i++)
+        if (!vq_balanced(&l->vqs[i]))
+            return false;
     return true;
 }
 
@@ -189,8 +308,12 @@ void vns__world_ledger_free(struct vns_world_ledger *l)
     vns_free(l->m);
     vns_free(l->wires);
     vns_free(l->flows);
+    vns_free(l->devs);
+    vns_free(l->vqs);
     vns_free(l);
 }
+
+#define U(x) ((unsigned long long)(x))
 
 void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
 {
@@ -227,16 +350,74 @@ void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
                     (unsigned long long)e->rx_dropped, (unsigned long long)e->delivered,
                     (unsigned long long)e->in_flight);
     }
+    for (size_t i = 0; i < l->nd; i++) {
+        const struct ledger_dev *d = &l->devs[i];
+        const struct vns_dev_book *b = &d->at;
+
+        if (!dev_balanced(d))
+            fprintf(out,
+                    "device books of %s %s (%s) do not balance: %llu frames in + %llu created = "
+                    "%llu out + %llu consumed + %llu merged + %llu dropped + %llu freed by "
+                    "hardware + %llu held at the end; %llu frames (%llu bytes) still held after "
+                    "the drain (held by nothing)\n",
+                    d->machine, b->name, b->kind, U(b->in), U(b->created), U(b->out),
+                    U(b->consumed), U(b->merged), U(b->dropped), U(b->hw_freed),
+                    U(vns_dev_book_held(b)), U(d->leaked), U(d->leaked_bytes));
+    }
+    for (size_t i = 0; i < l->nvq; i++) {
+        const struct vns_vq_books *b = &l->vqs[i].b;
+
+        if (!vq_balanced(&l->vqs[i]))
+            fprintf(out,
+                    "virtqueue books of %s do not balance: %llu buffers made available != %llu "
+                    "used + %llu not taken + %llu taken not used, or %llu used != %llu reclaimed "
+                    "+ %llu used not reclaimed (ring of %u)\n",
+                    l->vqs[i].what, U(b->made_available), U(b->used), U(b->not_taken),
+                    U(b->taken_not_used), U(b->used), U(b->reclaimed), U(b->used_not_reclaimed),
+                    b->num);
+    }
     for (size_t i = 0; i < l->nf; i++) {
         const struct ledger_flow *e = &l->flows[i];
 
         if (e->mismatches)
             fprintf(out, "%s: %llu bytes reached the application wrong (payload mismatches)\n",
                     e->what, (unsigned long long)e->mismatches);
+        if (e->udp && e->pkts_delivered + e->socket_drops > e->pkts_sent)
+            fprintf(
+                out,
+                "%s: %llu datagrams delivered and %llu dropped at the socket but only %llu sent\n",
+                e->what, U(e->pkts_delivered), U(e->socket_drops), U(e->pkts_sent));
         if (e->stream && e->delivered > e->sent)
             fprintf(out, "%s: %llu bytes delivered but only %llu sent\n", e->what,
                     (unsigned long long)e->delivered, (unsigned long long)e->sent);
     }
+}
+
+/* One line: the device books over every device of every machine. */
+static void ledger_devs_summary(const struct vns_world_ledger *l, FILE *out)
+{
+    uint64_t in = 0, out_ = 0, dropped = 0, held = 0, leaked = 0;
+    size_t broken = 0, vq_bad = 0;
+
+    for (size_t i = 0; i < l->nd; i++) {
+        const struct vns_dev_book *b = &l->devs[i].at;
+
+        in += b->in + b->created;
+        out_ += b->out + b->consumed + b->merged;
+        dropped += b->dropped + b->hw_freed;
+        held += vns_dev_book_held(b);
+        leaked += l->devs[i].leaked;
+    }
+    for (size_t i = 0; i < l->nvq; i++) {
+        broken += l->vqs[i].b.broken;
+        vq_bad += !vq_balanced(&l->vqs[i]);
+    }
+    fprintf(out,
+            "device books: %s; %zu devices, %llu frames in (with those made inside), %llu out, "
+            "%llu dropped, %llu held at the end%s; %zu virtqueues %s (%zu broken)\n",
+            leaked ? "DO NOT BALANCE" : "balanced", l->nd, U(in), U(out_), U(dropped), U(held),
+            leaked ? " (some held by nothing)" : "", l->nvq, vq_bad ? "DO NOT BALANCE" : "balanced",
+            broken);
 }
 
 void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
@@ -264,9 +445,99 @@ void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
             (unsigned long long)created, l->nm, (unsigned long long)dropped,
             (unsigned long long)in_flight, (unsigned long long)frames, l->nf,
             (unsigned long long)sent, (unsigned long long)delivered);
+    ledger_devs_summary(l, out);
 }
 
 #define J(x) json_integer((json_int_t)(x))
+
+/* A one-way flow's packets: UDP datagrams balance; TCP segments (MSS
+ * units, GSO/GRO-aware) sent (tcp_info data_segs_out: pcount units,
+ * retransmissions included), taken in by the receivers (duplicates
+ * included) and retransmitted are figures, not a balance. A sender that
+ * closed before the end still sends what it had queued, unseen: then its
+ * count would stop short, and packets_sent is left out. */
+static void flow_packets_json(json_t *o, const struct ledger_flow *e)
+{
+    json_object_set_new(o, "packet_unit", json_string(e->udp ? "datagram" : "segment"));
+    json_object_set_new(o, "packets_delivered", J(e->pkts_delivered));
+    if (!e->sent_partial)
+        json_object_set_new(o, "packets_sent", J(e->pkts_sent));
+    if (e->udp) {
+        json_object_set_new(o, "packets_dropped_at_socket", J(e->socket_drops));
+        json_object_set_new(o, "packets_in_flight_or_lost",
+                            J(e->pkts_delivered + e->socket_drops <= e->pkts_sent
+                                  ? e->pkts_sent - e->pkts_delivered - e->socket_drops
+                                  : 0));
+    } else {
+        json_object_set_new(o, "packets_retransmitted", J(e->retransmitted));
+    }
+}
+
+static json_t *ledger_devs_json(const struct vns_world_ledger *l)
+{
+    json_t *ds = json_array();
+
+    for (size_t i = 0; l && i < l->nd; i++) {
+        const struct ledger_dev *d = &l->devs[i];
+        const struct vns_dev_book *b = &d->at;
+        json_t *o = json_object(), *drops = json_object();
+        const struct {
+            const char *key;
+            uint64_t frames, bytes;
+        } terms[] = {
+            {"in", b->in, b->in_bytes},
+            {"created", b->created, b->created_bytes},
+            {"out", b->out, b->out_bytes},
+            {"consumed", b->consumed, b->consumed_bytes},
+            {"merged", b->merged, b->merged_bytes},
+            {"dropped", b->dropped, b->dropped_bytes},
+            {"freed_by_hardware", b->hw_freed, b->hw_freed_bytes},
+            {"held", vns_dev_book_held(b), vns_dev_book_held_bytes(b)},
+        };
+        char key[64];
+
+        json_object_set_new(o, "machine", json_string(d->machine));
+        json_object_set_new(o, "name", json_string(b->name));
+        json_object_set_new(o, "kind", json_string(b->kind ? b->kind : ""));
+        for (size_t t = 0; t < sizeof(terms) / sizeof(terms[0]); t++) {
+            snprintf(key, sizeof(key), "%s_bytes", terms[t].key);
+            json_object_set_new(o, terms[t].key, J(terms[t].frames));
+            json_object_set_new(o, key, J(terms[t].bytes));
+        }
+        for (int r = 0; r < VNS_SKB_DROP_REASON_MAX; r++)
+            if (b->drops[r])
+                json_object_set_new(drops, vns_drop_reason_name((enum vns_skb_drop_reason)r),
+                                    J(b->drops[r]));
+        json_object_set_new(o, "drops", drops);
+        json_object_set_new(o, "leaked", J(d->leaked));
+        json_object_set_new(o, "balanced", json_boolean(dev_balanced(d)));
+        json_array_append_new(ds, o);
+    }
+    return ds;
+}
+
+static json_t *ledger_vqs_json(const struct vns_world_ledger *l)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; l && i < l->nvq; i++) {
+        const struct vns_vq_books *b = &l->vqs[i].b;
+        json_t *o = json_object();
+
+        json_object_set_new(o, "queue", json_string(l->vqs[i].what));
+        json_object_set_new(o, "made_available", J(b->made_available));
+        json_object_set_new(o, "taken", J(b->taken));
+        json_object_set_new(o, "used", J(b->used));
+        json_object_set_new(o, "reclaimed", J(b->reclaimed));
+        json_object_set_new(o, "not_taken", J(b->not_taken));
+        json_object_set_new(o, "taken_not_used", J(b->taken_not_used));
+        json_object_set_new(o, "used_not_reclaimed", J(b->used_not_reclaimed));
+        json_object_set_new(o, "broken", json_boolean(b->broken));
+        json_object_set_new(o, "balanced", json_boolean(vq_balanced(&l->vqs[i])));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
 
 json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
 {
@@ -323,13 +594,18 @@ json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
                 o, "in_flight_or_lost_bytes",
                 J(e->stream && e->delivered <= e->sent ? e->sent - e->delivered : 0));
             json_object_set_new(o, "payload_mismatches", J(e->mismatches));
+            if (e->stream)
+                flow_packets_json(o, e);
             json_object_set_new(o, "balanced", json_boolean(flow_balanced(e)));
             json_array_append_new(fs, o);
         }
         json_object_set_new(root, "flows", fs);
     }
+    json_object_set_new(root, "devices", ledger_devs_json(l));
+    json_object_set_new(root, "virtqueues", ledger_vqs_json(l));
     json_object_set_new(root, "unit",
-                        json_string("skb per machine; frame per wire direction; byte per flow"));
+                        json_string("skb per machine; frame per wire direction; byte per flow; "
+                                    "frame and L2 byte per device"));
     json_object_set_new(root, "audited", json_boolean(l && l->audited));
     json_object_set_new(root, "balanced", json_boolean(vns__world_ledger_balanced(l)));
     json_object_set_new(root, "machines", ms);
@@ -337,13 +613,28 @@ json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
     return root;
 }
 
-int vns_world_test_leak(struct vns_world *w, const char *machine)
+int vns_world_test_leak(struct vns_world *w, const char *what)
 {
-    const struct vns_machine *m = vns_world_machine(w, machine);
+    char machine[64];
+    const char *colon = strchr(what, ':');
+    const struct vns_machine *m;
+    struct vns_net_device *dev = NULL;
+    struct vns_skb *skb;
 
-    if (!m)
+    snprintf(machine, sizeof(machine), "%.*s", colon ? (int)(colon - what) : (int)strlen(what),
+             what);
+    if (!(m = vns_world_machine(w, machine)))
+        return -VNS_ENOENT;
+    if (colon && !(dev = vns_dev_get_by_name(m->kernel, colon + 1)))
         return -VNS_ENOENT;
     /* Allocated and forgotten: held by nothing. The pool takes the memory
      * back when the kernel is destroyed. */
-    return vns_alloc_skb(m->kernel, 128) ? 0 : -VNS_ENOMEM;
+    if (!(skb = vns_alloc_skb(m->kernel, 128)))
+        return -VNS_ENOMEM;
+    if (dev) {
+        /* in the device's hands, as a received frame would be */
+        memset(vns_skb_put(skb, 60), 0, 60);
+        vns_dev_book_in(dev, skb);
+    }
+    return 0;
 }

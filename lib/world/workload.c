@@ -56,6 +56,12 @@ struct wl_flow {
     uint64_t seq;                /* ping: requests sent */
     vns_time_t *ping_sent;       /* ping: send time of seq % PING_RING */
     uint64_t rx_segs;            /* TCP: data segments received (tcp_info) */
+    /* TCP: the figures of a socket of this flow that is closed already
+     * (taken at its close), by side: client, server */
+    struct wl_segs {
+        uint64_t out, retrans, in_units;
+        bool closed; /* taken at its close: what it sent after is not seen */
+    } closed[2];
 };
 
 struct vns_workload {
@@ -183,9 +189,25 @@ static int sleep_until(struct vns_ctx *ctx, struct wl_flow *f, vns_time_t when)
     return VNS_STEP_SLEEP;
 }
 
+/* Add @sk's segment figures (TCP) to @s. */
+static void wl_segs_add(struct wl_segs *s, const struct vns_sock *sk)
+{
+    struct vns_tcp_info ti;
+
+    if (sk && vns_tcp_get_info(sk, &ti) == 0) {
+        s->out += ti.data_segs_out;
+        s->retrans += ti.total_retrans;
+        s->in_units += ti.data_segs_in_units;
+    }
+}
+
 static int client_close(struct vns_ctx *ctx, struct wl_flow *f)
 {
     vns_timer_cancel(vns_ctx_sim(ctx), &f->timer);
+    if (is_tcp(f->wl->spec)) {
+        wl_segs_add(&f->closed[0], f->cli);
+        f->closed[0].closed = true;
+    }
     vns_sys_close(ctx, f->cli);
     f->cli = NULL;
     f->cphase = 2;
@@ -371,6 +393,10 @@ static int client_step(struct vns_ctx *ctx, void *arg)
 static int server_close(struct vns_ctx *ctx, struct wl_flow *f, long n)
 {
     f->sphase = 1;   /* EOF or error: close */
+    if (is_tcp(f->wl->spec)) {
+        wl_segs_add(&f->closed[1], f->srv);
+        f->closed[1].closed = true;
+    }
     vns_sys_close(ctx, f->srv);
     f->srv = NULL;
     return n < 0 ? wl_fail(f->wl, n) : VNS_STEP_DONE;
@@ -676,5 +702,24 @@ int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_
     out->verified = st->payload_bytes_verified;
     out->mismatches = st->payload_mismatches;
     out->error = wl->error;
+    for (unsigned k = 0; k < wl->nflows; k++) {
+        const struct wl_flow *f = &wl->flows[k];
+        /* the data direction: client -> server, but server -> client for maerts */
+        int tx = stream_from_client(s) ? 0 : 1;
+        struct wl_segs seg[2] = {f->closed[0], f->closed[1]};
+        struct vns_sock_stats ss;
+
+        if (is_tcp(s)) {
+            wl_segs_add(&seg[0], f->cli);
+            wl_segs_add(&seg[1], f->srv);
+            out->segs_sent += seg[tx].out;
+            out->segs_sent_partial |= seg[tx].closed;
+            out->segs_retransmitted += seg[tx].retrans;
+            out->segs_received += seg[!tx].in_units;
+        } else if (s->type == VNS_SC_UDP_STREAM && f->srv) {
+            vns_sock_get_stats(f->srv, &ss);
+            out->socket_drops += ss.drops;
+        }
+    }
     return 0;
 }

@@ -701,7 +701,9 @@ int vns_world_finish(struct vns_world *w)
     w->final_stats = world_stats(w);
     if (!w->final_stats)
         return -VNS_ENOMEM;
-    if ((err = vns__world_ledger_take(&v, &w->ledger)) < 0 || (err = vns__world_ledger_flows(w->ledger, w)) < 0)
+    if ((err = vns__world_ledger_take(&v, &w->ledger)) < 0 ||
+        (err = vns__world_ledger_flows(w->ledger, w)) < 0 ||
+        (err = vns__world_ledger_vqs(w->ledger, w)) < 0)
         return err;
     world_drain(w);
     vns__world_ledger_audit(w->ledger);

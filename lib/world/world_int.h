@@ -92,6 +92,8 @@ struct vns_world_ledger;
 int vns__world_ledger_take(const struct vns_world_view *v, struct vns_world_ledger **out);
 /* Each workload's byte books (before the drain: workloads must be alive). */
 int vns__world_ledger_flows(struct vns_world_ledger *l, const struct vns_world *w);
+/* Each guest virtqueue's books (before the drain). */
+int vns__world_ledger_vqs(struct vns_world_ledger *l, const struct vns_world *w);
 /* After the world is drained: what is still live was held by nothing. */
 void vns__world_ledger_audit(struct vns_world_ledger *l);
 bool vns__world_ledger_balanced(const struct vns_world_ledger *l);

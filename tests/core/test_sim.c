@@ -238,6 +238,130 @@ static void test_sim_heap_matches_reference(void **state)
     vns_sim_destroy(sim);
 }
 
+/* Model check with the run interleaved: callbacks re-arm themselves, arm
+ * and cancel others; runs stop short of the next event; delays span every
+ * digit of the queue's radix (0 ns to 2^50 ns). Each event that fires must
+ * be the reference's least (expires, seq), and vns_sim_next_time and
+ * vns_sim_pending must agree with it throughout. */
+enum { LN = 200 };
+static struct mtimer live[LN];
+static struct vns_rng live_rng;
+static uint64_t live_seq;
+static uint64_t live_fired;
+
+static vns_time_t live_delay(void)
+{
+    static const unsigned shift[] = {0, 3, 8, 12, 16, 24, 33, 50};
+    unsigned s = shift[vns_rng_below(&live_rng, 8)];
+
+    return s ? vns_rng_below(&live_rng, 1ull << s) : 0;
+}
+
+/* A time at or after now; half of them rounded up to a power of two, so
+ * that events armed at different distances share an expires (their order
+ * then rests on seq alone). */
+static vns_time_t live_when(struct vns_sim *sim)
+{
+    vns_time_t t = vns_sim_now(sim) + live_delay(), q;
+
+    if (vns_rng_below(&live_rng, 2))
+        return t;
+    q = 1ull << vns_rng_below(&live_rng, 24);
+    return (t + q - 1) & ~(q - 1);
+}
+
+static void live_arm(struct vns_sim *sim, struct mtimer *x, vns_time_t exp)
+{
+    assert_int_equal(vns_timer_arm(sim, &x->t, exp), 0);
+    x->exp = exp;
+    x->seq = live_seq++;
+    x->armed = true;
+}
+
+static int live_min(void)
+{
+    int best = -1;
+
+    for (int i = 0; i < LN; i++)
+        if (live[i].armed && (best < 0 || live[i].exp < live[best].exp ||
+                              (live[i].exp == live[best].exp && live[i].seq < live[best].seq)))
+            best = i;
+    return best;
+}
+
+static size_t live_pending(void)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < LN; i++)
+        n += live[i].armed;
+    return n;
+}
+
+static void live_fire(struct vns_sim *sim, struct vns_timer *t)
+{
+    struct mtimer *me = t->data;
+    int want = live_min();
+
+    assert_int_equal((int)t->owner, want);
+    assert_int_equal(vns_sim_now(sim), me->exp);
+    me->armed = false;
+    live_fired++;
+    assert_int_equal(vns_sim_pending(sim), live_pending());
+    assert_int_equal(vns_sim_next_time(sim),
+                     live_min() < 0 ? VNS_TIME_NEVER : live[live_min()].exp);
+    for (unsigned k = vns_rng_below(&live_rng, 3); k > 0; k--) {
+        struct mtimer *x = &live[vns_rng_below(&live_rng, LN)];
+
+        if (vns_rng_below(&live_rng, 3) == 0) {
+            assert_int_equal(vns_timer_cancel(sim, &x->t), x->armed);
+            x->armed = false;
+        } else {
+            live_arm(sim, x, live_when(sim));
+        }
+    }
+}
+
+static void test_sim_queue_matches_reference_live(void **state)
+{
+    struct vns_sim *sim = vns_test_sim(9);
+
+    (void)state;
+    memset(live, 0, sizeof(live));
+    live_seq = live_fired = 0;
+    vns_rng_seed(&live_rng, 9, "queue");
+    for (int i = 0; i < LN; i++)
+        vns_timer_init(&live[i].t, live_fire, &live[i], (uint32_t)i);
+    for (int round = 0; round < 3000; round++) {
+        struct mtimer *x = &live[vns_rng_below(&live_rng, LN)];
+        int m;
+
+        switch (vns_rng_below(&live_rng, 4)) {
+        case 0:
+            assert_int_equal(vns_timer_cancel(sim, &x->t), x->armed);
+            x->armed = false;
+            break;
+        case 1:
+        case 2:
+            live_arm(sim, x, live_when(sim));
+            break;
+        default:
+            /* Run to just short of, or past, the next event. */
+            m = live_min();
+            if (m >= 0 && live[m].exp > vns_sim_now(sim) && vns_rng_below(&live_rng, 2))
+                assert_int_equal(vns_sim_run(sim, live[m].exp - 1), 0);
+            else
+                assert_int_equal(vns_sim_run(sim, vns_sim_now(sim) + live_delay()), 0);
+            break;
+        }
+        assert_int_equal(vns_sim_pending(sim), live_pending());
+        m = live_min();
+        assert_int_equal(vns_sim_next_time(sim), m < 0 ? VNS_TIME_NEVER : live[m].exp);
+    }
+    assert_true(live_fired > 1000);
+    vns_sim_destroy(sim);
+}
+
 /* A fixed event stream gives a fixed fingerprint; a change in time, kind or
  * owner changes it. */
 static uint64_t fp_of(vns_time_t t2, uint32_t owner2, uint64_t seed)
@@ -310,6 +434,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sim_stop_at_event_boundary, teardown),
         cmocka_unit_test_teardown(test_sim_call_pool, teardown),
         cmocka_unit_test_teardown(test_sim_heap_matches_reference, teardown),
+        cmocka_unit_test_teardown(test_sim_queue_matches_reference_live, teardown),
         cmocka_unit_test_teardown(test_sim_fingerprint_sensitive, teardown),
         cmocka_unit_test_teardown(test_sim_profiles, teardown),
         cmocka_unit_test_teardown(test_sim_alloc_failure_sweep, teardown),

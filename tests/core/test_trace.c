@@ -266,6 +266,69 @@ static void test_trace_timeline_json(void **state)
     vns_sim_destroy(sim);
 }
 
+/* Frames are recorded from when something reads them: a context that
+ * sleeps mid-call with nothing recording cannot have a probe armed on it
+ * (EBUSY: its stack would be wrong), and shows only its base frames; with
+ * record_frames set, the same probe arms and sees the whole stack. */
+static int sleep_mid_call(struct vns_ctx *ctx, void *arg)
+{
+    int *state = arg;
+
+    if ((*state)++ == 0) {
+        vns_fn_enter(ctx, VNS_FN_handle_tx_kick);
+        vns_fn_enter(ctx, VNS_FN_handle_tx);
+        return VNS_STEP_SLEEP;   /* asleep inside handle_tx */
+    }
+    vns_fn_enter(ctx, VNS_FN_handle_tx_copy);
+    vns_fn_exit(ctx);
+    vns_fn_exit(ctx);
+    vns_fn_exit(ctx);
+    return VNS_STEP_DONE;
+}
+
+static void frames_mid_call(bool record, int *probe_err, unsigned *stack_n, uint64_t *hits)
+{
+    struct vns_sim *sim;
+    struct vns_cpu *c0 = NULL;
+    struct vns_ctx *ctx = NULL;
+    uint16_t fr[16];
+    int state = 0;
+
+    assert_int_equal(vns_sim_create(&(struct vns_sim_config){.seed = 1, .record_frames = record}, &sim), 0);
+    vns_cpu_create(sim, &(struct vns_cpu_config){.name = "cpu0"}, &c0);
+    vns_ctx_create(sim, &(struct vns_ctx_config){.kind = VNS_CTX_KTHREAD, .name = "vhost", .cpu = c0,
+                                                  .threadfn = VNS_FN_vhost_worker, .fn = sleep_mid_call,
+                                                  .arg = &state},
+                   &ctx);
+    vns_ctx_start(ctx, 0);
+    vns_sim_run(sim, VNS_USEC(10));
+    assert_int_equal(vns_ctx_depth(ctx), 5);   /* kthread base 3, handle_tx_kick, handle_tx */
+    *stack_n = vns_ctx_stack(ctx, fr, 16);
+    *probe_err = vns_probe_add(sim, "handle_tx_copy");
+    vns_ctx_wake(NULL, ctx);
+    vns_sim_run(sim, VNS_MSEC(1));
+    *hits = vns_probe_hits(sim, VNS_FN_handle_tx_copy);
+    assert_int_equal(vns_ctx_depth(ctx), 3);
+    vns_sim_destroy(sim);
+}
+
+static void test_trace_frames_on_demand(void **state)
+{
+    int err;
+    unsigned n;
+    uint64_t hits;
+
+    (void)state;
+    frames_mid_call(false, &err, &n, &hits);
+    assert_int_equal(err, -VNS_EBUSY);
+    assert_int_equal(n, 3);   /* base frames only: the rest were not recorded */
+    assert_int_equal(hits, 0);
+    frames_mid_call(true, &err, &n, &hits);
+    assert_int_equal(err, 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(hits, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +340,7 @@ int main(void)
         cmocka_unit_test_teardown(test_trace_profiles, teardown),
         cmocka_unit_test_teardown(test_trace_deep_stack_bounded, teardown),
         cmocka_unit_test_teardown(test_trace_timeline_json, teardown),
+        cmocka_unit_test_teardown(test_trace_frames_on_demand, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "vnetsim/vhost_net.h"
 #include "vnetsim/virtio_net.h"
 #include "vnetsim/world.h"
+#include "virtio/virtq_int.h"
 #include "world/world_int.h"
 
 static int teardown(void **state)
@@ -42,8 +43,21 @@ static const char guest_world[] =
     "  - {type: tcp_stream, from: host, to: r1}\n"
     "  - {type: tcp_rr, from: r1, to: host}\n";
 
+/* A buffer published on vm1's rx0 behind its driver's back: avail->idx
+ * moved without virtqueue_add. */
+static void stray_avail_index(struct vns_world *w)
+{
+    struct vns_gmem *mem = NULL;
+    struct vns_virtnet *vi = vns__world_guest_nic(w, "vm1", NULL, &mem);
+    const struct vns_virtq *vq = vns_virtnet_vq(vi, 0);
+    uint64_t idx = vq->avail.gpa + VNS_VRING_AVAIL_IDX;
+
+    vns_gmem_write_le16(mem, idx, (uint16_t)(vns_gmem_read_le16(mem, idx) + 1));
+}
+
 /* Run @text with @sets; return the stats JSON after vns_world_finish and
- * what finish returned in *fin. @leak_on: a machine to leak an skb on. */
+ * what finish returned in *fin. @leak_on: a machine (or "machine:device")
+ * to leak an skb on, or "ring" for a stray avail index on vm1's rx0. */
 static json_t *run_ledger(const char *const *sets, size_t nsets, const char *leak_on, int *fin)
 {
     struct vns_scenario *sc = NULL;
@@ -60,7 +74,9 @@ static json_t *run_ledger(const char *const *sets, size_t nsets, const char *lea
         fail_msg("%s", buf);
     }
     assert_int_equal(vns_sim_run(vns_world_sim(w), sc->duration), 0);
-    if (leak_on)
+    if (leak_on && !strcmp(leak_on, "ring"))
+        stray_avail_index(w);
+    else if (leak_on)
         assert_int_equal(vns_world_test_leak(w, leak_on), 0);
     *fin = vns_world_finish(w);
     assert_int_equal(vns_world_write_stats_json(w, f, NULL), 0);
@@ -89,7 +105,9 @@ static uint64_t num(json_t *o, const char *k)
     return (uint64_t)json_integer_value(json_object_get(o, k));
 }
 
-/* Every machine's and wire's books balance, audited; print what we use. */
+static void assert_device_balanced(json_t *d);
+
+/* Every machine's, wire's and device's books balance, audited. */
 static void assert_balanced(json_t *root)
 {
     json_t *l = json_object_get(root, "ledger");
@@ -113,11 +131,91 @@ static void assert_balanced(json_t *root)
         if (strstr(json_string_value(json_object_get(f, "workload")), "stream"))
             assert_int_equal(num(f, "sent_bytes"),
                              num(f, "delivered_bytes") + num(f, "in_flight_or_lost_bytes"));
+        if (strstr(json_string_value(json_object_get(f, "workload")), "udp_stream"))
+            assert_int_equal(num(f, "packets_sent"), num(f, "packets_delivered") +
+                                                         num(f, "packets_dropped_at_socket") +
+                                                         num(f, "packets_in_flight_or_lost"));
+        if (strstr(json_string_value(json_object_get(f, "workload")), "tcp_stream"))
+            /* segments in MSS units: none carries more than an MSS (1448
+             * with timestamps), GRO and TSO skbs count what they stand for */
+            assert_true(num(f, "packets_delivered") * 1448 >= num(f, "delivered_bytes"));
     }
     for (size_t i = 0; i < json_array_size(json_object_get(l, "wires")); i++)
         assert_true(json_is_true(
             json_object_get(json_array_get(json_object_get(l, "wires"), i), "balanced")));
+    assert_true(json_array_size(json_object_get(l, "devices")) > 0);
+    for (size_t i = 0; i < json_array_size(json_object_get(l, "devices")); i++)
+        assert_device_balanced(json_array_get(json_object_get(l, "devices"), i));
+    /* one rx and one tx queue per queue pair of each guest */
+    assert_true(json_array_size(json_object_get(l, "virtqueues")) >= 2);
+    for (size_t i = 0; i < json_array_size(json_object_get(l, "virtqueues")); i++) {
+        json_t *q = json_array_get(json_object_get(l, "virtqueues"), i);
+
+        assert_true(json_is_true(json_object_get(q, "balanced")));
+        if (json_is_true(json_object_get(q, "broken")))
+            continue;
+        assert_int_equal(num(q, "made_available"),
+                         num(q, "used") + num(q, "not_taken") + num(q, "taken_not_used"));
+        assert_int_equal(num(q, "used"), num(q, "reclaimed") + num(q, "used_not_reclaimed"));
+    }
     assert_true(json_is_true(json_object_get(l, "balanced")));
+}
+
+/* A device's books: in + created = every fate + held, in frames and in
+ * bytes; nothing held by nothing after the drain; drops by reason add up. */
+static void assert_device_balanced(json_t *d)
+{
+    uint64_t by_reason = 0;
+    const char *k;
+    json_t *v;
+
+    if (!json_is_true(json_object_get(d, "balanced")))
+        fail_msg("device %s does not balance", json_string_value(json_object_get(d, "name")));
+    assert_int_equal(num(d, "leaked"), 0);
+    assert_int_equal(num(d, "in") + num(d, "created"),
+                     num(d, "out") + num(d, "consumed") + num(d, "merged") + num(d, "dropped") +
+                         num(d, "freed_by_hardware") + num(d, "held"));
+    assert_int_equal(num(d, "in_bytes") + num(d, "created_bytes"),
+                     num(d, "out_bytes") + num(d, "consumed_bytes") + num(d, "merged_bytes") +
+                         num(d, "dropped_bytes") + num(d, "freed_by_hardware_bytes") +
+                         num(d, "held_bytes"));
+    json_object_foreach(json_object_get(d, "drops"), k, v) by_reason +=
+        (uint64_t)json_integer_value(v);
+    assert_int_equal(by_reason, num(d, "dropped"));
+}
+
+/* The device @name of @machine in the ledger. */
+static json_t *ledger_device(json_t *root, const char *machine, const char *name)
+{
+    json_t *a = json_object_get(json_object_get(root, "ledger"), "devices");
+
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *d = json_array_get(a, i);
+
+        if (!strcmp(json_string_value(json_object_get(d, "machine")), machine) &&
+            !strcmp(json_string_value(json_object_get(d, "name")), name))
+            return d;
+    }
+    fail_msg("no device %s of %s in the ledger", name, machine);
+    return NULL;
+}
+
+static uint64_t device_drops(json_t *root, const char *machine, const char *name,
+                             const char *reason)
+{
+    return (uint64_t)json_integer_value(
+        json_object_get(json_object_get(ledger_device(root, machine, name), "drops"), reason));
+}
+
+/* run_ledger with no leak: the run finishes with every book balanced. */
+static json_t *run_balanced(const char *const *sets, size_t nsets)
+{
+    int fin;
+    json_t *root = run_ledger(sets, nsets, NULL, &fin);
+
+    assert_int_equal(fin, 0);
+    assert_balanced(root);
+    return root;
 }
 
 /* A normal run: guest <-> host and host <-> remote traffic, books balance. */
@@ -131,6 +229,21 @@ static void test_ledger_normal_run_balances(void **state)
     assert_balanced(root);
     assert_true(num(ledger_entry(root, "machines", "name", "vm1"), "created") > 1000);
     assert_true(num(ledger_entry(root, "wires", "from", "eth0"), "delivered") > 1000);
+    /* every device of the world has books, and they saw the traffic */
+    assert_true(num(ledger_device(root, "host", "br0"), "in") > 1000);
+    assert_true(num(ledger_device(root, "host", "tap0"), "in") > 1000);
+    assert_true(num(ledger_device(root, "host", "eth0"), "in") > 1000);
+    assert_true(num(ledger_device(root, "r1", "eth0"), "in") > 1000);
+    assert_true(num(ledger_device(root, "vm1", "eth0"), "in_bytes") > 1000000);
+    {
+        /* no loss, no duplicate on the way: the segments taken in are
+         * among those sent (the same units on both ends) */
+        json_t *f = ledger_entry(root, "flows", "workload", "workload 0 tcp_stream vm1 -> host");
+
+        assert_true(num(f, "packets_delivered") > 1000);
+        assert_non_null(json_object_get(f, "packets_sent"));
+        assert_true(num(f, "packets_delivered") <= num(f, "packets_sent"));
+    }
     json_decref(root);
 }
 
@@ -175,7 +288,49 @@ static void test_ledger_full_tap_ring_balances(void **state)
     host = json_array_get(json_object_get(root, "machines"), 0);
     assert_true(json_integer_value(json_object_get(json_object_get(host, "drops"), "FULL_RING")) >
                 0);
+    /* the drops are the tap's, all of them */
+    assert_int_equal(
+        device_drops(root, "host", "tap0", "FULL_RING"),
+        (uint64_t)json_integer_value(json_object_get(json_object_get(host, "drops"), "FULL_RING")));
     assert_true(num(ledger_entry(root, "wires", "from", "eth0"), "link_down") > 0);
+    json_decref(root);
+}
+
+/* A qdisc that fills: the wire to r1 slowed to 100 Mbit/s with a qdisc
+ * limit of 4 (txqueuelen) and 16 UDP flows from the host. Every drop is
+ * QDISC_DROP at the host's eth0 (its device books have them all, no other
+ * device drops), what it holds at the end fits its NIC ring (512) and its
+ * qdisc, and every book balances. */
+static void test_ledger_full_qdisc_drops_at_its_device(void **state)
+{
+    const char *sets[] = {"host.devices[2].rate=100Mbit", "host.devices[2].txqueuelen=4",
+                          "workloads[2].type=udp_stream", "workloads[2].flows=16"};
+    json_t *root = run_balanced(sets, 4), *host, *eth0, *flow;
+    json_t *devs;
+    uint64_t drops;
+
+    (void)state;
+    host = json_array_get(json_object_get(root, "machines"), 0);
+    drops =
+        (uint64_t)json_integer_value(json_object_get(json_object_get(host, "drops"), "QDISC_DROP"));
+    assert_true(drops > 1000);
+    eth0 = ledger_device(root, "host", "eth0");
+    assert_int_equal(device_drops(root, "host", "eth0", "QDISC_DROP"), drops);
+    assert_true(num(eth0, "dropped") >= drops);
+    assert_int_equal(num(eth0, "dropped_bytes"), drops * (14 + 20 + 8 + 1472));
+    assert_true(num(eth0, "held") > 0 && num(eth0, "held") <= 512 + 4);
+    /* the UDP flow's datagrams: most of them dropped on the way */
+    flow = ledger_entry(root, "flows", "workload", "workload 2 udp_stream host -> r1");
+    assert_string_equal(json_string_value(json_object_get(flow, "packet_unit")), "datagram");
+    assert_true(num(flow, "packets_in_flight_or_lost") >= drops);
+    devs = json_object_get(json_object_get(root, "ledger"), "devices");
+    for (size_t i = 0; i < json_array_size(devs); i++) {
+        json_t *d = json_array_get(devs, i);
+
+        if (d != eth0)
+            assert_int_equal(
+                json_integer_value(json_object_get(json_object_get(d, "drops"), "QDISC_DROP")), 0);
+    }
     json_decref(root);
 }
 
@@ -192,6 +347,27 @@ static void test_ledger_hostile_guest_balances(void **state)
     (void)state;
     assert_int_equal(fin, 0);
     assert_balanced(root);
+    /* the broken queue is reported as such; the others are checked */
+    assert_true(json_is_true(
+        json_object_get(ledger_entry(root, "virtqueues", "queue", "vm1 tx0"), "broken")));
+    assert_true(json_is_false(
+        json_object_get(ledger_entry(root, "virtqueues", "queue", "vm1 rx0"), "broken")));
+    json_decref(root);
+}
+
+/* Packed rings with two queue pairs: every virtqueue's books balance at
+ * the end of a run in full flow (buffers in the ring, in vhost's hands,
+ * used but not yet reclaimed). */
+static void test_ledger_packed_virtqueues_balance(void **state)
+{
+    const char *sets[] = {"guests[0].nic.ring=packed", "guests[0].nic.queues=2",
+                          "guests[0].vcpus=[{pin: 1}, {pin: 3}]"};
+    json_t *root = run_balanced(sets, 3), *q;
+
+    (void)state;
+    q = ledger_entry(root, "virtqueues", "queue", "vm1 rx1");
+    assert_true(num(q, "made_available") > 100);
+    assert_true(num(q, "not_taken") + num(q, "taken_not_used") + num(q, "used_not_reclaimed") > 0);
     json_decref(root);
 }
 
@@ -209,6 +385,41 @@ static void test_ledger_leak_is_reported(void **state)
     assert_true(json_is_false(json_object_get(vm1, "balanced")));
     assert_true(
         json_is_true(json_object_get(ledger_entry(root, "machines", "name", "host"), "balanced")));
+    assert_true(json_is_false(json_object_get(json_object_get(root, "ledger"), "balanced")));
+    json_decref(root);
+}
+
+/* An skb put in a device's hands and forgotten: that device's books do
+ * not balance (one frame held by nothing after the drain), the others do. */
+static void test_ledger_device_leak_is_reported(void **state)
+{
+    int fin;
+    json_t *root = run_ledger(NULL, 0, "host:br0", &fin), *br0;
+
+    (void)state;
+    assert_int_equal(fin, -VNS_EPROTO);
+    br0 = ledger_device(root, "host", "br0");
+    assert_int_equal(num(br0, "leaked"), 1);
+    assert_true(json_is_false(json_object_get(br0, "balanced")));
+    assert_true(json_is_true(json_object_get(ledger_device(root, "host", "tap0"), "balanced")));
+    assert_true(json_is_true(json_object_get(ledger_device(root, "vm1", "eth0"), "balanced")));
+    json_decref(root);
+}
+
+/* An avail index the driver did not count: vm1 rx0's virtqueue books do
+ * not balance, finish says so, the tx queue's still do. */
+static void test_ledger_virtqueue_imbalance_is_reported(void **state)
+{
+    int fin;
+    json_t *root = run_ledger(NULL, 0, "ring", &fin), *rx0;
+
+    (void)state;
+    assert_int_equal(fin, -VNS_EPROTO);
+    rx0 = ledger_entry(root, "virtqueues", "queue", "vm1 rx0");
+    assert_true(json_is_false(json_object_get(rx0, "balanced")));
+    assert_true(json_is_false(json_object_get(rx0, "broken")));
+    assert_true(json_is_true(
+        json_object_get(ledger_entry(root, "virtqueues", "queue", "vm1 tx0"), "balanced")));
     assert_true(json_is_false(json_object_get(json_object_get(root, "ledger"), "balanced")));
     json_decref(root);
 }
@@ -251,8 +462,12 @@ int main(void)
         cmocka_unit_test_teardown(test_ledger_normal_run_balances, teardown),
         cmocka_unit_test_teardown(test_ledger_wire_faults_balance, teardown),
         cmocka_unit_test_teardown(test_ledger_full_tap_ring_balances, teardown),
+        cmocka_unit_test_teardown(test_ledger_full_qdisc_drops_at_its_device, teardown),
         cmocka_unit_test_teardown(test_ledger_hostile_guest_balances, teardown),
+        cmocka_unit_test_teardown(test_ledger_packed_virtqueues_balance, teardown),
         cmocka_unit_test_teardown(test_ledger_leak_is_reported, teardown),
+        cmocka_unit_test_teardown(test_ledger_device_leak_is_reported, teardown),
+        cmocka_unit_test_teardown(test_ledger_virtqueue_imbalance_is_reported, teardown),
         cmocka_unit_test_teardown(test_ledger_guest_host_boundary, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
