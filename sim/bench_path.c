@@ -331,6 +331,16 @@ void bench_scale(const struct bench_opts *o)
             bench_row_na("scale", what, "the run failed");
             continue;
         }
+        /* The one-guest run is short (0.15 s) and every ratio divides by
+         * it: the fastest of three, as other work only slows a run down. */
+        for (unsigned again = 0; n == 1 && again < 2; again++) {
+            struct scale_result r2;
+
+            if (scale_point(n, &r2) == 0) {
+                r.run_s = r2.run_s < r.run_s ? r2.run_s : r.run_s;
+                r.cpu_s = r2.cpu_s < r.cpu_s ? r2.cpu_s : r.cpu_s;
+            }
+        }
         snprintf(what, sizeof(what), "%u guest%s TCP_RR: wall time (run)", n, n > 1 ? "s" : "");
         bench_row("scale", what, r.run_s, "s", NULL);
         snprintf(what, sizeof(what), "%u guest%s TCP_RR: CPU time (run)", n, n > 1 ? "s" : "");
