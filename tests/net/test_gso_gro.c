@@ -292,6 +292,46 @@ static void test_gro_size_limit_and_disabled(void **state)
     grofix_fini(&g);
 }
 
+/* linux-5.4 dev_gro_receive: NAPI_GRO_CB(skb)->flush = skb_is_gso(skb), so
+ * an skb that is already GSO (virtio-net's from a host GSO frame) is never
+ * held or merged into: it flushes its flow's held skb and passes as it
+ * is (gso_size stays the MSS); the next segment starts a new held skb. */
+static void test_gro_gso_skb_not_held(void **state)
+{
+    struct grofix g;
+    struct frame_spec s;
+    struct vns_skb *skb;
+
+    (void)state;
+    grofix_init(&g);
+    assert_int_equal(gro_seg(&g, 1000, 1000, 0, 40000, true), VNS_GRO_HELD);
+    s = frame_default(g.dev->dev_addr, mac_a, 3000);
+    s.seq = 2000;
+    s.off = 1000;
+    s.sport = 40000;
+    s.synthetic = true;
+    skb = frame_build(g.f.k, &s);
+    skb->protocol = vns_eth_type_trans(skb, g.dev);
+    skb->gso_size = 1000;
+    skb->gso_segs = 3;
+    skb->gso_type = VNS_SKB_GSO_TCPV4;
+    skb->ip_summed = VNS_CHECKSUM_UNNECESSARY;
+    assert_int_equal(vns_napi_gro_receive(NULL, &g.napi, skb), VNS_GRO_NORMAL);
+    assert_int_equal(g.sink.count, 2); /* the held one, then the GSO skb */
+    assert_int_equal(g.sink.q.head->len, 40 + 1000);
+    assert_int_equal(g.sink.q.tail->len, 40 + 3000);
+    assert_int_equal(g.sink.q.tail->gso_size, 1000);
+    assert_int_equal(g.sink.q.tail->gso_segs, 3);
+    assert_int_equal(gro_seg(&g, 5000, 1000, 0, 40000, true), VNS_GRO_HELD);
+    assert_int_equal(gro_seg(&g, 6000, 1000, 0, 40000, true), VNS_GRO_MERGED_FREE);
+    vns_napi_gro_flush(NULL, &g.napi, false);
+    assert_int_equal(g.sink.count, 3);
+    assert_int_equal(g.sink.q.tail->gso_size, 1000); /* never above the MSS */
+    assert_int_equal(g.sink.q.tail->gso_segs, 2);
+    assert_int_equal(g.napi.stats.gro_merged, 1);
+    grofix_fini(&g);
+}
+
 /* Round trip: a 20-segment TSO skb segmented in software and received
  * through GRO comes back as one skb with the same payload. */
 static void test_gso_gro_round_trip(void **state)
@@ -386,6 +426,7 @@ int main(void)
         cmocka_unit_test_teardown(test_gro_flush_rules, teardown),
         cmocka_unit_test_teardown(test_gro_flow_limit_and_complete, teardown),
         cmocka_unit_test_teardown(test_gro_size_limit_and_disabled, teardown),
+        cmocka_unit_test_teardown(test_gro_gso_skb_not_held, teardown),
         cmocka_unit_test_teardown(test_gso_gro_round_trip, teardown),
         cmocka_unit_test_teardown(test_gro_matches_stream_model, teardown),
     };
