@@ -400,6 +400,48 @@ static void test_faults_wire_dup_reorder_corrupt(void **state)
     vns_scenario_free(sc);
 }
 
+/* Corruption with the NICs' FCS check off (rx_all): a corrupted frame,
+ * its synthetic payload included, reaches r1's stack, which drops it on
+ * a bad checksum (TCP_CSUM, UDP_CSUM; IP_CSUM for a header bit), as the
+ * kernel does for CHECKSUM_NONE; no wrong byte reaches an application,
+ * TCP delivers its whole stream and the books balance. */
+static void test_faults_wire_corrupt_rx_all_checksum_drops(void **state)
+{
+    static const char text[] =
+        "seed: 4\n"
+        "duration: 300ms\n"
+        "host:\n"
+        "  cpus: 2\n"
+        "  devices:\n"
+        "    - {name: eth0, type: wire, peer: r1, rate: 1Gbit, delay: 50us, addr: 10.1.0.1/24, "
+        "corrupt: 0.01, rx_all: true}\n"
+        "remotes:\n"
+        "  - {name: r1, cpus: 2, addr: 10.1.0.2/24}\n"
+        "workloads:\n"
+        "  - {type: tcp_stream, from: host, to: r1, duration: 200ms}\n"
+        "  - {type: udp_stream, from: host, to: r1, rate: 100Mbit, duration: 200ms}\n";
+    struct vns_scenario *sc = sc_of(text, NULL, 0);
+    struct vns_world *w = world_of(sc);
+    const struct vns_machine *r1;
+    struct vns_workload_result u;
+
+    (void)state;
+    assert_int_equal(vns_sim_run(vns_world_sim(w), sc->duration), 0);
+    r1 = vns_world_machine(w, "r1");
+    assert_true(vns_wire_stats(vns__world_wire(w, "eth0"), 0)->corrupted > 20);
+    assert_int_equal(vns_dev_get_by_name(r1->kernel, "eth0")->stats.rx_crc_errors, 0);
+    assert_true(vns_kernel_drops(r1->kernel, VNS_SKB_DROP_REASON_TCP_CSUM) > 0);
+    assert_true(vns_kernel_drops(r1->kernel, VNS_SKB_DROP_REASON_UDP_CSUM) > 0);
+    assert_true(wl_bytes(w, 0) > 10000000); /* mismatches checked there: 0 */
+    assert_all_delivered(w, 0);
+    assert_int_equal(vns_world_workload(w, 1, &u), 0);
+    assert_true(u.packets > 0 && u.packets < u.packets_sent);
+    assert_int_equal(u.mismatches, 0);
+    assert_int_equal(vns_world_finish(w), 0);
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+}
+
 /* Bad fault entries are errors with file:line:col and the key path. */
 static void test_faults_scenario_errors(void **state)
 {
@@ -462,6 +504,7 @@ int main(void)
         cmocka_unit_test_teardown(test_faults_link_flap, teardown),
         cmocka_unit_test_teardown(test_faults_gilbert_bursts, teardown),
         cmocka_unit_test_teardown(test_faults_wire_dup_reorder_corrupt, teardown),
+        cmocka_unit_test_teardown(test_faults_wire_corrupt_rx_all_checksum_drops, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
