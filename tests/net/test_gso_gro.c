@@ -2,6 +2,7 @@
  * checksums, synthetic payload kept) and GRO (merge rules, flush rules,
  * limits), and a GSO -> GRO round trip that restores the stream. */
 #include "net/net_fixture.h"
+#include "net/inet_int.h"
 
 static int teardown(void **state)
 {
@@ -89,6 +90,59 @@ static void test_gso_segments_without_tso(void **state)
             vns_consume_skb(skb);
             i++;
         }
+    }
+    netfix_fini(&f);
+}
+
+/* A destructor as tcp_wfree releases: the skb's truesize. */
+static void test_wfree(struct vns_skb *skb)
+{
+    struct vns_sock *sk = skb->sk;
+
+    sk->wmem_alloc -= skb->truesize;
+}
+
+/* tcp_gso_segment (5.4) with copy_destructor: each segment keeps the
+ * truesize of its own allocation (skb_segment: SKB_TRUESIZE of its linear
+ * buffer + the frags it references), takes the socket and destructor,
+ * and sk_wmem_alloc moves to the segments' sum; freeing them all gives
+ * back exactly what was charged. */
+static void test_gso_segments_own_truesize(void **state)
+{
+    struct netfix f;
+    struct vns_net_device *dev;
+    struct vns_sock sk = {0};
+
+    (void)state;
+    netfix_init(&f, 1, NULL);
+    dev = capdev_new(f.k, "eth0", true);
+    for (int synth = 0; synth < 2; synth++) {
+        struct vns_skb *gso = tso_skb(f.k, dev, 3500, 1000, synth, VNS_TCP_FLAG_ACK);
+        uint32_t headroom = vns_skb_headroom(gso), sum = 0;
+        struct vns_skb *segs;
+        unsigned i = 0;
+
+        sk.wmem_alloc = 1 + gso->truesize; /* as __tcp_transmit_skb charges it */
+        gso->sk = &sk;
+        gso->destructor = test_wfree;
+        segs = vns__skb_gso_segment(NULL, gso, synth ? VNS_NETIF_F_SG : 0);
+        assert_non_null(segs);
+        vns__skb_gso_move_owner(gso, segs);
+        vns_consume_skb(gso); /* no owner left: releases nothing */
+        for (struct vns_skb *s = segs; s; s = s->next, i++) {
+            uint32_t plen = i < 3 ? 1000 : 500;
+            uint32_t lin = headroom + 54 + (synth ? 0 : plen);
+
+            assert_int_equal(s->truesize,
+                             VNS_SKB_TRUESIZE(VNS_SKB_DATA_ALIGN(lin)) + (synth ? plen : 0));
+            assert_ptr_equal(s->sk, &sk);
+            assert_ptr_equal(s->destructor, test_wfree);
+            sum += s->truesize;
+        }
+        assert_int_equal(i, 4);
+        assert_int_equal(sk.wmem_alloc, 1 + sum);
+        vns_kfree_skb_list_reason(segs, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        assert_int_equal(sk.wmem_alloc, 1);
     }
     netfix_fini(&f);
 }
@@ -422,6 +476,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_gso_segments_without_tso, teardown),
         cmocka_unit_test_teardown(test_gso_offload_variants, teardown),
+        cmocka_unit_test_teardown(test_gso_segments_own_truesize, teardown),
         cmocka_unit_test_teardown(test_gro_merges_in_order_segments, teardown),
         cmocka_unit_test_teardown(test_gro_flush_rules, teardown),
         cmocka_unit_test_teardown(test_gro_flow_limit_and_complete, teardown),
