@@ -23,6 +23,10 @@
 
 #define WIRE_OVERHEAD 24u   /* preamble + SFD 8, FCS 4, inter-frame gap 12 */
 #define WIRE_MIN_FRAME 60u  /* without FCS */
+/* ixgbe RX buffers with build_skb and 4 KiB pages: half a page each
+ * (ixgbe_rx_pg_size / 2), of which IXGBE_RXBUFFER_1536 hold frame data */
+#define WIRE_RX_BUF      2048u
+#define WIRE_RX_BUF_DATA 1536u
 
 struct wire_nic;
 
@@ -138,12 +142,20 @@ static bool wire_burst_lost(struct vns_wire *w, struct wire_nic *n)
 static struct vns_skb *wire_copy(struct vns_kernel *k, const struct vns_skb *skb, bool materialize)
 {
     struct vns_skb *n;
+    uint32_t bufs = VNS_MAX(1u, (skb->len + WIRE_RX_BUF_DATA - 1) / WIRE_RX_BUF_DATA);
 
-    if (!materialize)
-        return vns__skb_copy_to(k, skb);
-    n = vns_netdev_alloc_skb(k, skb->len);
+    if (!materialize) {
+        n = vns__skb_copy_to(k, skb);
+    } else {
+        n = vns_netdev_alloc_skb(k, skb->len);
+        if (n)
+            vns_skb_copy_bits(skb, 0, vns_skb_put(n, skb->len), skb->len);
+    }
+    /* truesize as ixgbe_build_skb makes it (5.4): build_skb around the
+     * first half-page buffer (SKB_TRUESIZE(2048 - shared info)), each
+     * further buffer a frag of truesize 2048 (ixgbe_add_rx_frag) */
     if (n)
-        vns_skb_copy_bits(skb, 0, vns_skb_put(n, skb->len), skb->len);
+        n->truesize = VNS_SKB_TRUESIZE(WIRE_RX_BUF - 320u) + (bufs - 1u) * WIRE_RX_BUF;
     return n;
 }
 

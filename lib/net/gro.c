@@ -188,10 +188,17 @@ static int skb_gro_receive(struct vns_ctx *ctx, struct vns_skb *p, struct vns_sk
     }
     if (vns_skb_headlen(skb) == hdr && skb->syn_len == v->payload && !p->frag_list &&
         p->syn_len && p->pay_flow == skb->pay_flow && (uint32_t)(p->pay_off + p->syn_len) == (uint32_t)skb->pay_off) {
-        /* Page frags move over (skb_gro_receive's frags path). */
+        /* Page frags move over (skb_gro_receive's frags path), with
+         * their truesize: delta_truesize = skb->truesize -
+         * SKB_TRUESIZE(skb_end_offset(skb)), the head staying behind (its
+         * end offset taken as the aligned tail: the pool's buffer class
+         * is not charged) */
+        uint32_t head = VNS_SKB_TRUESIZE(VNS_SKB_DATA_ALIGN(skb->tail - skb->head));
+
         p->syn_len += v->payload;
         p->data_len += v->payload;
         p->len += v->payload;
+        p->truesize += skb->truesize > head ? skb->truesize - head : 0;
         vns__book_merged(skb);
         vns_consume_skb(skb);
     } else {
@@ -205,6 +212,7 @@ static int skb_gro_receive(struct vns_ctx *ctx, struct vns_skb *p, struct vns_sk
         vns__book_merged(skb);
         p->len += skb->len;
         p->data_len += skb->len;
+        p->truesize += skb->truesize; /* delta_truesize = skb->truesize */
     }
     vns_fn_exit(ctx);
     return 0;

@@ -130,6 +130,7 @@ static void test_wire_rate_delay_order(void **state)
         assert_int_equal(seq_of(skb), expect);
         assert_true(frame_csums_ok(skb, 0));
         assert_int_equal(skb->ip_summed, VNS_CHECKSUM_UNNECESSARY);
+        assert_int_equal(skb->truesize, 2304); /* ixgbe_build_skb on a 2 KiB half page */
         if (expect == 0) {
             assert_true(skb->tstamp >= ser + VNS_USEC(50));
             assert_true(skb->tstamp < ser + VNS_USEC(60));

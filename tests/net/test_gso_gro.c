@@ -268,6 +268,9 @@ static void test_gro_merges_in_order_segments(void **state)
         assert_int_equal(skb->len, 40 + 4000);
         assert_int_equal(skb->gso_size, 1000);
         assert_int_equal(skb->gso_segs, 4);
+        /* skb_gro_receive adds each merged segment's truesize (its frags,
+         * or the whole skb on the frag_list) */
+        assert_true(skb->truesize > VNS_SKB_STRUCT_OVERHEAD + 4000);
         assert_int_equal(skb->gso_type, VNS_SKB_GSO_TCPV4);
         assert_int_equal(vns_get_be16(skb->data + 2), 4040);
         assert_int_equal(vns_ip_fast_csum(skb->data, 5), 0);
