@@ -228,7 +228,7 @@ void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk)
         vns_fn_enter(ctx, VNS_FN___release_sock);
         while ((skb = vns_skb_dequeue(&sk->backlog)) != NULL) {
             sk->backlog_len -=
-                vns__skb_truesize(skb) < sk->backlog_len ? vns__skb_truesize(skb) : sk->backlog_len;
+                skb->truesize < sk->backlog_len ? skb->truesize : sk->backlog_len;
             if (sk->tp && !sk->freed)
                 vns__tcp_backlog_rcv(ctx, sk, skb);
             else
