@@ -894,6 +894,15 @@ static struct vns_skb *receive_mergeable(struct receive_queue *rq, struct rxbuf 
         }
     }
     vns_fn_exit(ctx);
+    if (skb) {
+        /* truesize (5.4 page_to_skb, receive_mergeable): napi_alloc_skb
+         * of GOOD_COPY_LEN takes the first bytes, each buffer whose bytes
+         * become frags adds its truesize (skb_add_rx_frag) */
+        skb->truesize = VNS_SKB_TRUESIZE(
+            VNS_SKB_DATA_ALIGN(VNS_VIRTNET_GOOD_COPY_LEN + VNS_NET_SKB_PAD + VNS_NET_IP_ALIGN));
+        for (int i = 0; i < n; i++)
+            skb->truesize += i || lens[0] > VNS_VIRTNET_GOOD_COPY_LEN ? parts[i]->len : 0;
+    }
     for (int i = 0; i < n; i++)
         rxbuf_put(rq, parts[i]);
     if (!skb) {
@@ -950,6 +959,8 @@ static struct vns_skb *receive_small(struct receive_queue *rq, struct rxbuf *b, 
         }
         if (!skb)
             vi->dev->stats.rx_dropped++;
+        else /* build_skb of the whole buffer (5.4 receive_small) */
+            skb->truesize = VNS_SKB_TRUESIZE(VNS_SKB_DATA_ALIGN(b->len + VNS_NET_SKB_PAD + VNS_NET_IP_ALIGN));
     }
     rxbuf_put(rq, b);
     vns_fn_exit(ctx);

@@ -403,7 +403,6 @@ void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk);
 void vns__tcp_backlog_rcv(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb);
 bool vns__payload_verify(struct vns_inet *inet, const struct vns_skb *skb, uint32_t off,
                          uint32_t len, uint64_t flow, uint64_t stream_off);
-uint32_t vns__skb_truesize(const struct vns_skb *skb);
 
 static inline vns_time_t inet_now(const struct vns_ctx *ctx, const struct vns_inet *inet)
 {

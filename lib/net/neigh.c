@@ -274,13 +274,13 @@ static int neigh_event_send(struct vns_ctx *ctx, struct vns_neighbour *n, struct
         return 0;
     }
     /* INCOMPLETE: queue, dropping the oldest beyond unres_qlen_bytes */
-    truesize = vns__skb_truesize(skb);
+    truesize = skb->truesize;
     while (n->arp_queue_len_bytes + truesize > ARP_QUEUE_LEN_BYTES) {
         struct vns_skb *old = vns_skb_dequeue(&n->arp_queue);
 
         if (!old)
             break;
-        n->arp_queue_len_bytes -= vns__skb_truesize(old);
+        n->arp_queue_len_bytes -= old->truesize;
         inet->stats.neigh_unres_discards++;
         vns_kfree_skb_reason(old, VNS_SKB_DROP_REASON_NEIGH_QUEUEFULL);
     }
@@ -380,7 +380,7 @@ void vns__neigh_update(struct vns_ctx *ctx, struct vns_neighbour *n, const uint8
         struct vns_skb *skb;
 
         while ((skb = vns_skb_dequeue(&n->arp_queue)) != NULL) {
-            n->arp_queue_len_bytes -= vns__skb_truesize(skb);
+            n->arp_queue_len_bytes -= skb->truesize;
             neigh_xmit_ll(ctx, n, skb);
         }
         n->arp_queue_len_bytes = 0;

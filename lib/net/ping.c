@@ -102,7 +102,7 @@ int vns__ping_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *sk
     for (sk = inet->socks; sk; sk = sk->next)
         if (sk->protocol == VNS_IPPROTO_ICMP && sk->sport == ident && !sk->freed)
             break;
-    size = vns__skb_truesize(skb);
+    size = skb->truesize;
     if (!sk) {
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NO_SOCKET);
     } else if (sk->rmem_alloc >= sk->rcvbuf) {

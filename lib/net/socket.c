@@ -17,20 +17,6 @@
 #include "inet_int.h"
 #include "vnetsim/rng.h"
 
-/* skb->truesize as the kernel would have it: the data buffer plus the
- * aligned struct sk_buff (256 bytes). The model keeps payload out of the
- * linear buffer (synthetic range, frag_list) where a NIC would have put it
- * into the same buffer, so the buffer counts as max(its size, headroom +
- * len): a 1500-byte frame in a 2 KiB buffer is 2304, as for a real NIC;
- * 64 KiB of written data is 64 KiB + the header buffer. */
-uint32_t vns__skb_truesize(const struct vns_skb *skb)
-{
-    uint32_t buf = (uint32_t)(skb->end - skb->head);
-    uint32_t need = vns_skb_headroom(skb) + skb->len;
-
-    return VNS_MAX(buf, need) + 256u;
-}
-
 struct vns_sock *vns__sock_alloc(struct vns_inet *inet, enum vns_sock_type type, unsigned cpu)
 {
     struct vns_sock *sk = vns_calloc(1, sizeof(*sk));
@@ -228,7 +214,7 @@ void vns__release_sock(struct vns_ctx *ctx, struct vns_sock *sk)
         vns_fn_enter(ctx, VNS_FN___release_sock);
         while ((skb = vns_skb_dequeue(&sk->backlog)) != NULL) {
             sk->backlog_len -=
-                vns__skb_truesize(skb) < sk->backlog_len ? vns__skb_truesize(skb) : sk->backlog_len;
+                skb->truesize < sk->backlog_len ? skb->truesize : sk->backlog_len;
             if (sk->tp && !sk->freed)
                 vns__tcp_backlog_rcv(ctx, sk, skb);
             else

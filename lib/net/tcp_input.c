@@ -399,7 +399,7 @@ static void tcp_queue_rcv(struct vns_sock *sk, struct vns_skb *skb)
 {
     struct vns_tcp *tp = sk->tp;
 
-    TCP_SKB_CB(skb)->truesize = vns__skb_truesize(skb);
+    TCP_SKB_CB(skb)->truesize = skb->truesize;
     sk->rmem_alloc += TCP_SKB_CB(skb)->truesize;
     vns_skb_queue_tail(&sk->receive_queue, skb);
     tp->rcv_nxt = TCP_SKB_CB(skb)->end_seq;
@@ -413,7 +413,7 @@ static void tcp_grow_window(struct vns_sock *sk, struct vns_skb *skb)
 
     if (tp->rcv_ssthresh < tp->window_clamp && (int)tp->rcv_ssthresh < space) {
         unsigned incr = 0;
-        int truesize = tcp_win_from_space((int)vns__skb_truesize(skb));
+        int truesize = tcp_win_from_space((int)skb->truesize);
 
         if (truesize <= (int)skb->len) {
             incr = 2 * tp->advmss;
@@ -593,7 +593,7 @@ static void tcp_data_queue_ofo(struct vns_ctx *ctx, struct vns_sock *sk, struct 
     vns_fn_enter(ctx, VNS_FN_tcp_data_queue_ofo);
     sk->inet->stats.tcp_ofo_queue++;
     tp->ack_pending |= ICSK_ACK_SCHED;
-    if (sk->rmem_alloc + vns__skb_truesize(skb) > sk->rcvbuf) {
+    if (sk->rmem_alloc + skb->truesize > sk->rcvbuf) {
         sk->inet->stats.tcp_ofo_drop++;
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_PROTO_MEM);
         vns_fn_exit(ctx);
@@ -615,7 +615,7 @@ static void tcp_data_queue_ofo(struct vns_ctx *ctx, struct vns_sock *sk, struct 
             break;
     }
     /* insert after prev */
-    cb->truesize = vns__skb_truesize(skb);
+    cb->truesize = skb->truesize;
     sk->rmem_alloc += cb->truesize;
     skb->prev = prev;
     skb->next = prev ? prev->next : tp->ofo_queue.head;
@@ -679,7 +679,7 @@ static void tcp_data_queue(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_
     queue_and_out:
         /* set here: the partial-overlap path jumps to this label */
         fin = cb->tcp_flags & VNS_TCP_FLAG_FIN;
-        if (sk->rmem_alloc + vns__skb_truesize(skb) > sk->rcvbuf + (sk->rcvbuf >> 1)) {
+        if (sk->rmem_alloc + skb->truesize > sk->rcvbuf + (sk->rcvbuf >> 1)) {
             /* tcp_try_rmem_schedule + tcp_prune_queue failing */
             sk->inet->stats.tcp_rcv_pruned++;
             vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_PROTO_MEM);
@@ -1322,7 +1322,7 @@ int vns__tcp_v4_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
     }
     if (sk->owned_by_user && sk->tp->state != VNS_TCP_LISTEN) {
         /* tcp_add_backlog: limit sk_rcvbuf + sk_sndbuf */
-        uint32_t ts = vns__skb_truesize(skb);
+        uint32_t ts = skb->truesize;
 
         if (sk->backlog_len + ts > sk->rcvbuf + sk->sndbuf) {
             vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_SOCKET_BACKLOG);

@@ -224,7 +224,7 @@ out:
 static int udp_queue_rcv_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_skb *skb)
 {
     struct vns_inet *inet = sk->inet;
-    uint32_t size = vns__skb_truesize(skb);
+    uint32_t size = skb->truesize;
 
     vns_fn_enter(ctx, VNS_FN_udp_queue_rcv_skb);
     vns_fn_enter(ctx, VNS_FN___udp_enqueue_schedule_skb);

@@ -265,24 +265,31 @@ static void test_faults_rx_stop_drops_at_the_tap(void **state)
     vns_scenario_free(sc);
 }
 
-/* A busy host process on vm1's vhost CPU slows vm1's receive stream
- * down (handle_rx copies each host frame into the guest's buffers on that
- * CPU); vm2, whose worker is on another CPU, keeps its throughput. */
+/* A busy host process on vm1's vhost CPU slows vm1's streams down
+ * (handle_tx and handle_rx both run on that CPU); vm2, whose worker is on
+ * another CPU, keeps its throughput. */
 static void test_faults_cpu_hog_starves_one_worker(void **state)
 {
     const char *sets[] = {"faults=[{type: cpu_hog, cpu: 2, at: 10ms}]"};
     struct vns_scenario *sc = sc_of(two_guests, sets, 1);
     struct vns_world *w = world_of(sc);
     struct window base, win;
+    uint64_t with, without;
 
     (void)state;
     baseline(two_guests, VNS_MSEC(12), &base);
     run_window(w, sc, VNS_MSEC(12), &win);
-    /* host -> vm1 loses at least a fifth, vm2 keeps 90% */
-    if (!((win.end[1] - win.at[1]) * 5 < (base.end[1] - base.at[1]) * 4))
-        fail_msg("host -> vm1: %llu bytes with the hog, %llu without",
-                 (unsigned long long)(win.end[1] - win.at[1]),
-                 (unsigned long long)(base.end[1] - base.at[1]));
+    /* vm1's traffic (both of its streams go through the starved vhost
+     * worker) loses at least a tenth, vm2 keeps 90%. Which of vm1's two
+     * directions gives way depends on what else limits it (its vCPU
+     * serves both), so the test takes their sum; CFS gives the worker
+     * half the CPU when both are runnable, more than half of what it
+     * used when it sleeps between kicks. */
+    with = win.end[0] - win.at[0] + win.end[1] - win.at[1];
+    without = base.end[0] - base.at[0] + base.end[1] - base.at[1];
+    if (!(with * 10 < without * 9))
+        fail_msg("vm1: %llu bytes with the hog, %llu without", (unsigned long long)with,
+                 (unsigned long long)without);
     assert_true((win.end[2] - win.at[2]) * 10 >= (base.end[2] - base.at[2]) * 9);
     vns_world_destroy(w);
     vns_scenario_free(sc);
