@@ -68,6 +68,13 @@ struct vns_workload_result {
      * close (a closed socket still sends what it had queued, unseen) */
     bool segs_sent_partial;
     uint64_t socket_drops;
+    /* TCP streams, the byte books from socket state (docs/reliability.md),
+     * summed over the connections: bytes in the receiving sockets' queues
+     * (rcv_nxt - copied_seq) and written by the senders but not received
+     * in order yet (write_seq - the receiver's rcv_nxt; negative would be
+     * a receiver ahead of its sender) */
+    uint64_t tcp_queued_bytes;
+    int64_t tcp_not_received_bytes;
     int error;                     /* a socket error, 0 if none */
 };
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vnetsim/flow_book.h"
 #include "vnetsim/rng.h"
 #include "vnetsim/wire.h"
 #include "net/net_int.h"
@@ -135,7 +136,9 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
     struct vns_skb *skb = n->serializing;
     vns_time_t now = vns_sim_now(sim);
     unsigned copies = 1;
+    struct vns_flow_hand fh; /* the flow books: the frame's weight */
 
+    vns__flow_take(skb, &fh);
     n->serializing = NULL;
     n->line_free = now;
     st->frames++;
@@ -171,6 +174,7 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
             st->rx_dropped_bytes += skb->len;
             continue;
         }
+        vns__flow_give(&fh, f);
         f->tstamp = now + w->cfg.delay;
         if (w->cfg.reorder > 0 && vns_rng_double(&n->rng) < w->cfg.reorder) {
             st->reordered++;
@@ -185,6 +189,7 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
         }
         in_flight_insert(to, f);
     }
+    vns__flow_hand_lost(&fh);
     vns_skb_queue_tail(&n->tx_done, skb);
     nic_raise_irq(n, now);
     tx_start_next(n, now);

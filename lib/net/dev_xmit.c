@@ -277,6 +277,9 @@ void vns_dev_kfree_skb_any(struct vns_ctx *ctx, struct vns_skb *skb, bool consum
         skb->k->stats.consumed++;
     if (skb->book)
         vns__book_fate(skb, consumed ? -1 : (int)VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+    if (skb->fbook)
+        vns__flow_end(skb, consumed ? VNS_FLOW_CONSUMED : VNS_FLOW_DROPPED,
+                      consumed ? -1 : (int)VNS_SKB_DROP_REASON_NOT_SPECIFIED);
     vns_skb_queue_tail(&sd->completion_queue, skb);
     vns_raise_softirq_irqoff(sd->cpu, VNS_NET_TX_SOFTIRQ);
     vns_fn_exit(ctx);
