@@ -21,6 +21,7 @@
  * that was held by nothing: a leak, and the books do not balance. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vnetsim/alloc.h"
@@ -393,13 +394,13 @@ static void flow_dir_print(const struct ledger_flow *e, const struct flow_dir *d
 
     fprintf(out,
             "flow books of %s (%s) do not balance: %llu segments sent + %llu copied + %llu crossed "
-            "in != %llu delivered + %llu dropped + %llu lost on a wire + %llu freed by hardware + "
+            "in %s %llu delivered + %llu dropped + %llu lost on a wire + %llu freed by hardware + "
             "%llu consumed on the way + %llu crossed out + %llu in flight; %llu segments (%llu "
             "bytes) still held after the drain (held by nothing)\n",
             e->what, d->what, U(v[VNS_FLOW_SENT]), U(v[VNS_FLOW_COPIED]), U(v[VNS_FLOW_CROSSED_IN]),
-            U(v[VNS_FLOW_DELIVERED]), U(v[VNS_FLOW_DROPPED]), U(v[VNS_FLOW_LOST]),
-            U(v[VNS_FLOW_HW_FREED]), U(v[VNS_FLOW_CONSUMED]), U(v[VNS_FLOW_CROSSED_OUT]),
-            U(v[VNS_FLOW_LIVE]), U(d->leaked), U(d->leaked_bytes));
+            flow_terms_balance(v) ? "=" : "!=", U(v[VNS_FLOW_DELIVERED]), U(v[VNS_FLOW_DROPPED]),
+            U(v[VNS_FLOW_LOST]), U(v[VNS_FLOW_HW_FREED]), U(v[VNS_FLOW_CONSUMED]),
+            U(v[VNS_FLOW_CROSSED_OUT]), U(v[VNS_FLOW_LIVE]), U(d->leaked), U(d->leaked_bytes));
 }
 
 void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
@@ -806,6 +807,20 @@ int vns_world_test_leak(struct vns_world *w, const char *what)
     struct vns_net_device *dev = NULL;
     struct vns_skb *skb;
 
+    if (!strncmp(what, "flow:", 5)) {
+        /* a packet a flow book counts that no skb holds: sent, and
+         * forgotten (the drain cannot release it) */
+        struct vns_flow_book *b =
+            vns_flow_reg_book(vns__world_flow_reg(w), strtoul(what + 5, NULL, 10));
+
+        if (!b)
+            return -VNS_ENOENT;
+        b->pkts[VNS_FLOW_SENT]++;
+        b->pkts[VNS_FLOW_LIVE]++;
+        b->bytes[VNS_FLOW_SENT] += 100;
+        b->bytes[VNS_FLOW_LIVE] += 100;
+        return 0;
+    }
     snprintf(machine, sizeof(machine), "%.*s", colon ? (int)(colon - what) : (int)strlen(what),
              what);
     if (!(m = vns_world_machine(w, machine)))
