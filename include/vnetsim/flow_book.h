@@ -21,8 +21,9 @@
  *
  * and the world's drain proves it: after it live is 0. Observation only:
  * plain increments, no allocation on the hot path; a flow id (the
- * synthetic payload's flow) is mapped to its book by a scan of the few
- * books of the run, only where a packet is rebuilt from bytes. */
+ * synthetic payload's flow, a mixed hash already) is mapped to its book
+ * through a table indexed by its low bits, only where a packet is
+ * rebuilt from bytes. */
 #ifndef VNETSIM_FLOW_BOOK_H
 #define VNETSIM_FLOW_BOOK_H
 

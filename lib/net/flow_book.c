@@ -20,10 +20,13 @@ struct flow_id {
     struct vns_flow_book *b;
 };
 
+/* Bound flow ids in an open-addressed table of a power-of-two size, at
+ * most half full, probed linearly from the id's low bits: a flow id is a
+ * mixed hash already (vns_inet_flow_id), so nothing is hashed again. */
 struct vns_flow_reg {
     struct vns_flow_book *books;
     size_t nbooks;
-    struct flow_id *ids; /* bound flow ids, in binding order */
+    struct flow_id *ids; /* b == NULL: a free slot */
     size_t nids, cap;
 };
 
@@ -58,10 +61,21 @@ struct vns_flow_book *vns_flow_reg_book(struct vns_flow_reg *r, size_t i)
 
 struct vns_flow_book *vns_flow_reg_lookup(const struct vns_flow_reg *r, uint64_t id)
 {
-    for (size_t i = 0; r && i < r->nids; i++)
+    if (!r || !r->nids)
+        return NULL;
+    for (size_t i = (size_t)id & (r->cap - 1); r->ids[i].b; i = (i + 1) & (r->cap - 1))
         if (r->ids[i].id == id)
             return r->ids[i].b;
     return NULL;
+}
+
+static void reg_insert(struct flow_id *t, size_t cap, struct flow_id e)
+{
+    size_t i = (size_t)e.id & (cap - 1);
+
+    while (t[i].b)
+        i = (i + 1) & (cap - 1);
+    t[i] = e;
 }
 
 int vns_flow_reg_bind(struct vns_flow_book *b, uint64_t id)
@@ -71,16 +85,21 @@ int vns_flow_reg_bind(struct vns_flow_book *b, uint64_t id)
     b->last_id = id;
     if (vns_flow_reg_lookup(r, id))
         return 0;
-    if (r->nids == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 8;
-        struct flow_id *n = vns_realloc(r->ids, cap * sizeof(*n));
+    if (2 * (r->nids + 1) > r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 16;
+        struct flow_id *n = vns_calloc(cap, sizeof(*n));
 
         if (!n)
             return -VNS_ENOMEM;
+        for (size_t i = 0; i < r->cap; i++)
+            if (r->ids[i].b)
+                reg_insert(n, cap, r->ids[i]);
+        vns_free(r->ids);
         r->ids = n;
         r->cap = cap;
     }
-    r->ids[r->nids++] = (struct flow_id){id, b};
+    reg_insert(r->ids, r->cap, (struct flow_id){id, b});
+    r->nids++;
     return 0;
 }
 
