@@ -540,12 +540,13 @@ static void ledger_flows_summary(const struct vns_world_ledger *l, FILE *out)
     }
     fprintf(out,
             "flow books: %s; %zu flows in %zu directions, %llu segments sent + %llu copied = %llu "
-            "delivered + %llu dropped + %llu lost + %llu in flight at the end\n",
+            "delivered + %llu dropped + %llu lost + %llu used up on the way + %llu in flight at "
+            "the end (%llu between machines)\n",
             ok ? "balanced" : "DO NOT BALANCE", l->nf, ndirs, U(v[VNS_FLOW_SENT]),
             U(v[VNS_FLOW_COPIED]), U(v[VNS_FLOW_DELIVERED]), U(v[VNS_FLOW_DROPPED]),
-            U(v[VNS_FLOW_LOST] + v[VNS_FLOW_HW_FREED]),
-            U(v[VNS_FLOW_LIVE] + v[VNS_FLOW_CONSUMED] + v[VNS_FLOW_CROSSED_OUT] -
-              v[VNS_FLOW_CROSSED_IN]));
+            U(v[VNS_FLOW_LOST] + v[VNS_FLOW_HW_FREED]), U(v[VNS_FLOW_CONSUMED]),
+            U(v[VNS_FLOW_LIVE] + v[VNS_FLOW_CROSSED_OUT] - v[VNS_FLOW_CROSSED_IN]),
+            U(v[VNS_FLOW_CROSSED_OUT] - v[VNS_FLOW_CROSSED_IN]));
 }
 
 void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
