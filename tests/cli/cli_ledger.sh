@@ -93,6 +93,13 @@ for x in l['devices']:
     assert x['in'] + x['created'] == x['out'] + x['consumed'] + x['merged'] + x['dropped'] + x['freed_by_hardware'] + x['held']
     assert x['in_bytes'] + x['created_bytes'] == x['out_bytes'] + x['consumed_bytes'] + x['merged_bytes'] + x['dropped_bytes'] + x['freed_by_hardware_bytes'] + x['held_bytes']
 assert l['balanced'] and all(x['balanced'] for x in l['devices'])
+# the flow books: every qdisc drop was a datagram of the UDP flows
+f = l['flows'][0]
+b = f['books'][0]
+assert b['direction'] == 'host -> r1' and b['balanced']
+assert b['drops'] == {'QDISC_DROP': q}, b['drops']
+assert b['sent'] == f['packets_sent'] and b['sent_bytes'] == f['sent_bytes']
+assert b['sent'] == b['delivered'] + b['dropped'] + b['lost'] + b['freed_by_hardware'] + b['consumed'] + b['in_flight'] + b['between_machines']
 PY
 fi
 finish

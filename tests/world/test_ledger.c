@@ -626,7 +626,8 @@ static void test_ledger_flow_books_bridge_flood(void **state)
         "2}}}\n"
         "workloads:\n"
         "  - {type: tcp_stream, from: host, to: vm1, duration: 10ms}\n"
-        "  - {type: tcp_rr, from: vm2, to: host, duration: 10ms}\n";
+        "  - {type: tcp_rr, from: vm2, to: host, duration: 10ms}\n"
+        "  - {type: tcp_maerts, from: vm2, to: host, duration: 10ms}\n";
     int fin;
     json_t *root = run_text(text, NULL, 0, NULL, &fin), *b;
 
@@ -643,6 +644,14 @@ static void test_ledger_flow_books_bridge_flood(void **state)
     assert_int_equal(num(flow_book(root, "workload 1 tcp_rr vm2 -> host", "vm2 -> host"), "copied"),
                      0);
     assert_true(num(flow_book(root, "workload 1 tcp_rr vm2 -> host", "host -> vm2"), "copied") > 0);
+    /* TCP_MAERTS: the data goes from the server to the client; the client
+     * closes at the end of its duration with data still coming: the byte
+     * books name it (not received), the packet books have nothing left */
+    b = flow_book(root, "workload 2 tcp_maerts vm2 -> host", "host -> vm2");
+    assert_true(num(b, "delivered") > 100);
+    assert_int_equal(num(b, "in_flight") + num(b, "between_machines"), 0);
+    assert_true(num(ledger_entry(root, "flows", "workload", "workload 2 tcp_maerts vm2 -> host"),
+                    "not_received_bytes") > 0);
     json_decref(root);
 }
 
