@@ -792,6 +792,7 @@ json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
     json_object_set_new(root, "virtqueues", ledger_vqs_json(l));
     json_object_set_new(root, "unit",
                         json_string("skb per machine; frame per wire direction; byte per flow; "
+                                    "segment and L4 payload byte per flow direction; "
                                     "frame and L2 byte per device"));
     json_object_set_new(root, "audited", json_boolean(l && l->audited));
     json_object_set_new(root, "balanced", json_boolean(vns__world_ledger_balanced(l)));
