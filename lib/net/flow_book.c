@@ -82,9 +82,10 @@ int vns_flow_reg_bind(struct vns_flow_book *b, uint64_t id)
 {
     struct vns_flow_reg *r = b->reg;
 
-    b->last_id = id;
-    if (vns_flow_reg_lookup(r, id))
+    if (vns_flow_reg_lookup(r, id)) {
+        b->last_id = id;
         return 0;
+    }
     if (2 * (r->nids + 1) > r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 16;
         struct flow_id *n = vns_calloc(cap, sizeof(*n));
@@ -100,6 +101,7 @@ int vns_flow_reg_bind(struct vns_flow_book *b, uint64_t id)
     }
     reg_insert(r->ids, r->cap, (struct flow_id){id, b});
     r->nids++;
+    b->last_id = id; /* not on failure: the next packet tries again */
     return 0;
 }
 
