@@ -55,6 +55,7 @@ struct vns_sc_device {
     /* Gilbert-Elliott bursty loss (gilbert: {p, r, loss_bad, loss_good}); off when p is 0 */
     double ge_p, ge_r, ge_loss_bad, ge_loss_good;
     bool offloads;                   /* false: ethtool -K DEV tx off sg off tso off gso off gro off */
+    bool rx_all;                     /* wire: ethtool -K DEV rx-all on (bad-FCS frames delivered) */
     unsigned line;                   /* where it was declared */
 };
 

@@ -236,11 +236,11 @@ static inline void vns_kfree_skb(struct vns_skb *skb)
 /* skb_orphan: run the destructor now (releasing the owner's accounting,
  * e.g. TCP small queues) and forget the owner socket. */
 VNS_EXTERN void vns_skb_orphan(struct vns_skb *skb);
-/* tcp_gso_segment's copy_destructor (net/ipv4/tcp_offload.c): the
- * segments of @gso take its destructor and socket. LINUX: the kernel then
- * moves sk_wmem_alloc to the sum of the segments' truesize; here the GSO
- * skb's truesize is split among them, so segmenting leaves the charge
- * unchanged and each segment's free releases its share. */
+/* tcp_gso_segment's copy_destructor (net/ipv4/tcp_offload.c, 5.4): the
+ * segments of @gso take its destructor and socket, each keeping its own
+ * truesize (skb_segment allocated it), and the socket's sk_wmem_alloc
+ * moves by (sum of the segments' truesize - @gso's truesize), so each
+ * segment's free releases exactly its own charge. @gso keeps no owner. */
 VNS_EXTERN void vns__skb_gso_move_owner(struct vns_skb *gso, struct vns_skb *segs);
 /* The running context at a free, for destructors that schedule work on
  * "this CPU" (tcp_wfree's tasklet): NULL outside a step. */

@@ -39,7 +39,7 @@ struct vns_wire_config {
      * a frame is lost with ge_loss_bad in the bad state, ge_loss_good in
      * the good one. Mean burst length 1/ge_r frames. */
     double ge_p, ge_r, ge_loss_bad, ge_loss_good;
-    bool no_fcs_check;         /* deliver corrupted frames (CHECKSUM_NONE) */
+    bool no_fcs_check;         /* rx-all: deliver corrupted frames (CHECKSUM_NONE) */
     unsigned tx_ring;          /* descriptors; 0 = 512 */
     unsigned rx_ring;          /* 0 = 512 */
     uint64_t features;         /* NIC features; 0 = SG | HW_CSUM | TSO | GRO */

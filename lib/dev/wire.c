@@ -10,7 +10,10 @@
  * (segments and checksums are made with no CPU cost); the RX checksum is
  * reported as CHECKSUM_UNNECESSARY unless the frame was corrupted and
  * delivered (no_fcs_check); TX completions are cleaned at the start of
- * each poll, not counted against the budget (as ixgbe does). */
+ * each poll, not counted against the budget (as ixgbe does). A corrupted
+ * frame is the one copy made with its payload materialized (wire_copy),
+ * so its flipped bit is anywhere in it and the receivers' checksums and
+ * payload checks see it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +24,10 @@
 
 #define WIRE_OVERHEAD 24u   /* preamble + SFD 8, FCS 4, inter-frame gap 12 */
 #define WIRE_MIN_FRAME 60u  /* without FCS */
+/* ixgbe RX buffers with build_skb and 4 KiB pages: half a page each
+ * (ixgbe_rx_pg_size / 2), of which IXGBE_RXBUFFER_1536 hold frame data */
+#define WIRE_RX_BUF      2048u
+#define WIRE_RX_BUF_DATA 1536u
 
 struct wire_nic;
 
@@ -126,6 +133,33 @@ static bool wire_burst_lost(struct vns_wire *w, struct wire_nic *n)
     return vns_rng_double(&n->rng) < (n->ge_bad ? c->ge_loss_bad : c->ge_loss_good);
 }
 
+/* The receiving NIC's copy of a frame. A frame that the line corrupts is
+ * copied with every byte real (its synthetic payload materialized), so the
+ * flipped bit can land anywhere in it and the receiver's checksums see it:
+ * the NIC drops it on its FCS, or with rx-all (no_fcs_check) the stack
+ * finds a bad IP/TCP/UDP checksum, as for a real corrupted frame. A copy
+ * of the linear buffer only (vns__skb_copy_to) keeps the payload a
+ * synthetic range that regenerates intact. */
+static struct vns_skb *wire_copy(struct vns_kernel *k, const struct vns_skb *skb, bool materialize)
+{
+    struct vns_skb *n;
+    uint32_t bufs = VNS_MAX(1u, (skb->len + WIRE_RX_BUF_DATA - 1) / WIRE_RX_BUF_DATA);
+
+    if (!materialize) {
+        n = vns__skb_copy_to(k, skb);
+    } else {
+        n = vns_netdev_alloc_skb(k, skb->len);
+        if (n)
+            vns_skb_copy_bits(skb, 0, vns_skb_put(n, skb->len), skb->len);
+    }
+    /* truesize as ixgbe_build_skb makes it (5.4): build_skb around the
+     * first half-page buffer (SKB_TRUESIZE(2048 - shared info)), each
+     * further buffer a frag of truesize 2048 (ixgbe_add_rx_frag) */
+    if (n)
+        n->truesize = VNS_SKB_TRUESIZE(WIRE_RX_BUF - 320u) + (bufs - 1u) * WIRE_RX_BUF;
+    return n;
+}
+
 /* The frame on the line is out: the bits travel to the peer, the
  * descriptor completes (TX interrupt). */
 static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
@@ -166,7 +200,9 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
         st->lost_bytes += (uint64_t)copies * skb->len;
     }
     for (unsigned c = 0; c < copies && to; c++) {
-        struct vns_skb *f = vns__skb_copy_to(to->dev->k, skb);
+        bool reordered = w->cfg.reorder > 0 && vns_rng_double(&n->rng) < w->cfg.reorder;
+        bool corrupted = w->cfg.corrupt > 0 && vns_rng_double(&n->rng) < w->cfg.corrupt;
+        struct vns_skb *f = wire_copy(to->dev->k, skb, corrupted);
 
         if (!f) {
             to->dev->stats.rx_missed_errors++;
@@ -176,12 +212,13 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
         }
         vns__flow_give(&fh, f);
         f->tstamp = now + w->cfg.delay;
-        if (w->cfg.reorder > 0 && vns_rng_double(&n->rng) < w->cfg.reorder) {
+        if (reordered) {
             st->reordered++;
             f->tstamp += w->cfg.reorder_delay;
         }
-        if (w->cfg.corrupt > 0 && vns_rng_double(&n->rng) < w->cfg.corrupt) {
-            uint64_t bit = vns_rng_below(&n->rng, (uint64_t)vns_skb_headlen(f) * 8u);
+        if (corrupted) {
+            /* any bit of the frame: headers or payload */
+            uint64_t bit = vns_rng_below(&n->rng, (uint64_t)f->len * 8u);
 
             st->corrupted++;
             f->data[bit / 8] ^= (uint8_t)(1u << (bit % 8));

@@ -254,15 +254,27 @@ int vns_dev_queue_xmit(struct vns_ctx *ctx, struct vns_skb *skb)
 
 /* __dev_kfree_skb_irq / dev_kfree_skb_any: a hard interrupt cannot free
  * (5.4: in_irq() || irqs_disabled()), so the skb waits on the
- * completion_queue for NET_TX. The skb's drop/consume is decided now and
- * counted when it is really freed: consumed ones as consume_skb. */
+ * completion_queue for NET_TX. LINUX (net/core/dev.c, 5.4): the fate is
+ * decided now and kept in get_kfree_skb_cb(skb)->reason; net_tx_action
+ * traces consume_skb or kfree_skb when it really frees. The ledger does
+ * the same: the skb is in flight while it waits and is counted consumed
+ * or dropped once, when NET_TX or the end-of-run drain frees it
+ * (vns__completion_free). A reference that is not the last one is
+ * dropped at once, as 5.4 does (refcount_dec_and_test). */
+struct kfree_skb_cb {
+    int reason; /* -1: consumed (SKB_REASON_CONSUMED), else a drop reason */
+};
+
+_Static_assert(sizeof(struct kfree_skb_cb) <= VNS_SKB_CB_SIZE, "kfree_skb_cb fits skb->cb");
+
 void vns_dev_kfree_skb_any(struct vns_ctx *ctx, struct vns_skb *skb, bool consumed)
 {
     struct vns_softnet_data *sd;
+    struct kfree_skb_cb cb = {consumed ? -1 : (int)VNS_SKB_DROP_REASON_NOT_SPECIFIED};
 
     if (!skb)
         return;
-    if (!ctx || vns_ctx_kind(ctx) != VNS_CTX_HARDIRQ) {
+    if (!ctx || vns_ctx_kind(ctx) != VNS_CTX_HARDIRQ || skb->users > 1) {
         if (consumed)
             vns_consume_skb(skb);
         else
@@ -271,18 +283,25 @@ void vns_dev_kfree_skb_any(struct vns_ctx *ctx, struct vns_skb *skb, bool consum
     }
     vns_fn_enter(ctx, VNS_FN___dev_kfree_skb_irq);
     sd = vns_kernel_softnet(skb->dev ? skb->dev->k : skb->k, ctx);
-    if (!consumed)
-        skb->k->stats.drops[VNS_SKB_DROP_REASON_NOT_SPECIFIED]++;
-    else
-        skb->k->stats.consumed++;
+    /* the device lets go of it now (its book); the kernel counts it when
+     * it is freed */
     if (skb->book)
-        vns__book_fate(skb, consumed ? -1 : (int)VNS_SKB_DROP_REASON_NOT_SPECIFIED);
-    if (skb->fbook)
-        vns__flow_end(skb, consumed ? VNS_FLOW_CONSUMED : VNS_FLOW_DROPPED,
-                      consumed ? -1 : (int)VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        vns__book_fate(skb, cb.reason);
+    memcpy(skb->cb, &cb, sizeof(cb));
     vns_skb_queue_tail(&sd->completion_queue, skb);
     vns_raise_softirq_irqoff(sd->cpu, VNS_NET_TX_SOFTIRQ);
     vns_fn_exit(ctx);
+}
+
+void vns__completion_free(struct vns_skb *skb)
+{
+    struct kfree_skb_cb cb;
+
+    memcpy(&cb, skb->cb, sizeof(cb));
+    if (cb.reason < 0)
+        vns_consume_skb(skb);
+    else
+        vns_kfree_skb_reason(skb, (enum vns_skb_drop_reason)cb.reason);
 }
 
 void vns_napi_consume_skb(struct vns_ctx *ctx, struct vns_skb *skb, int budget)
@@ -308,8 +327,8 @@ int vns__net_tx_action(struct vns_ctx *ctx, void *arg)
         struct vns_skb *skb;
 
         while ((skb = vns_skb_dequeue(&sd->completion_queue)) != NULL) {
-            /* already counted at __dev_kfree_skb_irq: a plain release */
-            vns__skb_free_hw(skb);
+            /* counted now, with the fate __dev_kfree_skb_irq decided */
+            vns__completion_free(skb);
             vns_charge(ctx, VNS_FN_consume_skb, 0);
             sd->stats.completions++;
         }

@@ -8,6 +8,8 @@
  * addresses, ports) when it is the next in sequence, has the same ACK,
  * flags (ignoring CWR/FIN/PSH), TCP options, TOS and TTL, is not larger
  * than the first segment (gso_size), and the total stays below 64 KiB.
+ * An skb that is already GSO or has a frag_list is never held (5.4's
+ * dev_gro_receive flush); it flushes its flow's held skb.
  * A segment shorter than gso_size or with PSH/URG/RST/SYN/FIN ends the
  * merge (the held skb is delivered); a mismatching segment flushes the held
  * one and is held itself. The held skb is delivered as one GSO skb
@@ -187,10 +189,17 @@ static int skb_gro_receive(struct vns_ctx *ctx, struct vns_skb *p, struct vns_sk
     vns__flow_merge(p, skb);
     if (vns_skb_headlen(skb) == hdr && skb->syn_len == v->payload && !p->frag_list &&
         p->syn_len && p->pay_flow == skb->pay_flow && (uint32_t)(p->pay_off + p->syn_len) == (uint32_t)skb->pay_off) {
-        /* Page frags move over (skb_gro_receive's frags path). */
+        /* Page frags move over (skb_gro_receive's frags path), with
+         * their truesize: delta_truesize = skb->truesize -
+         * SKB_TRUESIZE(skb_end_offset(skb)), the head staying behind (its
+         * end offset taken as the aligned tail: the pool's buffer class
+         * is not charged) */
+        uint32_t head = VNS_SKB_TRUESIZE(VNS_SKB_DATA_ALIGN(skb->tail - skb->head));
+
         p->syn_len += v->payload;
         p->data_len += v->payload;
         p->len += v->payload;
+        p->truesize += skb->truesize > head ? skb->truesize - head : 0;
         vns__book_merged(skb);
         vns_consume_skb(skb);
     } else {
@@ -204,6 +213,7 @@ static int skb_gro_receive(struct vns_ctx *ctx, struct vns_skb *p, struct vns_sk
         vns__book_merged(skb);
         p->len += skb->len;
         p->data_len += skb->len;
+        p->truesize += skb->truesize; /* delta_truesize = skb->truesize */
     }
     vns_fn_exit(ctx);
     return 0;
@@ -216,6 +226,13 @@ enum vns_gro_result vns_napi_gro_receive(struct vns_ctx *ctx, struct vns_napi_st
     struct tcp4_view v;
     struct vns_skb *p = NULL, *pp = NULL;
     bool merged = false, flush;
+    /* dev_gro_receive (5.4): NAPI_GRO_CB(skb)->flush = skb_is_gso(skb) ||
+     * skb_has_frag_list(skb). An skb that is already GSO (a host GSO
+     * frame virtio-net received whole) flushes its flow's held skb and is
+     * never held or merged into, so a held skb's gso_size is always the
+     * payload of one wire segment. LINUX: from 6.x ("net: gro: ... GSO
+     * packets") a TCP GSO skb may merge, counting gso_segs; not in 5.4. */
+    bool skb_flush = vns_skb_is_gso(skb) || skb->frag_list;
     uint32_t mss = 1;
     enum vns_gro_result ret;
 
@@ -224,11 +241,12 @@ enum vns_gro_result vns_napi_gro_receive(struct vns_ctx *ctx, struct vns_napi_st
         vns__book_in(dev->book, skb);
     skb->napi_id = n->napi_id;
     vns_fn_enter(ctx, VNS_FN_dev_gro_receive);
-    if (!dev || !(dev->features & VNS_NETIF_F_GRO) || skb->frag_list || !tcp4_parse(skb, &v))
+    if (!dev || !(dev->features & VNS_NETIF_F_GRO) || !tcp4_parse(skb, &v))
         goto normal;
     vns_fn_enter(ctx, VNS_FN_inet_gro_receive);
     vns_fn_enter(ctx, VNS_FN_tcp4_gro_receive);
-    if (!tcp4_csum_ok(skb, &v)) {
+    /* tcp4_gro_receive validates the checksum only when not flushing */
+    if (!skb_flush && !tcp4_csum_ok(skb, &v)) {
         vns_fn_exit(ctx);
         vns_fn_exit(ctx);
         goto normal;
@@ -242,7 +260,7 @@ enum vns_gro_result vns_napi_gro_receive(struct vns_ctx *ctx, struct vns_napi_st
         unsigned thlen2 = (th2[12] >> 4) * 4u;
         struct gro_cb *cb = GRO_CB(p);
         uint32_t p_payload = p->len - 20 - thlen2;
-        bool f = false;
+        bool f = skb_flush; /* flush = NAPI_GRO_CB(skb)->flush */
 
         mss = cb->payload;
         f |= (v.flags & VNS_TCP_FLAG_CWR) != 0;
@@ -281,7 +299,7 @@ enum vns_gro_result vns_napi_gro_receive(struct vns_ctx *ctx, struct vns_napi_st
         ret = VNS_GRO_MERGED_FREE;
         goto out;
     }
-    if (flush)
+    if (flush || skb_flush) /* NAPI_GRO_CB(skb)->flush |= flush */
         goto normal;
     /* Hold it: a new flow entry. */
     if (n->gro_count >= VNS_MAX_GRO_SKBS) {

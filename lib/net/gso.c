@@ -16,7 +16,7 @@
 
 #include "vnetsim/proto/ip.h"
 #include "vnetsim/proto/tcp.h"
-#include "net_int.h"
+#include "inet_int.h"
 
 static bool net_gso_ok(uint64_t features, uint32_t gso_type)
 {
@@ -168,4 +168,31 @@ fail:
     vns_fn_exit(ctx);
     vns_fn_exit(ctx);
     return NULL;
+}
+
+/* tcp_gso_segment's copy_destructor (5.4 net/ipv4/tcp_offload.c): every
+ * segment but the last takes the socket and tcp_wfree, the last swaps
+ * them with the GSO skb, and sk_wmem_alloc moves by the segments' summed
+ * truesize minus the GSO skb's ("in some pathological cases, delta can
+ * be negative"). Each segment's truesize is its own allocation's, as
+ * skb_segment makes it (SKB_TRUESIZE of its linear buffer + the page frags
+ * it references: nskb->truesize += nskb->data_len). */
+void vns__skb_gso_move_owner(struct vns_skb *gso, struct vns_skb *segs)
+{
+    struct vns_sock *sk = gso->sk;
+    uint64_t sum = 0;
+
+    if (!gso->destructor || !segs)
+        return;
+    for (struct vns_skb *s = segs; s; s = s->next) {
+        s->sk = sk;
+        s->destructor = gso->destructor;
+        sum += s->truesize;
+    }
+    gso->destructor = NULL;
+    gso->sk = NULL;
+    if (sum >= gso->truesize)
+        sk->wmem_alloc += (unsigned)(sum - gso->truesize);
+    else
+        sk->wmem_alloc -= VNS_MIN((unsigned)(gso->truesize - sum), sk->wmem_alloc - 1);
 }

@@ -114,8 +114,9 @@ void vns_kernel_drain(struct vns_kernel *k)
 
         vns_skb_queue_purge_reason(&sd->input_pkt_queue, VNS_SKB_DROP_REASON_DEV_READY);
         vns_skb_queue_purge_reason(&sd->process_queue, VNS_SKB_DROP_REASON_DEV_READY);
+        /* as net_tx_action would: each counted once, with its fate */
         while (sd->completion_queue.head)
-            vns_consume_skb(vns_skb_dequeue(&sd->completion_queue));
+            vns__completion_free(vns_skb_dequeue(&sd->completion_queue));
         vns_softirq_open(sd->cpu, VNS_NET_TX_SOFTIRQ, -1, NULL, NULL);
         vns_softirq_open(sd->cpu, VNS_NET_RX_SOFTIRQ, -1, NULL, NULL);
     }

@@ -81,6 +81,9 @@ void vns__pool_fini(struct vns__pool *p);
  * lost on the wire, bad FCS, no RX descriptor): no drop reason counted,
  * the device counts it. */
 void vns__skb_free_hw(struct vns_skb *skb);
+/* Free an skb taken off a completion_queue, counted as consumed or dropped
+ * with the fate vns_dev_kfree_skb_any kept in its cb (net_tx_action). */
+void vns__completion_free(struct vns_skb *skb);
 /* Copy @skb into a new skb of kernel @k (a NIC DMA): linear bytes,
  * synthetic range and frag_list bytes, with NET_SKB_PAD headroom. */
 struct vns_skb *vns__skb_copy_to(struct vns_kernel *k, const struct vns_skb *skb);

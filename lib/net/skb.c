@@ -244,25 +244,6 @@ void vns_skb_orphan(struct vns_skb *skb)
     }
 }
 
-void vns__skb_gso_move_owner(struct vns_skb *gso, struct vns_skb *segs)
-{
-    uint32_t n = 0, share, left = gso->truesize;
-
-    if (!gso->destructor)
-        return;
-    for (struct vns_skb *s = segs; s; s = s->next)
-        n++;
-    share = n ? gso->truesize / n : 0;
-    for (struct vns_skb *s = segs; s; s = s->next) {
-        s->sk = gso->sk;
-        s->destructor = gso->destructor;
-        s->truesize = s->next ? share : left;
-        left -= share;
-    }
-    if (n)
-        gso->destructor = NULL;
-}
-
 struct vns_ctx *vns__skb_free_ctx(const struct vns_skb *skb)
 {
     return vns_sim_running_ctx(vns_kernel_sim(skb->k));

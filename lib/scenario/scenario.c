@@ -265,9 +265,10 @@ static int read_gilbert(const struct vns_ypath *p, const struct vns_ynode *m, st
 
 static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host, struct vns_scenario *sc)
 {
-    static const char *const keys[] = {"name", "type", "addr", "master", "lower", "mode", "mtu", "txqueuelen",
-                                       "ageing_time", "peer", "rate", "delay", "loss", "duplicate",
-                                       "reorder", "corrupt", "reorder_delay", "gilbert", "offloads", NULL};
+    static const char *const keys[] = {
+        "name",       "type",        "addr",          "master",  "lower",    "mode",   "mtu",
+        "txqueuelen", "ageing_time", "peer",          "rate",    "delay",    "loss",   "duplicate",
+        "reorder",    "corrupt",     "reorder_delay", "gilbert", "offloads", "rx_all", NULL};
     const struct vns_ynode *seq;
     struct vns_ypath sp;
     int err = read_seq(hp, host, "devices", &seq);
@@ -306,10 +307,13 @@ static int read_devices(const struct vns_ypath *hp, const struct vns_ynode *host
             (err = read_prob(&ip, m, "reorder", &d->reorder)) || (err = read_prob(&ip, m, "corrupt", &d->corrupt)) ||
             (err = vns_yget_time(&ip, m, "reorder_delay", &d->reorder_delay)) || (err = read_gilbert(&ip, m, d)))
             return err;
+        if ((err = vns_yget_bool(&ip, m, "rx_all", &d->rx_all)))
+            return err;
         d->type = (enum vns_sc_dev_type)type;
         if (d->type != VNS_SC_DEV_WIRE) {
-            static const char *const wire_only[] = {"rate", "delay", "loss", "duplicate", "reorder", "corrupt",
-                                                    "reorder_delay", "gilbert", NULL};
+            static const char *const wire_only[] = {
+                "rate",    "delay",         "loss",    "duplicate", "reorder",
+                "corrupt", "reorder_delay", "gilbert", "rx_all",    NULL};
 
             for (int k = 0; wire_only[k]; k++)
                 if (vns_ymap_get(m, wire_only[k]))

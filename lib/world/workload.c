@@ -9,7 +9,9 @@
  * (TCP_MAERTS). TCP_RR and UDP_RR send request_size bytes and wait for
  * response_size, one transaction at a time, recording each transaction's
  * latency; a UDP_RR request unanswered for `timeout` is counted lost and
- * the next one is sent (netperf would hang). UDP_STREAM sends write_size
+ * the next one is sent (netperf would hang). The UDP_RR server blocks in
+ * sendto while its send buffer is full, as netserver does, and answers
+ * every request it has read. UDP_STREAM sends write_size
  * datagrams as fast as it can, or paced to `rate` of payload bits (iperf3
  * -u -b: the schedule is exact in integer nanoseconds, and a sender that
  * falls behind catches up back to back). ping sends an ICMP echo request
@@ -51,6 +53,8 @@ struct wl_flow {
     int cphase, sphase;
     uint64_t cpending;           /* RR client: response bytes still to come */
     uint64_t sgot;               /* TCP_RR server: request bytes read so far */
+    bool sreply;                 /* UDP_RR server: a response still to send, to sto */
+    struct vns_sockaddr_in sto;
     vns_time_t req_at;           /* RR: when the pending request was sent */
     vns_time_t next_tx;          /* paced sender: the next send time */
     uint64_t next_frac;          /* its fraction of a nanosecond, in 1/rate units */
@@ -444,12 +448,30 @@ static int server_close(struct vns_ctx *ctx, struct wl_flow *f, long n)
     return n < 0 ? wl_fail(f->wl, n) : VNS_STEP_DONE;
 }
 
+/* The UDP_RR server's response to f->sto. netserver's socket is blocking:
+ * with its send buffer full, sendto sleeps in sock_wait_for_wmem
+ * (sock_alloc_send_pskb, net/core/sock.c in 5.4) until sock_wfree frees
+ * room, then sends; the model's sendto returns -EAGAIN with the server
+ * registered as the socket's waiter, and the server sends again when it
+ * is woken, before it reads the next request. */
+static int udp_rr_reply(struct vns_ctx *ctx, struct wl_flow *f)
+{
+    long n = vns_sys_sendto(ctx, f->srv, f->wl->spec->response_size, 0, &f->sto);
+
+    if (n == -VNS_EAGAIN)
+        return VNS_STEP_SLEEP;
+    f->sreply = false;
+    return n < 0 ? wl_fail(f->wl, n) : VNS_STEP_AGAIN;
+}
+
 static int udp_server(struct vns_ctx *ctx, struct wl_flow *f)
 {
     struct vns_workload *wl = f->wl;
-    struct vns_sockaddr_in from;
-    long n = vns_sys_recvfrom(ctx, f->srv, 65536, 0, &from);
+    long n;
 
+    if (f->sreply)
+        return udp_rr_reply(ctx, f);
+    n = vns_sys_recvfrom(ctx, f->srv, 65536, 0, &f->sto);
     if (n == -VNS_EAGAIN)
         return VNS_STEP_SLEEP;
     if (n < 0)
@@ -459,8 +481,8 @@ static int udp_server(struct vns_ctx *ctx, struct wl_flow *f)
         wl_rx(wl, ctx, n);
         return VNS_STEP_AGAIN;
     }
-    n = vns_sys_sendto(ctx, f->srv, wl->spec->response_size, 0, &from);
-    return n < 0 && n != -VNS_EAGAIN ? wl_fail(wl, n) : VNS_STEP_AGAIN;
+    f->sreply = true;
+    return udp_rr_reply(ctx, f);
 }
 
 static int server_step(struct vns_ctx *ctx, void *arg)
@@ -546,8 +568,11 @@ static int flow_start(struct vns_sim *sim, struct vns_workload *wl, struct wl_fl
         vns_sock_set_flow_book(f->cli, wl->books[0]);
         vns_sock_set_flow_book(f->srv, wl->books[1]); /* UDP: the bound socket answers */
     }
-    if (!err && s->sndbuf)
+    if (!err && s->sndbuf) {
         vns_sock_set_sndbuf(f->cli, (unsigned)s->sndbuf);
+        if (f->srv) /* the UDP_RR server's responses (netperf -S) */
+            vns_sock_set_sndbuf(f->srv, (unsigned)s->sndbuf);
+    }
     if (!err && s->rcvbuf) {
         vns_sock_set_rcvbuf(f->cli, (unsigned)s->rcvbuf);
         if (f->srv)

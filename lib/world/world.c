@@ -206,6 +206,7 @@ static int build_device(struct vns_world *w, const struct vns_sc_device *sd, str
                                      .ge_p = sd->ge_p, .ge_r = sd->ge_r, .ge_loss_bad = sd->ge_loss_bad, .ge_loss_good = sd->ge_loss_good,
                                      .reorder = sd->reorder, .corrupt = sd->corrupt};
 
+        wc.no_fcs_check = sd->rx_all; /* ethtool -K DEV rx-all on */
         if (!ws)
             return world_err(w->sc, d, -VNS_ENOMEM, sd->line, what, "out of memory");
         w->wires = ws;

@@ -130,6 +130,7 @@ static void test_wire_rate_delay_order(void **state)
         assert_int_equal(seq_of(skb), expect);
         assert_true(frame_csums_ok(skb, 0));
         assert_int_equal(skb->ip_summed, VNS_CHECKSUM_UNNECESSARY);
+        assert_int_equal(skb->truesize, 2304); /* ixgbe_build_skb on a 2 KiB half page */
         if (expect == 0) {
             assert_true(skb->tstamp >= ser + VNS_USEC(50));
             assert_true(skb->tstamp < ser + VNS_USEC(60));
@@ -236,6 +237,59 @@ static void test_wire_impairments_seeded(void **state)
     assert_true(rx2 <= 400 && rx2 >= 400 - s2.corrupted);
     assert_int_equal(s2.delivered, 400);
     assert_true(inv2 <= s2.corrupted);   /* only a corrupted seq looks out of order */
+}
+
+/* True when the TCP payload of @skb (data at the IP header) is the
+ * synthetic stream of frame_default's flow at @off. */
+static bool payload_intact(const struct vns_skb *skb, uint64_t off)
+{
+    uint8_t buf[2048];
+    uint32_t len = skb->len - 40;
+
+    if (len > sizeof(buf) || vns_skb_copy_bits(skb, 40, buf, len) < 0)
+        return false;
+    for (uint32_t i = 0; i < len; i++)
+        if (buf[i] != vns_payload_byte(77, off + i))
+            return false;
+    return true;
+}
+
+/* Corruption flips a bit anywhere in the frame, the synthetic payload
+ * included (the receiving NIC's copy of a corrupted frame holds real
+ * bytes): with the FCS check off (rx-all) some delivered frames carry a
+ * wrong payload, every one of them fails its TCP checksum and is
+ * reported CHECKSUM_NONE, and every frame whose checksums verify carries
+ * the right payload. */
+static void test_wire_corruption_reaches_payload(void **state)
+{
+    struct vns_wire_config cfg = {.name = "bad",
+                                  .rate_bps = 10000000000ull,
+                                  .delay = VNS_USEC(5),
+                                  .corrupt = 0.5,
+                                  .no_fcs_check = true};
+    struct wfix x;
+    struct vns_skb *skb;
+    unsigned bad_payload = 0, bad_csum = 0;
+
+    (void)state;
+    wfix_init(&x, 7, &cfg);
+    send_burst(&x, 200, 1000, VNS_MSEC(20));
+    assert_true(vns_wire_stats(x.w, 0)->corrupted > 50);
+    while ((skb = vns_skb_dequeue(&x.sink[1].q)) != NULL) {
+        bool csum_ok = frame_csums_ok(skb, 0),
+             intact = payload_intact(skb, (uint64_t)seq_of(skb) * 1000);
+
+        bad_payload += !intact;
+        bad_csum += !csum_ok;
+        if (!intact)
+            assert_false(csum_ok);
+        if (!csum_ok)
+            assert_int_equal(skb->ip_summed, VNS_CHECKSUM_NONE);
+        vns_consume_skb(skb);
+    }
+    assert_true(bad_payload > 20);
+    assert_true(bad_csum >= bad_payload);
+    wfix_fini(&x);
 }
 
 /* A frame larger than the receiver's MTU is dropped by its NIC; TSO skbs
@@ -360,6 +414,7 @@ int main(void)
         cmocka_unit_test_teardown(test_wire_rate_delay_order, teardown),
         cmocka_unit_test_teardown(test_wire_tx_ring_flow_control, teardown),
         cmocka_unit_test_teardown(test_wire_impairments_seeded, teardown),
+        cmocka_unit_test_teardown(test_wire_corruption_reaches_payload, teardown),
         cmocka_unit_test_teardown(test_wire_tso_and_mtu, teardown),
         cmocka_unit_test_teardown(test_wire_host_bridge, teardown),
     };

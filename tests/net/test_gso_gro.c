@@ -2,6 +2,7 @@
  * checksums, synthetic payload kept) and GRO (merge rules, flush rules,
  * limits), and a GSO -> GRO round trip that restores the stream. */
 #include "net/net_fixture.h"
+#include "net/inet_int.h"
 
 static int teardown(void **state)
 {
@@ -89,6 +90,59 @@ static void test_gso_segments_without_tso(void **state)
             vns_consume_skb(skb);
             i++;
         }
+    }
+    netfix_fini(&f);
+}
+
+/* A destructor as tcp_wfree releases: the skb's truesize. */
+static void test_wfree(struct vns_skb *skb)
+{
+    struct vns_sock *sk = skb->sk;
+
+    sk->wmem_alloc -= skb->truesize;
+}
+
+/* tcp_gso_segment (5.4) with copy_destructor: each segment keeps the
+ * truesize of its own allocation (skb_segment: SKB_TRUESIZE of its linear
+ * buffer + the frags it references), takes the socket and destructor,
+ * and sk_wmem_alloc moves to the segments' sum; freeing them all gives
+ * back exactly what was charged. */
+static void test_gso_segments_own_truesize(void **state)
+{
+    struct netfix f;
+    struct vns_net_device *dev;
+    struct vns_sock sk = {0};
+
+    (void)state;
+    netfix_init(&f, 1, NULL);
+    dev = capdev_new(f.k, "eth0", true);
+    for (int synth = 0; synth < 2; synth++) {
+        struct vns_skb *gso = tso_skb(f.k, dev, 3500, 1000, synth, VNS_TCP_FLAG_ACK);
+        uint32_t headroom = vns_skb_headroom(gso), sum = 0;
+        struct vns_skb *segs;
+        unsigned i = 0;
+
+        sk.wmem_alloc = 1 + gso->truesize; /* as __tcp_transmit_skb charges it */
+        gso->sk = &sk;
+        gso->destructor = test_wfree;
+        segs = vns__skb_gso_segment(NULL, gso, synth ? VNS_NETIF_F_SG : 0);
+        assert_non_null(segs);
+        vns__skb_gso_move_owner(gso, segs);
+        vns_consume_skb(gso); /* no owner left: releases nothing */
+        for (struct vns_skb *s = segs; s; s = s->next, i++) {
+            uint32_t plen = i < 3 ? 1000 : 500;
+            uint32_t lin = headroom + 54 + (synth ? 0 : plen);
+
+            assert_int_equal(s->truesize,
+                             VNS_SKB_TRUESIZE(VNS_SKB_DATA_ALIGN(lin)) + (synth ? plen : 0));
+            assert_ptr_equal(s->sk, &sk);
+            assert_ptr_equal(s->destructor, test_wfree);
+            sum += s->truesize;
+        }
+        assert_int_equal(i, 4);
+        assert_int_equal(sk.wmem_alloc, 1 + sum);
+        vns_kfree_skb_list_reason(segs, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
+        assert_int_equal(sk.wmem_alloc, 1);
     }
     netfix_fini(&f);
 }
@@ -214,6 +268,9 @@ static void test_gro_merges_in_order_segments(void **state)
         assert_int_equal(skb->len, 40 + 4000);
         assert_int_equal(skb->gso_size, 1000);
         assert_int_equal(skb->gso_segs, 4);
+        /* skb_gro_receive adds each merged segment's truesize (its frags,
+         * or the whole skb on the frag_list) */
+        assert_true(skb->truesize > VNS_SKB_STRUCT_OVERHEAD + 4000);
         assert_int_equal(skb->gso_type, VNS_SKB_GSO_TCPV4);
         assert_int_equal(vns_get_be16(skb->data + 2), 4040);
         assert_int_equal(vns_ip_fast_csum(skb->data, 5), 0);
@@ -289,6 +346,46 @@ static void test_gro_size_limit_and_disabled(void **state)
     g.dev->features &= ~VNS_NETIF_F_GRO;
     assert_int_equal(gro_seg(&g, 1000, 1000, 0, 40001, true), VNS_GRO_NORMAL);
     assert_int_equal(g.sink.count, 3);
+    grofix_fini(&g);
+}
+
+/* linux-5.4 dev_gro_receive: NAPI_GRO_CB(skb)->flush = skb_is_gso(skb), so
+ * an skb that is already GSO (virtio-net's from a host GSO frame) is never
+ * held or merged into: it flushes its flow's held skb and passes as it
+ * is (gso_size stays the MSS); the next segment starts a new held skb. */
+static void test_gro_gso_skb_not_held(void **state)
+{
+    struct grofix g;
+    struct frame_spec s;
+    struct vns_skb *skb;
+
+    (void)state;
+    grofix_init(&g);
+    assert_int_equal(gro_seg(&g, 1000, 1000, 0, 40000, true), VNS_GRO_HELD);
+    s = frame_default(g.dev->dev_addr, mac_a, 3000);
+    s.seq = 2000;
+    s.off = 1000;
+    s.sport = 40000;
+    s.synthetic = true;
+    skb = frame_build(g.f.k, &s);
+    skb->protocol = vns_eth_type_trans(skb, g.dev);
+    skb->gso_size = 1000;
+    skb->gso_segs = 3;
+    skb->gso_type = VNS_SKB_GSO_TCPV4;
+    skb->ip_summed = VNS_CHECKSUM_UNNECESSARY;
+    assert_int_equal(vns_napi_gro_receive(NULL, &g.napi, skb), VNS_GRO_NORMAL);
+    assert_int_equal(g.sink.count, 2); /* the held one, then the GSO skb */
+    assert_int_equal(g.sink.q.head->len, 40 + 1000);
+    assert_int_equal(g.sink.q.tail->len, 40 + 3000);
+    assert_int_equal(g.sink.q.tail->gso_size, 1000);
+    assert_int_equal(g.sink.q.tail->gso_segs, 3);
+    assert_int_equal(gro_seg(&g, 5000, 1000, 0, 40000, true), VNS_GRO_HELD);
+    assert_int_equal(gro_seg(&g, 6000, 1000, 0, 40000, true), VNS_GRO_MERGED_FREE);
+    vns_napi_gro_flush(NULL, &g.napi, false);
+    assert_int_equal(g.sink.count, 3);
+    assert_int_equal(g.sink.q.tail->gso_size, 1000); /* never above the MSS */
+    assert_int_equal(g.sink.q.tail->gso_segs, 2);
+    assert_int_equal(g.napi.stats.gro_merged, 1);
     grofix_fini(&g);
 }
 
@@ -382,10 +479,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_gso_segments_without_tso, teardown),
         cmocka_unit_test_teardown(test_gso_offload_variants, teardown),
+        cmocka_unit_test_teardown(test_gso_segments_own_truesize, teardown),
         cmocka_unit_test_teardown(test_gro_merges_in_order_segments, teardown),
         cmocka_unit_test_teardown(test_gro_flush_rules, teardown),
         cmocka_unit_test_teardown(test_gro_flow_limit_and_complete, teardown),
         cmocka_unit_test_teardown(test_gro_size_limit_and_disabled, teardown),
+        cmocka_unit_test_teardown(test_gro_gso_skb_not_held, teardown),
         cmocka_unit_test_teardown(test_gso_gro_round_trip, teardown),
         cmocka_unit_test_teardown(test_gro_matches_stream_model, teardown),
     };

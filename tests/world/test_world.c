@@ -9,6 +9,7 @@
 
 #include "support/vns_test.h"
 #include "net/net_fixture.h"
+#include "vnetsim/inet.h"
 #include "vnetsim/kernel.h"
 #include "vnetsim/netdev.h"
 #include "vnetsim/scenario.h"
@@ -508,6 +509,35 @@ static void test_world_udp_stream_sndbuf_throttles(void **state)
     vns_scenario_free(sc);
 }
 
+/* A UDP_RR server whose replies outrun its 10 Mbit/s wire (the client
+ * times out after 100 us and sends the next request) fills its send
+ * buffer: it blocks in sendto as netserver does, and every request it
+ * has read is answered (at most one reply still waiting at the end);
+ * the requests that arrive meanwhile wait in its receive buffer. */
+static void test_world_udp_rr_server_blocks_on_full_sndbuf(void **state)
+{
+    struct vns_scenario *sc;
+    struct vns_world *w = run_text(
+        "duration: 50ms\n"
+        "host: {devices: [{name: eth0, type: wire, peer: r1, addr: 10.1.0.1/24, rate: 10Mbit, "
+        "delay: 10us}]}\n"
+        "remotes: [{name: r1, addr: 10.1.0.2/24}]\n"
+        "workloads:\n"
+        "  - {type: udp_rr, from: r1, to: host, request_size: 64, response_size: 1472, "
+        "timeout: 100us}\n",
+        &sc);
+    struct vns_workload_result r = result_of(w, 0);
+    const struct vns_inet_stats *hs = vns_inet_stats(vns_world_machine(w, "host")->inet);
+
+    (void)state;
+    assert_true(r.transactions > 0 && r.lost > 0);
+    assert_true(hs->udp_in_datagrams > 20);
+    assert_true(hs->udp_out_datagrams + 1 >= hs->udp_in_datagrams);
+    assert_true(hs->udp_out_datagrams <= hs->udp_in_datagrams);
+    vns_world_destroy(w);
+    vns_scenario_free(sc);
+}
+
 /* ping through the kernels' ICMP code: every request answered, the rtt
  * above the wire's two delays, and the same for the same seed. */
 static void test_world_ping_rtt(void **state)
@@ -649,6 +679,7 @@ int main(void)
         cmocka_unit_test_teardown(test_world_syscalls, teardown),
         cmocka_unit_test_teardown(test_world_workload_cpu, teardown),
         cmocka_unit_test_teardown(test_world_udp_stream_sndbuf_throttles, teardown),
+        cmocka_unit_test_teardown(test_world_udp_rr_server_blocks_on_full_sndbuf, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
