@@ -44,12 +44,26 @@ enum vns_flow_term {
     VNS_FLOW_NTERMS
 };
 
+/* Why a wire lost a frame (LOST) or a NIC freed it (HW_FREED). */
+enum vns_flow_loss {
+    VNS_FLOW_LOSS_LINE,      /* loss or burst loss on the line */
+    VNS_FLOW_LOSS_LINK_DOWN, /* the link was down */
+    VNS_FLOW_LOSS_NO_PEER,   /* the far end is gone */
+    VNS_FLOW_LOSS_NO_MEMORY, /* no skb for the copy at the peer */
+    VNS_FLOW_HW_BAD_FCS,     /* the peer's NIC: bad FCS */
+    VNS_FLOW_HW_TOO_LONG,    /* longer than its MTU */
+    VNS_FLOW_HW_RING_FULL,   /* no RX descriptor */
+    VNS_FLOW_HW_NIC_DOWN,    /* the NIC was down */
+    VNS_FLOW_NLOSSES
+};
+
 struct vns_flow_reg;
 
 struct vns_flow_book {
     uint64_t pkts[VNS_FLOW_NTERMS];          /* segments, by term */
     uint64_t bytes[VNS_FLOW_NTERMS];         /* L4 payload bytes, by term */
     uint64_t drops[VNS_SKB_DROP_REASON_MAX]; /* dropped segments by reason */
+    uint64_t losses[VNS_FLOW_NLOSSES];       /* lost and hardware-freed segments by reason */
     struct vns_flow_reg *reg;                /* the registry it belongs to */
     uint64_t last_id;                        /* the flow id the sender bound last */
 };
@@ -78,7 +92,8 @@ VNS_EXTERN void vns_sock_set_flow_book(struct vns_sock *sk, struct vns_flow_book
 VNS_EXTERN void vns__flow_sent(struct vns_skb *skb, struct vns_flow_book *b, uint32_t segs,
                                uint32_t bytes, uint64_t id);
 /* The fate of @skb's weight (a term from DELIVERED to CROSSED_OUT); the
- * skb keeps no weight after it. @reason: the drop reason (DROPPED). */
+ * skb keeps no weight after it. @reason: the drop reason (DROPPED), the
+ * enum vns_flow_loss (LOST, HW_FREED), or -1. */
 VNS_EXTERN void vns__flow_end(struct vns_skb *skb, enum vns_flow_term t, int reason);
 /* @n was copied from a tagged skb (skb_clone): its weight is new. */
 VNS_EXTERN void vns__flow_copied(struct vns_skb *n);
@@ -105,7 +120,7 @@ struct vns_flow_hand {
 VNS_EXTERN void vns__flow_take(struct vns_skb *skb, struct vns_flow_hand *h);
 /* The first copy continues the frame; each further one is a copy. */
 VNS_EXTERN void vns__flow_give(struct vns_flow_hand *h, struct vns_skb *copy);
-/* No copy took it: lost on the wire. */
-VNS_EXTERN void vns__flow_hand_lost(struct vns_flow_hand *h);
+/* No copy took it: lost on the wire, for @why (enum vns_flow_loss). */
+VNS_EXTERN void vns__flow_hand_lost(struct vns_flow_hand *h, int why);
 
 #endif

@@ -153,6 +153,8 @@ void vns__flow_end(struct vns_skb *skb, enum vns_flow_term t, int reason)
     sub_live(b, skb->fsegs, skb->fbytes);
     if (t == VNS_FLOW_DROPPED && reason >= 0 && reason < VNS_SKB_DROP_REASON_MAX)
         b->drops[reason] += skb->fsegs;
+    if ((t == VNS_FLOW_LOST || t == VNS_FLOW_HW_FREED) && reason >= 0 && reason < VNS_FLOW_NLOSSES)
+        b->losses[reason] += skb->fsegs;
     skb->fsegs = skb->fbytes = 0;
 }
 
@@ -264,10 +266,12 @@ void vns__flow_give(struct vns_flow_hand *h, struct vns_skb *copy)
         vns__flow_copied(copy);
 }
 
-void vns__flow_hand_lost(struct vns_flow_hand *h)
+void vns__flow_hand_lost(struct vns_flow_hand *h, int why)
 {
     if (!h->b || h->given)
         return;
     add(h->b, VNS_FLOW_LOST, h->segs, h->bytes);
+    if (why >= 0 && why < VNS_FLOW_NLOSSES)
+        h->b->losses[why] += h->segs;
     sub_live(h->b, h->segs, h->bytes);
 }

@@ -603,6 +603,23 @@ static void flow_packets_json(json_t *o, const struct ledger_flow *e)
     }
 }
 
+/* Lost and hardware-freed segments by reason (the nonzero ones). */
+static json_t *flow_losses_json(const struct vns_flow_book *b)
+{
+    static const char *const name[VNS_FLOW_NLOSSES] = {
+        [VNS_FLOW_LOSS_LINE] = "line_loss",       [VNS_FLOW_LOSS_LINK_DOWN] = "link_down",
+        [VNS_FLOW_LOSS_NO_PEER] = "no_peer",      [VNS_FLOW_LOSS_NO_MEMORY] = "no_memory",
+        [VNS_FLOW_HW_BAD_FCS] = "bad_fcs",        [VNS_FLOW_HW_TOO_LONG] = "too_long",
+        [VNS_FLOW_HW_RING_FULL] = "rx_ring_full", [VNS_FLOW_HW_NIC_DOWN] = "nic_down",
+    };
+    json_t *o = json_object();
+
+    for (int r = 0; r < VNS_FLOW_NLOSSES; r++)
+        if (b->losses[r])
+            json_object_set_new(o, name[r], J(b->losses[r]));
+    return o;
+}
+
 /* The flow books of each direction that carried packets. */
 static json_t *flow_books_json(const struct ledger_flow *e)
 {
@@ -648,6 +665,7 @@ static json_t *flow_books_json(const struct ledger_flow *e)
                 json_object_set_new(drops, vns_drop_reason_name((enum vns_skb_drop_reason)r),
                                     J(b->drops[r]));
         json_object_set_new(o, "drops", drops);
+        json_object_set_new(o, "losses", flow_losses_json(b));
         json_object_set_new(o, "leaked", J(fd->leaked));
         json_object_set_new(o, "balanced", json_boolean(dir_balanced(fd)));
         json_array_append_new(a, o);

@@ -251,7 +251,7 @@ static void test_flow_book_wire_hand(void **state)
     c2 = vns__skb_copy_to(f.k, skb);
     vns__flow_give(&h, c1);
     vns__flow_give(&h, c2);
-    vns__flow_hand_lost(&h);
+    vns__flow_hand_lost(&h, VNS_FLOW_LOSS_LINE);
     vns_consume_skb(skb);
     assert_int_equal(b->pkts[VNS_FLOW_COPIED], 1);
     assert_int_equal(b->pkts[VNS_FLOW_LOST], 0);
@@ -262,9 +262,11 @@ static void test_flow_book_wire_hand(void **state)
     skb = tso_frame(f.k, 1000, 1448, true);
     vns__flow_sent(skb, b, 1, 1000, 77);
     vns__flow_take(skb, &h);
-    vns__flow_hand_lost(&h);
+    vns__flow_hand_lost(&h, VNS_FLOW_LOSS_LINK_DOWN);
     vns_consume_skb(skb);
     assert_int_equal(b->pkts[VNS_FLOW_LOST], 1);
+    assert_int_equal(b->losses[VNS_FLOW_LOSS_LINK_DOWN], 1);
+    assert_int_equal(b->losses[VNS_FLOW_LOSS_LINE], 0);
     assert_int_equal(b->pkts[VNS_FLOW_LIVE], 0);
     assert_book(b);
     vns_flow_reg_destroy(r);

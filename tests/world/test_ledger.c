@@ -231,6 +231,18 @@ static void assert_flow_books_balanced(json_t *f)
         json_object_foreach(json_object_get(b, "drops"), k, v) by_reason +=
             (uint64_t)json_integer_value(v);
         assert_int_equal(by_reason, num(b, "dropped"));
+        /* losses by reason: the wire's add up to lost, the NICs' to
+         * freed by hardware */
+        {
+            json_t *l = json_object_get(b, "losses");
+
+            assert_int_equal(num(l, "line_loss") + num(l, "link_down") + num(l, "no_peer") +
+                                 num(l, "no_memory"),
+                             num(b, "lost"));
+            assert_int_equal(num(l, "bad_fcs") + num(l, "too_long") + num(l, "rx_ring_full") +
+                                 num(l, "nic_down"),
+                             num(b, "freed_by_hardware"));
+        }
     }
     if (json_object_get(f, "queued_bytes"))
         assert_int_equal(num(f, "sent_bytes"), num(f, "delivered_bytes") + num(f, "queued_bytes") +
@@ -358,6 +370,11 @@ static void test_ledger_full_tap_ring_balances(void **state)
         device_drops(root, "host", "tap0", "FULL_RING"),
         (uint64_t)json_integer_value(json_object_get(json_object_get(host, "drops"), "FULL_RING")));
     assert_true(num(ledger_entry(root, "wires", "from", "eth0"), "link_down") > 0);
+    /* the stream to r1 lost segments to the link flap, by that reason */
+    assert_true(
+        num(json_object_get(flow_book(root, "workload 2 tcp_stream host -> r1", "host -> r1"),
+                            "losses"),
+            "link_down") > 0);
     json_decref(root);
 }
 
@@ -594,7 +611,9 @@ static void test_ledger_flow_books_lossy_wire(void **state)
     f = ledger_entry(root, "flows", "workload", wl);
     b = flow_book(root, wl, "host -> r1");
     assert_true(num(b, "lost") > 0);
+    assert_true(num(json_object_get(b, "losses"), "line_loss") > 0);
     assert_true(num(b, "freed_by_hardware") > 0);
+    assert_true(num(json_object_get(b, "losses"), "bad_fcs") > 0);
     assert_true(num(b, "copied") > 0);
     assert_true(num(f, "packets_retransmitted") > 0);
     assert_int_equal(num(b, "sent"), num(f, "packets_sent"));
