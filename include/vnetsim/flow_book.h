@@ -65,11 +65,13 @@ struct vns_flow_book {
     uint64_t drops[VNS_SKB_DROP_REASON_MAX]; /* dropped segments by reason */
     uint64_t losses[VNS_FLOW_NLOSSES];       /* lost and hardware-freed segments by reason */
     struct vns_flow_reg *reg;                /* the registry it belongs to */
+    struct vns_flow_book *reverse;           /* the other direction's (2i <-> 2i + 1) */
     uint64_t last_id;                        /* the flow id the sender bound last */
 };
 
 /* A registry of @nbooks books (zeroed), shared by every kernel of a run;
- * -VNS_ENOMEM. */
+ * books 2i and 2i + 1 are each other's reverse (the two directions of a
+ * flow). -VNS_ENOMEM. */
 VNS_EXTERN int vns_flow_reg_create(size_t nbooks, struct vns_flow_reg **out);
 VNS_EXTERN void vns_flow_reg_destroy(struct vns_flow_reg *r);
 VNS_EXTERN struct vns_flow_book *vns_flow_reg_book(struct vns_flow_reg *r, size_t i);
@@ -104,6 +106,17 @@ VNS_EXTERN void vns__flow_merge(struct vns_skb *p, struct vns_skb *skb);
 /* GSO: @gso's weight moves to its segments @segs (->next list): one
  * segment each while it lasts, the rest on the last; bytes by payload. */
 VNS_EXTERN void vns__flow_segmented(struct vns_skb *gso, struct vns_skb *segs, uint32_t hlen);
+/* The flow id of an ICMP echo request or reply (@type) from @saddr to
+ * @daddr of ping identifier @ident (ping's payload is not synthetic). */
+VNS_EXTERN uint64_t vns__flow_icmp_id(uint32_t saddr, uint16_t ident, uint32_t daddr, uint8_t type);
+/* A ping socket sent an echo request of @bytes payload: tag it with @b
+ * and bind the reply's flow id to @b's reverse. */
+VNS_EXTERN void vns__flow_sent_ping(struct vns_skb *skb, struct vns_flow_book *b, uint32_t bytes,
+                                    uint32_t saddr, uint16_t ident, uint32_t daddr);
+/* The kernel answers an echo request with @r: a packet of the flow bound
+ * to @id (its reply direction), if any, @bytes of payload. */
+VNS_EXTERN void vns__flow_sent_by_id(struct vns_skb *r, uint64_t id, uint32_t bytes);
+
 /* An skb rebuilt from bytes in kernel @k, its IPv4 header @l3 bytes
  * after skb->data: find its flow (the synthetic payload's flow id, else
  * the 5-tuple's) and weigh it (payload over gso_size, rounded up; 1

@@ -39,8 +39,10 @@ int vns_flow_reg_create(size_t nbooks, struct vns_flow_reg **out)
         return -VNS_ENOMEM;
     }
     r->nbooks = nbooks;
-    for (size_t i = 0; i < nbooks; i++)
+    for (size_t i = 0; i < nbooks; i++) {
         r->books[i].reg = r;
+        r->books[i].reverse = (i ^ 1) < nbooks ? &r->books[i ^ 1] : NULL;
+    }
     *out = r;
     return 0;
 }
@@ -205,6 +207,29 @@ void vns__flow_segmented(struct vns_skb *gso, struct vns_skb *segs, uint32_t hle
     gso->fsegs = gso->fbytes = 0;
 }
 
+uint64_t vns__flow_icmp_id(uint32_t saddr, uint16_t ident, uint32_t daddr, uint8_t type)
+{
+    return vns_inet_flow_id(saddr, ident, daddr, type, VNS_IPPROTO_ICMP);
+}
+
+void vns__flow_sent_ping(struct vns_skb *skb, struct vns_flow_book *b, uint32_t bytes,
+                         uint32_t saddr, uint16_t ident, uint32_t daddr)
+{
+    uint64_t reply = vns__flow_icmp_id(daddr, ident, saddr, 0);
+
+    if (b->reverse && b->reverse->last_id != reply)
+        (void)vns_flow_reg_bind(b->reverse, reply);
+    vns__flow_sent(skb, b, 1, bytes, vns__flow_icmp_id(saddr, ident, daddr, 8));
+}
+
+void vns__flow_sent_by_id(struct vns_skb *r, uint64_t id, uint32_t bytes)
+{
+    struct vns_flow_book *b = vns_flow_reg_lookup(r->k->flows, id);
+
+    if (b)
+        vns__flow_sent(r, b, 1, bytes, id);
+}
+
 void vns__flow_cross_in(struct vns_skb *skb, uint32_t l3)
 {
     const struct vns_flow_reg *r = skb->k->flows;
@@ -220,6 +245,15 @@ void vns__flow_cross_in(struct vns_skb *skb, uint32_t l3)
     if ((iph[0] >> 4) != 4 || ihl < 20 || hl < l3 + ihl + (iph[9] == VNS_IPPROTO_TCP ? 20u : 8u))
         return;
     th = iph + ihl;
+    if (iph[9] == VNS_IPPROTO_ICMP) {
+        /* an echo request or reply: a packet even without payload */
+        if ((th[0] != 0 && th[0] != 8) || skb->len < l3 + ihl + 8)
+            return;
+        pay = skb->len - l3 - ihl - 8;
+        b = vns_flow_reg_lookup(r, vns__flow_icmp_id(vns_get_be32(iph + 12), vns_get_be16(th + 4),
+                                                     vns_get_be32(iph + 16), th[0]));
+        goto found;
+    }
     if (iph[9] == VNS_IPPROTO_TCP) {
         l4 = (th[12] >> 4) * 4u;
         if (l4 < 20 || skb->len <= l3 + ihl + l4)
@@ -239,7 +273,9 @@ void vns__flow_cross_in(struct vns_skb *skb, uint32_t l3)
     id = skb->syn_len ? skb->pay_flow
                       : vns_inet_flow_id(vns_get_be32(iph + 12), vns_get_be16(th),
                                          vns_get_be32(iph + 16), vns_get_be16(th + 2), iph[9]);
-    if (!(b = vns_flow_reg_lookup(r, id)))
+    b = vns_flow_reg_lookup(r, id);
+found:
+    if (!b)
         return;
     skb->fbook = b;
     skb->fsegs = segs;

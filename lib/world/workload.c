@@ -564,7 +564,7 @@ static int flow_start(struct vns_sim *sim, struct vns_workload *wl, struct wl_fl
         if (!err)
             err = vns_socket_create(from->inet, tcp ? VNS_SOCK_STREAM : VNS_SOCK_DGRAM, fc, &f->cli);
     }
-    if (!err && s->type != VNS_SC_PING) {
+    if (!err) {
         vns_sock_set_flow_book(f->cli, wl->books[0]);
         vns_sock_set_flow_book(f->srv, wl->books[1]); /* UDP: the bound socket answers */
     }

@@ -646,7 +646,8 @@ static void test_ledger_flow_books_bridge_flood(void **state)
         "workloads:\n"
         "  - {type: tcp_stream, from: host, to: vm1, duration: 10ms}\n"
         "  - {type: tcp_rr, from: vm2, to: host, duration: 10ms}\n"
-        "  - {type: tcp_maerts, from: vm2, to: host, duration: 10ms}\n";
+        "  - {type: tcp_maerts, from: vm2, to: host, duration: 10ms}\n"
+        "  - {type: ping, from: vm2, to: host, count: 3, interval: 1ms}\n";
     int fin;
     json_t *root = run_text(text, NULL, 0, NULL, &fin), *b;
 
@@ -671,6 +672,14 @@ static void test_ledger_flow_books_bridge_flood(void **state)
     assert_int_equal(num(b, "in_flight") + num(b, "between_machines"), 0);
     assert_true(num(ledger_entry(root, "flows", "workload", "workload 2 tcp_maerts vm2 -> host"),
                     "not_received_bytes") > 0);
+    /* ping: the requests and the replies (flooded to vm1 too) */
+    b = flow_book(root, "workload 3 ping vm2 -> host", "vm2 -> host");
+    assert_int_equal(num(b, "sent"), 3);
+    assert_int_equal(num(b, "delivered"), 3);
+    b = flow_book(root, "workload 3 ping vm2 -> host", "host -> vm2");
+    assert_int_equal(num(b, "sent"), 3);
+    assert_int_equal(num(b, "delivered"), 3);
+    assert_int_equal(num(b, "copied"), 3);
     json_decref(root);
 }
 
