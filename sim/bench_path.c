@@ -197,6 +197,7 @@ void bench_path(const struct bench_opts *o)
 
 struct scale_result {
     double build_s, run_s;
+    double cpu_s; /* user + system CPU time of the run */
     uint64_t transactions;
     long maxrss_kib;
     int err;
@@ -213,6 +214,18 @@ static long maxrss_kib(void)
 #else
     return ru.ru_maxrss;           /* KiB on Linux and the BSDs */
 #endif
+}
+
+/* User + system CPU seconds of this process so far: less disturbed than
+ * wall time by other work on a shared machine. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru))
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* The scale scenario for @n guests (vnetsim bench --scale-yaml N prints it). */
@@ -245,7 +258,7 @@ static void scale_child(unsigned n, struct scale_result *out)
     struct text t = {0};
     struct vns_scenario *sc;
     struct vns_world *w;
-    double t0;
+    double t0, c0;
 
     scale_text(&t, n);
     t0 = bench_now();
@@ -255,8 +268,10 @@ static void scale_child(unsigned n, struct scale_result *out)
         return;
     out->build_s = bench_now() - t0;
     t0 = bench_now();
+    c0 = cpu_seconds();
     out->err = vns_sim_run(vns_world_sim(w), sc->duration);
     out->run_s = bench_now() - t0;
+    out->cpu_s = cpu_seconds() - c0;
     for (size_t i = 0; i < vns_world_nworkloads(w); i++) {
         struct vns_workload_result res;
 
@@ -303,7 +318,7 @@ static int scale_point(unsigned n, struct scale_result *r)
 void bench_scale(const struct bench_opts *o)
 {
     static const unsigned sizes[] = {1, 10, 100, 1000};
-    double single = 0, single_tr = 0;
+    double single = 0, single_tr = 0, single_cpu = 0;
     long base_rss = 0;
 
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && sizes[i] <= o->scale_max; i++) {
@@ -316,8 +331,20 @@ void bench_scale(const struct bench_opts *o)
             bench_row_na("scale", what, "the run failed");
             continue;
         }
+        /* The one-guest run is short (0.15 s) and every ratio divides by
+         * it: the fastest of three, as other work only slows a run down. */
+        for (unsigned again = 0; n == 1 && again < 2; again++) {
+            struct scale_result r2;
+
+            if (scale_point(n, &r2) == 0) {
+                r.run_s = r2.run_s < r.run_s ? r2.run_s : r.run_s;
+                r.cpu_s = r2.cpu_s < r.cpu_s ? r2.cpu_s : r.cpu_s;
+            }
+        }
         snprintf(what, sizeof(what), "%u guest%s TCP_RR: wall time (run)", n, n > 1 ? "s" : "");
         bench_row("scale", what, r.run_s, "s", NULL);
+        snprintf(what, sizeof(what), "%u guest%s TCP_RR: CPU time (run)", n, n > 1 ? "s" : "");
+        bench_row("scale", what, r.cpu_s, "s", NULL);
         snprintf(what, sizeof(what), "%u guest%s TCP_RR: wall time (build world)", n, n > 1 ? "s" : "");
         bench_row("scale", what, r.build_s, "s", NULL);
         snprintf(what, sizeof(what), "%u guest%s TCP_RR: transactions", n, n > 1 ? "s" : "");
@@ -326,6 +353,7 @@ void bench_scale(const struct bench_opts *o)
         bench_row("scale", what, (double)r.maxrss_kib / 1024.0, "MiB", n == 1000 ? "<= 2048" : NULL);
         if (n == 1) {
             single = r.run_s;
+            single_cpu = r.cpu_s;
             single_tr = r.transactions ? r.run_s / (double)r.transactions : 0;
             base_rss = r.maxrss_kib;
         } else if (single > 0) {
@@ -333,6 +361,10 @@ void bench_scale(const struct bench_opts *o)
             bench_row("scale", what, (double)(r.maxrss_kib - base_rss) / 1024.0 / (double)(n - 1), "MiB", NULL);
             snprintf(what, sizeof(what), "%u guests: wall time per guest / single guest", n);
             bench_row("scale", what, r.run_s / n / single, "x", "<= 1.5");
+            if (single_cpu > 0) {
+                snprintf(what, sizeof(what), "%u guests: CPU time per guest / single guest", n);
+                bench_row("scale", what, r.cpu_s / n / single_cpu, "x", NULL);
+            }
         }
         if (r.transactions) {
             snprintf(what, sizeof(what), "%u guest%s: wall us per transaction", n, n > 1 ? "s" : "");

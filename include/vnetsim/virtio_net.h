@@ -184,7 +184,7 @@ struct vns_virtnet_config {
     uint32_t ring_size;            /* 0 = 256 */
     unsigned queue_pairs;          /* 0 = 1; more needs VIRTIO_NET_F_MQ */
     struct vns_cpu **irq_cpus;     /* per queue pair: the vCPU its interrupts go to (NULL: kernel CPU i % n) */
-    uint32_t rx_buffers;           /* pages for receive buffers per queue; 0 = ring size. Fewer
+    uint32_t rx_buffers;           /* receive buffers per queue; 0 = ring size. Fewer
                                     * model a guest short of memory: try_fill_recv fails, the
                                     * delayed refill work retries */
     vns_virtnet_notify_fn notify;
@@ -225,6 +225,7 @@ struct vns_virtnet_rq_stats {      /* struct virtnet_rq_stats + model counters *
     uint64_t frame_errors;         /* bad gso (virtio_net_hdr_to_skb) */
     uint64_t refill_fail;          /* try_fill_recv ran out of buffers: delayed refill */
     uint64_t refill_work;          /* the delayed refill work ran */
+    uint64_t frag_pages;           /* pages skb_page_frag_refill allocated for buffers */
     uint32_t ewma_pkt_len;         /* mergeable buffer sizing average */
 };
 

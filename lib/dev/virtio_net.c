@@ -22,15 +22,27 @@
  *
  * Guest memory: the rings, their indirect tables, one TX staging buffer
  * per ring slot (the bytes of the header and the skb the descriptors point
- * at: in the kernel the sg entries point into the skb itself) and one page
- * per posted RX buffer, all from the guest allocator. Payload crosses the
- * guest boundary through the synthetic-payload records of backend_sock.h
- * when the caller gives a map (config .synmap), else as real bytes.
- * Simplified: no XDP, no control vq (queue pairs are set at creation), no
- * page-frag sharing between RX buffers (each takes a page; truesize = its
- * length), no RX hash; multiqueue picks the TX queue by skb->hash (lib/net
- * has one netdev tx queue: stopping any virtio TX queue stops it); the
- * delayed refill runs from a timer with no context (not costed). */
+ * at: in the kernel the sg entries point into the skb itself) and the RX
+ * buffers, all from the guest allocator. Mergeable and small RX buffers
+ * are carved from the receive queue's page_frag as in 5.4
+ * (add_recvbuf_mergeable, add_recvbuf_small, skb_page_frag_refill of
+ * net/core/sock.c): 32 KiB compound pages (SKB_FRAG_PAGE_ORDER 3, a 4 KiB
+ * page if that fails), each buffer holding a reference; a mergeable buffer
+ * is get_mergeable_buf_len() bytes (1536 for small packets: about 21 to a
+ * page) and takes the rest of the page when another would not fit (the
+ * "hole"); its truesize travels in the token as in the kernel's ctx. The
+ * page is freed when its last buffer is received and the page_frag has let
+ * go of it, or reused from offset 0 by the page_frag when only it still
+ * holds it. Big-mode buffers keep MAX_SKB_FRAGS + 1 pages each. Payload
+ * crosses the guest boundary through the synthetic-payload records of
+ * backend_sock.h when the caller gives a map (config .synmap), else as real
+ * bytes. Simplified: no XDP (no headroom: 5.4 and later agree), no control
+ * vq (queue pairs are set at creation), no RX hash; receive copies the
+ * bytes into the skb and drops the buffer's page reference at once (the
+ * kernel's skb keeps frag pages until it is freed); multiqueue picks the TX
+ * queue by skb->hash (lib/net has one netdev tx queue: stopping any virtio
+ * TX queue stops it); the delayed refill runs from a timer with no context
+ * (not costed). */
 #include <string.h>
 
 #include "vnetsim/alloc.h"
@@ -47,7 +59,13 @@
 
 #define MAX_SKB_FRAGS VNS_MAX_SKB_FRAGS
 #define TX_STAGE_SIZE (65536u + 4096u)     /* header + a 64 KiB GSO frame, page aligned */
-#define RX_BUF_SIZE VNS_PAGE_SIZE
+/* skb_page_frag_refill: SKB_FRAG_PAGE_ORDER = get_order(32768) */
+#define FRAG_PAGE_SIZE 32768u
+/* add_recvbuf_small: VIRTNET_RX_PAD = NET_IP_ALIGN + NET_SKB_PAD, and the
+ * skb_shared_info (320 bytes on x86_64 5.4) build_skb puts at the end */
+#define VIRTNET_RX_PAD  (VNS_NET_IP_ALIGN + VNS_NET_SKB_PAD)
+#define SKB_SHINFO_SIZE 320u
+#define NO_PAGE         UINT32_MAX
 /* big mode: a chain of MAX_SKB_FRAGS + 1 pages; header and data share the
  * first page (data from padded_vnet_hdr, 32 bytes, on) */
 #define BIG_PAGES (MAX_SKB_FRAGS + 1)
@@ -68,10 +86,17 @@ struct txbuf {                      /* the token of a TX buffer */
     uint32_t slot;
 };
 
-struct rxbuf {                      /* the token of an RX buffer */
-    uint64_t gpa;
-    uint32_t len;                   /* posted length (= truesize here) */
+struct rxbuf {     /* the token of an RX buffer (buf + ctx) */
+    uint64_t gpa;  /* its header */
+    uint32_t len;  /* mergeable: truesize (the ctx); else the posted length */
+    uint32_t page; /* the frag page it holds a reference on, or NO_PAGE */
     uint32_t next_free;
+};
+
+struct frag_page { /* a compound page RX buffers are carved from */
+    uint64_t gpa;
+    uint32_t size; /* FRAG_PAGE_SIZE or VNS_PAGE_SIZE; 0 = record unused */
+    uint32_t refs; /* page_ref_count: its buffers + the page_frag's */
 };
 
 struct send_queue {
@@ -100,10 +125,14 @@ struct receive_queue {
     struct vns_irq irq;
     struct vns_napi_struct napi;
     uint64_t ring_gpa, ring_size, ind_gpa, ind_size;
-    uint64_t buf_gpa;               /* nbufs pages */
+    uint64_t buf_gpa;               /* big mode: nbufs chains of BIG_PAGES pages */
     struct rxbuf *bufs;
     uint32_t nbufs;
     uint32_t free_head;             /* free list through next_free; UINT32_MAX = none */
+    struct frag_page *pages;        /* [npages]; unused records have size 0 */
+    uint32_t npages;
+    uint32_t frag_page;             /* alloc_frag.page, or NO_PAGE */
+    uint32_t frag_offset;           /* alloc_frag.offset */
     uint32_t ewma;                  /* mrg_avg_pkt_len internal (precision 0) */
     uint32_t min_buf_len;
     bool in_poll;
@@ -509,10 +538,96 @@ static int virtnet_poll_tx(struct vns_ctx *ctx, struct vns_napi_struct *napi, in
 
 /* --- RX ------------------------------------------------------------------------------ */
 
-/* Guest memory per receive buffer: a page, or a big-mode chain. */
-static uint64_t rx_buf_stride(const struct vns_virtnet *vi)
+/* Big mode: its buffers are page chains of their own (get_a_page); the
+ * others are carved from the page_frag. */
+static bool rx_big_mode(const struct vns_virtnet *vi)
 {
-    return !vi->mergeable && vi->big_packets ? (uint64_t)BIG_PAGES * VNS_PAGE_SIZE : RX_BUF_SIZE;
+    return !vi->mergeable && vi->big_packets;
+}
+
+/* put_page on a frag page: the last reference frees it. */
+static void frag_put_page(struct receive_queue *rq, uint32_t idx)
+{
+    struct frag_page *p = &rq->pages[idx];
+
+    if (--p->refs)
+        return;
+    vns_galloc_free(rq->vi->ga, p->gpa, p->size);
+    p->size = 0;
+}
+
+/* A record for a new page: an unused one (the lowest index), else a new
+ * one. NO_PAGE when host memory runs out. */
+static uint32_t frag_page_record(struct receive_queue *rq)
+{
+    uint32_t first = rq->npages, n = first ? 2 * first : 16;
+    struct frag_page *pages;
+
+    for (uint32_t i = 0; i < rq->npages; i++)
+        if (!rq->pages[i].size)
+            return i;
+    pages = vns_realloc(rq->pages, (size_t)n * sizeof(*pages));
+    if (!pages)
+        return NO_PAGE;
+    memset(pages + first, 0, (size_t)(n - first) * sizeof(*pages));
+    rq->pages = pages;
+    rq->npages = n;
+    return first;
+}
+
+/* skb_page_frag_refill (net/core/sock.c): make room for @sz bytes in the
+ * page_frag. A page only the page_frag still holds is reused from offset
+ * 0; one without room is let go; a new one is a 32 KiB compound page, or a
+ * single page when that allocation fails. False when both fail. */
+static bool skb_page_frag_refill(struct receive_queue *rq, uint32_t sz)
+{
+    struct vns_galloc *ga = rq->vi->ga;
+    uint32_t idx;
+    uint64_t gpa;
+
+    if (rq->frag_page != NO_PAGE) {
+        const struct frag_page *p = &rq->pages[rq->frag_page];
+
+        if (p->refs == 1) {
+            rq->frag_offset = 0;
+            return true;
+        }
+        if (rq->frag_offset + sz <= p->size)
+            return true;
+        frag_put_page(rq, rq->frag_page);
+        rq->frag_page = NO_PAGE;
+    }
+    rq->frag_offset = 0;
+    idx = frag_page_record(rq);
+    if (idx == NO_PAGE)
+        return false;
+    if (vns_galloc_alloc(ga, FRAG_PAGE_SIZE, FRAG_PAGE_SIZE, &gpa) == 0) {
+        rq->pages[idx] = (struct frag_page){gpa, FRAG_PAGE_SIZE, 1};
+    } else if (vns_galloc_alloc(ga, VNS_PAGE_SIZE, VNS_PAGE_SIZE, &gpa) == 0) {
+        rq->pages[idx] = (struct frag_page){gpa, VNS_PAGE_SIZE, 1};
+    } else {
+        return false;
+    }
+    rq->frag_page = idx;
+    rq->stats.frag_pages++;
+    return true;
+}
+
+/* Carve @len bytes from the page_frag for @b (get_page for the buffer):
+ * its address, or 0 when no page could be had (-ENOMEM). */
+static uint64_t frag_alloc(struct receive_queue *rq, struct rxbuf *b, uint32_t len)
+{
+    struct frag_page *p;
+    uint64_t gpa;
+
+    if (!skb_page_frag_refill(rq, len))
+        return 0;
+    p = &rq->pages[rq->frag_page];
+    p->refs++;
+    b->page = rq->frag_page;
+    gpa = p->gpa + rq->frag_offset;
+    rq->frag_offset += len;
+    return gpa;
 }
 
 static struct rxbuf *rxbuf_get(struct receive_queue *rq)
@@ -526,8 +641,18 @@ static struct rxbuf *rxbuf_get(struct receive_queue *rq)
     return b;
 }
 
+/* The buffer is back: its page reference goes (put_page) and its token
+ * is free for the next add_recvbuf. Its synthetic-payload record goes too:
+ * the next buffer carved there may start elsewhere in the page, and a
+ * record nobody overwrites would stay in the map. */
 static void rxbuf_put(struct receive_queue *rq, struct rxbuf *b)
 {
+    if (b->page != NO_PAGE) {
+        if (rq->vi->syn)
+            vns_synmap_clear(rq->vi->syn, b->gpa);
+        frag_put_page(rq, b->page);
+        b->page = NO_PAGE;
+    }
     b->next_free = rq->free_head;
     rq->free_head = (uint32_t)(b - rq->bufs);
 }
@@ -597,12 +722,36 @@ static int add_recvbuf(struct receive_queue *rq, struct vns_ctx *ctx)
         return -VNS_ENOMEM;
     }
     if (vi->mergeable) {
-        b->len = get_mergeable_buf_len(rq);
+        /* add_recvbuf_mergeable (room 0: no XDP) */
+        uint32_t len = get_mergeable_buf_len(rq), hole;
+
+        b->gpa = frag_alloc(rq, b, len);
+        if (!b->gpa)
+            goto oom;
+        hole = rq->pages[b->page].size - rq->frag_offset;
+        if (hole < len) {
+            /* To avoid internal fragmentation, if there is very likely
+             * not enough space for another buffer, add the remaining
+             * space to the current buffer. */
+            len += hole;
+            rq->frag_offset += hole;
+        }
+        b->len = len; /* mergeable_len_to_ctx(len, 0) */
         sg[0] = (struct vns_sg){b->gpa, b->len};
     } else if (vi->big_packets) {
         nsg = big_sgs(vi, b->gpa, sg);
         b->len = vi->hdr_len + (uint32_t)(BIG_PAGES * VNS_PAGE_SIZE - PADDED_VNET_HDR);
     } else {
+        /* add_recvbuf_small: the data area, the pad before it and the
+         * shared info after it, from the page_frag */
+        uint64_t buf = frag_alloc(
+            rq, b,
+            VNS_SKB_DATA_ALIGN(vi->hdr_len + VIRTNET_RX_PAD + VNS_VIRTNET_GOOD_PACKET_LEN) +
+                VNS_SKB_DATA_ALIGN(SKB_SHINFO_SIZE));
+
+        if (!buf)
+            goto oom;
+        b->gpa = buf + VIRTNET_RX_PAD;
         b->len = vi->hdr_len + VNS_VIRTNET_GOOD_PACKET_LEN;
         sg[0] = (struct vns_sg){b->gpa, b->len};
     }
@@ -614,6 +763,11 @@ static int add_recvbuf(struct receive_queue *rq, struct vns_ctx *ctx)
     }
     vns_fn_exit(ctx);
     return err;
+
+oom:
+    rxbuf_put(rq, b);
+    vns_fn_exit(ctx);
+    return -VNS_ENOMEM;
 }
 
 /* try_fill_recv: fill the ring, then kick. False only when out of buffers. */
@@ -1059,11 +1213,15 @@ static void virtnet_free_queues(struct vns_virtnet *vi)
             vns_galloc_free(vi->ga, rq->ind_gpa, rq->ind_size);
         if (sq->tok)
             vns_galloc_free(vi->ga, sq->stage_gpa, (uint64_t)vi->num * TX_STAGE_SIZE);
-        if (rq->bufs)
-            vns_galloc_free(vi->ga, rq->buf_gpa, (uint64_t)rq->nbufs * rx_buf_stride(vi));
+        if (rq->bufs && rx_big_mode(vi))
+            vns_galloc_free(vi->ga, rq->buf_gpa, (uint64_t)rq->nbufs * BIG_PAGES * VNS_PAGE_SIZE);
+        for (uint32_t p = 0; p < rq->npages; p++) /* the buffers still posted and the page_frag */
+            if (rq->pages[p].size)
+                vns_galloc_free(vi->ga, rq->pages[p].gpa, rq->pages[p].size);
         vns_free(sq->tok);
         vns_free(sq->free_slots);
         vns_free(rq->bufs);
+        vns_free(rq->pages);
     }
 }
 
@@ -1102,17 +1260,23 @@ static int virtnet_init_queue(struct vns_virtnet *vi, unsigned i, struct vns_cpu
         rq->bufs = NULL;
         return err;
     }
-    err = vns_galloc_alloc(vi->ga, (uint64_t)rq->nbufs * rx_buf_stride(vi), 4096, &rq->buf_gpa);
-    if (err) {
-        vns_free(rq->bufs);
-        rq->bufs = NULL;
-        return err;
+    if (rx_big_mode(vi)) {
+        err = vns_galloc_alloc(vi->ga, (uint64_t)rq->nbufs * BIG_PAGES * VNS_PAGE_SIZE, 4096,
+                               &rq->buf_gpa);
+        if (err) {
+            vns_free(rq->bufs);
+            rq->bufs = NULL;
+            return err;
+        }
     }
     for (uint32_t s = 0; s < vi->num; s++)
         sq->free_slots[sq->nfree++] = vi->num - 1 - s;
     rq->free_head = UINT32_MAX;
+    rq->frag_page = NO_PAGE;
     for (uint32_t b = rq->nbufs; b-- > 0;) {
-        rq->bufs[b].gpa = rq->buf_gpa + (uint64_t)b * rx_buf_stride(vi);
+        if (rx_big_mode(vi))
+            rq->bufs[b].gpa = rq->buf_gpa + (uint64_t)b * BIG_PAGES * VNS_PAGE_SIZE;
+        rq->bufs[b].page = NO_PAGE;
         rxbuf_put(rq, &rq->bufs[b]);
     }
     rq->min_buf_len = mergeable_min_buf_len(vi, vi->num);

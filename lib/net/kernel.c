@@ -16,6 +16,29 @@
 #define SMALL_POOL_CHUNK 64
 #define LARGE_POOL_CHUNK 4
 
+/* The CPU id -> index table of vns_kernel_softnet. Without it (no
+ * memory, or ids spread over more than 64 per CPU) the lookup scans. */
+static void kernel_cpu_map(struct vns_kernel *k)
+{
+    uint32_t lo = UINT32_MAX, hi = 0;
+
+    for (unsigned i = 0; i < k->cfg.ncpus; i++) {
+        uint32_t id = vns_cpu_id(k->cpus[i]);
+
+        lo = id < lo ? id : lo;
+        hi = id > hi ? id : hi;
+    }
+    if (!k->cfg.ncpus || hi - lo >= 64u * k->cfg.ncpus + 64u)
+        return;
+    k->cpu_by_id = vns_calloc((size_t)(hi - lo) + 1, sizeof(*k->cpu_by_id));
+    if (!k->cpu_by_id)
+        return;
+    k->cpu_id0 = lo;
+    k->ncpu_ids = hi - lo + 1;
+    for (unsigned i = k->cfg.ncpus; i-- > 0;) /* a CPU listed twice: the first, as the scan */
+        k->cpu_by_id[vns_cpu_id(k->cpus[i]) - lo] = i + 1;
+}
+
 int vns_kernel_create(struct vns_sim *sim, const struct vns_kernel_config *cfg,
                       struct vns_kernel **out)
 {
@@ -95,6 +118,7 @@ int vns_kernel_create(struct vns_sim *sim, const struct vns_kernel_config *cfg,
         vns_softirq_open(sd->cpu, VNS_NET_TX_SOFTIRQ, VNS_FN_net_tx_action, vns__net_tx_action, sd);
         vns_softirq_open(sd->cpu, VNS_NET_RX_SOFTIRQ, VNS_FN_net_rx_action, vns__net_rx_action, sd);
     }
+    kernel_cpu_map(k);
     *out = k;
     return 0;
 }
@@ -138,6 +162,7 @@ void vns_kernel_destroy(struct vns_kernel *k)
     }
     vns_free(k->sd);
     vns_free(k->cpus);
+    vns_free(k->cpu_by_id);
     vns_free(k);
 }
 
@@ -163,6 +188,11 @@ struct vns_softnet_data *vns_kernel_softnet(struct vns_kernel *k, const struct v
     if (ctx) {
         struct vns_cpu *c = vns_ctx_cpu(ctx);
 
+        if (k->cpu_by_id && c) {
+            uint32_t d = vns_cpu_id(c) - k->cpu_id0;
+
+            return d < k->ncpu_ids && k->cpu_by_id[d] ? &k->sd[k->cpu_by_id[d] - 1] : &k->sd[0];
+        }
         for (unsigned i = 0; i < k->cfg.ncpus; i++)
             if (k->cpus[i] == c)
                 return &k->sd[i];

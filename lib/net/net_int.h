@@ -43,6 +43,12 @@ struct vns_kernel {
     struct vns_kernel_config cfg;   /* defaults applied; cpus copied */
     struct vns_cpu **cpus;
     struct vns_softnet_data *sd;    /* one per CPU */
+    /* vns_kernel_softnet without a scan of the CPUs (a host has one per
+     * guest at scale): cpu_by_id[vns_cpu_id(cpu) - cpu_id0] is the CPU's
+     * index + 1, 0 for an id that is not one of ours; NULL when the ids
+     * are too far apart for a table (then the scan). */
+    uint32_t *cpu_by_id;
+    uint32_t cpu_id0, ncpu_ids;
     struct vns_net_device *devs;    /* ifindex order */
     /* Every device's books, registration order: they outlive their device
      * (the ledger reads them after the drain) and go with the kernel. The

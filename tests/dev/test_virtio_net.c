@@ -362,6 +362,54 @@ static void test_virtio_net_receive_mergeable(void **state)
     fix_fini(&f);
 }
 
+/* Mergeable buffers are carved from 32 KiB page frags as in 5.4: 21 of
+ * 1536 bytes (hdr + GOOD_PACKET_LEN, cache aligned) to a page, the last
+ * taking the 512-byte hole (truesize 2048); once all are received the
+ * refill reuses the frag page from offset 0 and the freed pages, so guest
+ * memory for buffers stays at four pages. */
+static void test_virtio_net_rx_buffers_page_frag(void **state)
+{
+    struct frame_spec fs = frame_default(mac_a, mac_b, 20);
+    struct fix f;
+    const struct vns_virtnet_rq_stats *rq;
+    struct vns_iov iov[4];
+    struct vns_skb *frame;
+    uint64_t avail, prev_end = 0;
+    uint8_t buf[128];
+    unsigned out, in;
+
+    (void)state;
+    fix_init(&f, FEATURES, 64, VNS_VIRTQ_SPLIT);
+    rq = vns_virtnet_rq_stats(f.vi, 0);
+    assert_int_equal(rq->frag_pages, 4);
+    avail = vns_galloc_avail(f.ga);
+    frame = frame_build(f.k, &fs);
+    vns_virtio_net_hdr_encode(&(struct vns_virtio_net_hdr){.num_buffers = 1}, buf, 12);
+    assert_int_equal(vns_skb_copy_bits(frame, 0, buf + 12, frame->len), 0);
+    for (unsigned i = 0; i < 64; i++) {
+        int head = vns_devq_get_vq_desc(f.dq[0], iov, 4, &out, &in, NULL);
+
+        assert_true(head >= 0);
+        assert_int_equal(in, 1);
+        assert_int_equal(iov[0].len, i % 21 == 20 ? 2048 : 1536);
+        if (i % 21)
+            assert_int_equal(iov[0].addr, prev_end); /* the same page, next to the last */
+        else
+            assert_int_equal(iov[0].addr % 32768, 0); /* a new compound page */
+        prev_end = iov[0].addr + iov[0].len;
+        assert_int_equal(vns_gmem_copy_in(f.mem, iov[0].addr, buf, 12 + frame->len), 0);
+        vns_devq_add_used(f.dq[0], (uint32_t)head, 12 + frame->len, NULL);
+    }
+    vns_consume_skb(frame);
+    vns_devq_signal(f.dq[0], NULL);
+    vns_sim_run(f.sim, VNS_USEC(500));
+    assert_int_equal(rq->packets, 64);
+    assert_int_equal(rq->posted, 128);
+    assert_int_equal(rq->frag_pages, 7); /* three more, the freed ones again */
+    assert_int_equal(vns_galloc_avail(f.ga), avail);
+    fix_fini(&f);
+}
+
 /* Without MRG_RXBUF and guest GSO: small buffers of hdr + 1518 bytes. */
 static void test_virtio_net_receive_small(void **state)
 {
@@ -371,6 +419,8 @@ static void test_virtio_net_receive_small(void **state)
     (void)state;
     fix_init(&f, feat, 16, VNS_VIRTQ_SPLIT);
     assert_int_equal(vns_virtnet_hdr_len(f.vi), 12);
+    /* 1920 bytes of page frag each (pad, data, shared info): one page */
+    assert_int_equal(vns_virtnet_rq_stats(f.vi, 0)->frag_pages, 1);
     dev_receive(&f, 1, 0, 1000, 0);
     vns_sim_run(f.sim, VNS_USEC(100));
     assert_int_equal(f.sink.count, 1);
@@ -557,6 +607,7 @@ int main(void)
         cmocka_unit_test_teardown(test_virtio_net_tx_stop_and_wake, teardown),
         cmocka_unit_test_teardown(test_virtio_net_tx_stop_and_wake_no_napi_tx, teardown),
         cmocka_unit_test_teardown(test_virtio_net_receive_mergeable, teardown),
+        cmocka_unit_test_teardown(test_virtio_net_rx_buffers_page_frag, teardown),
         cmocka_unit_test_teardown(test_virtio_net_receive_small, teardown),
         cmocka_unit_test_teardown(test_virtio_net_receive_big, teardown),
         cmocka_unit_test_teardown(test_virtio_net_packed_ring, teardown),

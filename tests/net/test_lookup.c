@@ -1,7 +1,8 @@
 /* tests/net/test_lookup.c -- the indexes a host with many guests leans on:
  * the neighbour hash (grows as entries come, answers as the list would)
  * and the established-socket cache (an exact 4-tuple match, dropped when
- * sockets come and go), with allocation failures on the way. */
+ * sockets come and go), with allocation failures on the way; the CPU id
+ * table that finds a CPU's softnet data on a host with a CPU per guest. */
 #include "support/inet_link.h"
 #include "vnetsim/alloc.h"
 #include "vnetsim/error.h"
@@ -119,12 +120,40 @@ static void test_sk_cache(void **state)
     inet_pair_fini(&p);
 }
 
+/* A kernel's softnet data per CPU, found through the CPU id table: each
+ * CPU's contexts get their own, a CPU listed twice its first, a foreign
+ * CPU (or none) the first CPU's. */
+static void test_softnet_by_cpu(void **state)
+{
+    struct vns_sim *sim = vns_test_sim(1);
+    struct vns_cpu *cpus[6], *other;
+    struct vns_kernel *k;
+
+    (void)state;
+    for (unsigned i = 0; i < 5; i++)
+        cpus[i] = vns_test_cpu(sim, "h/cpu", NULL);
+    other = vns_test_cpu(sim, "other", NULL);
+    cpus[5] = cpus[2];
+    assert_int_equal(
+        vns_kernel_create(sim, &(struct vns_kernel_config){.name = "h", .cpus = cpus, .ncpus = 6},
+                          &k),
+        0);
+    assert_non_null(k->cpu_by_id);
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(vns_kernel_softnet(k, vns_cpu_ksoftirqd(cpus[i]))->index, i);
+    assert_int_equal(vns_kernel_softnet(k, vns_cpu_ksoftirqd(other))->index, 0);
+    assert_int_equal(vns_kernel_softnet(k, NULL)->index, 0);
+    vns_kernel_destroy(k);
+    vns_sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_neigh_hash_many, teardown),
         cmocka_unit_test_teardown(test_neigh_hash_alloc_failure, teardown),
         cmocka_unit_test_teardown(test_sk_cache, teardown),
+        cmocka_unit_test_teardown(test_softnet_by_cpu, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
