@@ -140,6 +140,7 @@ VNS_EXTERN const char *vns_drop_reason_name(enum vns_skb_drop_reason r);
 #define VNS_SKB_LARGE_BUF (65536u + 512u)
 
 struct vns_dev_book;
+struct vns_flow_book;
 
 struct vns_skb {
     /* sk_buff_head linkage; valid only while on one queue */
@@ -202,6 +203,13 @@ struct vns_skb {
      * in with, so that it leaves with the same bytes. Observation only. */
     struct vns_dev_book *book;
     uint32_t book_len;
+    /* The flow books (include/vnetsim/flow_book.h): the book of the flow
+     * whose packet this is, NULL if none; the segments and L4 payload
+     * bytes it stands for (0 once delivered, dropped, merged or copied
+     * out). Observation only. */
+    struct vns_flow_book *fbook;
+    uint32_t fsegs;
+    uint32_t fbytes;
 };
 
 #define VNS_SKB_NO_HDR 0xFFFFu

@@ -68,6 +68,13 @@ struct vns_workload_result {
      * close (a closed socket still sends what it had queued, unseen) */
     bool segs_sent_partial;
     uint64_t socket_drops;
+    /* TCP streams, the byte books from socket state (docs/reliability.md),
+     * summed over the connections: bytes in the receiving sockets' queues
+     * (rcv_nxt - copied_seq) and written by the senders but not received
+     * in order yet (write_seq - the receiver's rcv_nxt; negative would be
+     * a receiver ahead of its sender) */
+    uint64_t tcp_queued_bytes;
+    int64_t tcp_not_received_bytes;
     int error;                     /* a socket error, 0 if none */
 };
 
@@ -122,7 +129,10 @@ VNS_EXTERN void vns_world_print_ledger(const struct vns_world *w, FILE *out);
 VNS_EXTERN void vns_world_print_ledger_summary(const struct vns_world *w, FILE *out);
 /* Test hook: allocate an skb on machine @what and forget it (a leak the
  * ledger must report); "MACHINE:DEV" puts it in that device's hands first
- * (its device books must not balance either). -VNS_ENOENT: no such one. */
+ * (its device books must not balance either); "flow:N" counts a packet in
+ * flow book N (2i: workload i client to server, 2i + 1: server to
+ * client) that no skb holds (that flow's books must not balance).
+ * -VNS_ENOENT: no such one. */
 VNS_EXTERN int vns_world_test_leak(struct vns_world *w, const char *what);
 /* What the machines did while a workload ran, from its start to its end
  * (or to now if it runs to the end): every guest NIC's kicks and

@@ -153,6 +153,7 @@ static int tap_xmit_built(struct vns_ctx *ctx, struct tap_queue *q, struct vns_s
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_DEV_HDR);
         return -VNS_EINVAL;
     }
+    vns__flow_cross_in(skb, VNS_ETH_HLEN);
     skb->dev = tap->dev;
     vns_dev_queue_xmit(ctx, skb);
     return 0;
@@ -304,6 +305,7 @@ static int tap_recvmsg(struct vns_ctx *ctx, struct vns_socket *sock, struct vns_
             q->tap->stats.put_user_errors++;
             vns_kfree_skb(skb);
         } else {
+            vns__flow_end(skb, VNS_FLOW_CROSSED_OUT, -1); /* copied into the guest */
             vns_consume_skb(skb);
         }
     }

@@ -30,6 +30,7 @@
 #include "vnetsim/kernel.h"
 #include "vnetsim/netdev.h"
 #include "vnetsim/skb.h"
+#include "vnetsim/flow_book.h"
 #include "vnetsim/tun.h"
 #include "vnetsim/virtio_net.h"
 
@@ -143,6 +144,7 @@ static int tun_skb_finish(struct vns_ctx *ctx, struct tun_file *tfile, struct vn
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_DEV_HDR);
         return -VNS_EINVAL;
     }
+    vns__flow_cross_in(skb, VNS_ETH_HLEN);
     skb->protocol = vns_eth_type_trans(skb, tun->dev);
     vns_skb_reset_network_header(skb);
     len = skb->len + VNS_ETH_HLEN;
@@ -340,6 +342,7 @@ static int tun_recvmsg(struct vns_ctx *ctx, struct vns_socket *sock, struct vns_
         tun->dev->stats.tx_dropped++;
         vns_kfree_skb_reason(skb, VNS_SKB_DROP_REASON_NOT_SPECIFIED);
     } else {
+        vns__flow_end(skb, VNS_FLOW_CROSSED_OUT, -1); /* copied into the guest */
         vns_consume_skb(skb);
     }
     vns_fn_exit(ctx);

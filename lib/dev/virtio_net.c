@@ -54,6 +54,7 @@
 #include "vnetsim/netdev.h"
 #include "vnetsim/sim.h"
 #include "vnetsim/skb.h"
+#include "vnetsim/flow_book.h"
 #include "vnetsim/virtio_net.h"
 
 #define MAX_SKB_FRAGS VNS_MAX_SKB_FRAGS
@@ -380,6 +381,7 @@ static int xmit_skb(struct send_queue *sq, struct vns_skb *skb, struct vns_ctx *
         goto out;
     }
     sq->stats.sgs += num_sg;
+    vns__flow_end(skb, VNS_FLOW_CROSSED_OUT, -1); /* in the ring: vhost copies it out */
     if (sq->corrupt && vi->layout == VNS_VIRTQ_SPLIT) {
         sq->corrupt--;
         corrupt_last_add(sq);
@@ -1044,6 +1046,7 @@ static void receive_buf(struct receive_queue *rq, struct rxbuf *b, uint32_t len,
         vns_fn_exit(ctx);
         return;
     }
+    vns__flow_cross_in(skb, VNS_ETH_HLEN);
     skb->queue_mapping = (uint16_t)rq->qp;      /* skb_record_rx_queue */
     skb->protocol = vns_eth_type_trans(skb, vi->dev);
     rq->stats.packets++;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vnetsim/flow_book.h"
 #include "vnetsim/rng.h"
 #include "vnetsim/wire.h"
 #include "net/net_int.h"
@@ -169,7 +170,9 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
     struct vns_skb *skb = n->serializing;
     vns_time_t now = vns_sim_now(sim);
     unsigned copies = 1;
+    struct vns_flow_hand fh; /* the flow books: the frame's weight */
 
+    vns__flow_take(skb, &fh);
     n->serializing = NULL;
     n->line_free = now;
     st->frames++;
@@ -207,6 +210,7 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
             st->rx_dropped_bytes += skb->len;
             continue;
         }
+        vns__flow_give(&fh, f);
         f->tstamp = now + w->cfg.delay;
         if (reordered) {
             st->reordered++;
@@ -222,6 +226,10 @@ static void tx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
         }
         in_flight_insert(to, f);
     }
+    vns__flow_hand_lost(&fh, w->down   ? VNS_FLOW_LOSS_LINK_DOWN
+                             : !copies ? VNS_FLOW_LOSS_LINE
+                             : !to     ? VNS_FLOW_LOSS_NO_PEER
+                                       : VNS_FLOW_LOSS_NO_MEMORY);
     vns_skb_queue_tail(&n->tx_done, skb);
     nic_raise_irq(n, now);
     tx_start_next(n, now);
@@ -256,6 +264,11 @@ static void rx_timer_fire(struct vns_sim *sim, struct vns_timer *t)
             (*drop)++;
             st->rx_dropped++;   /* the wire's ledger: dropped at the peer */
             st->rx_dropped_bytes += skb->len;
+            vns__flow_end(skb, VNS_FLOW_HW_FREED,
+                          drop == &n->dev->stats.rx_dropped         ? VNS_FLOW_HW_NIC_DOWN
+                          : drop == &n->dev->stats.rx_crc_errors    ? VNS_FLOW_HW_BAD_FCS
+                          : drop == &n->dev->stats.rx_missed_errors ? VNS_FLOW_HW_RING_FULL
+                                                                    : VNS_FLOW_HW_TOO_LONG);
             vns__skb_free_hw(skb);
         } else {
             st->delivered++;

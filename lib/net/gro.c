@@ -186,6 +186,7 @@ static int skb_gro_receive(struct vns_ctx *ctx, struct vns_skb *p, struct vns_sk
         vns_fn_exit(ctx);
         return -VNS_E2BIG;
     }
+    vns__flow_merge(p, skb);
     if (vns_skb_headlen(skb) == hdr && skb->syn_len == v->payload && !p->frag_list &&
         p->syn_len && p->pay_flow == skb->pay_flow && (uint32_t)(p->pay_off + p->syn_len) == (uint32_t)skb->pay_off) {
         /* Page frags move over (skb_gro_receive's frags path), with

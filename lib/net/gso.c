@@ -161,6 +161,7 @@ struct vns_skb *vns__skb_gso_segment(struct vns_ctx *ctx, struct vns_skb *skb, u
     vns_fn_exit(ctx);
     vns_fn_exit(ctx);
     vns_fn_exit(ctx);
+    vns__flow_segmented(skb, segs, hlen);
     return segs;
 fail:
     vns_fn_exit(ctx);

@@ -91,6 +91,8 @@ int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *sk
         uint32_t saddr = vns_get_be32(iph + 12), daddr = vns_get_be32(iph + 16);
         struct vns_skb *r = vns_alloc_skb(inet->k, VNS_MAX_TCP_HEADER + vns_skb_headlen(skb));
 
+        if (skb->fbook) /* the flow books: the request reached the L4 that answers it */
+            vns__flow_end(skb, VNS_FLOW_DELIVERED, -1);
         if (r && vns_skb_headlen(skb) == skb->len) {
             uint8_t *p;
 
@@ -101,6 +103,9 @@ int vns__icmp_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *sk
             vns_put_be16(p + 2, vns_csum_fold(vns_csum_partial(p, r->len, 0)));
             vns_skb_reset_transport_header(r);
             inet->stats.icmp_out_msgs++;
+            /* the flow books: the reply is a packet of the other direction */
+            vns__flow_sent_by_id(r, vns__flow_icmp_id(daddr, vns_get_be16(p + 4), saddr, 0),
+                                 r->len - 8);
             vns_ip_send_raw(ctx, inet, r, vns_inet_addr_is_local(inet, daddr) ? daddr : 0, saddr,
                             VNS_IPPROTO_ICMP, false);
         } else if (r) {

@@ -288,6 +288,7 @@ struct vns_sock {
     struct vns_skb_head backlog;
     uint32_t backlog_len;
     uint64_t tx_flow, rx_flow; /* synthetic payload ids */
+    struct vns_flow_book *fbook; /* the flow books of what it sends, or NULL */
     uint64_t rx_stream_off;    /* TCP: bytes read so far (64-bit stream offset); UDP: unused */
     uint8_t tos;
     uint32_t priority;

@@ -13,6 +13,7 @@
 #include "vnetsim/qdisc.h"
 #include "vnetsim/sim.h"
 #include "vnetsim/skb.h"
+#include "vnetsim/flow_book.h"
 
 /* A free-list pool of fixed-size blocks, grown in chunks (kmem_cache). */
 struct vns__pool_chunk {
@@ -74,6 +75,7 @@ struct vns_kernel {
         void *arg;
     } taps[VNS__NTAPS];
     unsigned ntaps;
+    struct vns_flow_reg *flows; /* the run's flow books (flow_book.h), or NULL */
 };
 
 void vns__pool_init(struct vns__pool *p, size_t size, unsigned per_chunk);

@@ -62,6 +62,9 @@ static long ping_v4_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len
     vns_put_be16(p + 2, vns_csum_fold(vns_csum_partial(p, skb->len, 0)));
     vns_skb_reset_transport_header(skb);
     inet->stats.icmp_out_msgs++;
+    if (sk->fbook)
+        vns__flow_sent_ping(skb, sk->fbook, (uint32_t)len, sk->saddr ? sk->saddr : rt.prefsrc,
+                            sk->sport, daddr);
     rc = vns_ip_send_raw(ctx, inet, skb, sk->saddr, daddr, VNS_IPPROTO_ICMP, false);
     if (rc < 0)
         return rc == -VNS_EHOSTUNREACH ? -VNS_SOCK_ENETUNREACH : -VNS_ENOBUFS;
@@ -114,6 +117,8 @@ int vns__ping_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *sk
         sk->rmem_alloc += size;
         INET_RX_CB(skb)->truesize = size;
         INET_RX_CB(skb)->saddr = vns_get_be32(iph + 12);
+        if (skb->fbook)
+            vns__flow_end(skb, VNS_FLOW_DELIVERED, -1);
         vns_skb_queue_tail(&sk->receive_queue, skb);
         vns__sk_wake(ctx, sk);
         rc = VNS_NET_RX_SUCCESS;

@@ -194,6 +194,8 @@ void vns_kfree_skb_reason(struct vns_skb *skb, enum vns_skb_drop_reason reason)
     skb->k->stats.drops[reason]++;
     if (skb->book)
         vns__book_fate(skb, (int)reason);
+    if (skb->fbook)
+        vns__flow_end(skb, VNS_FLOW_DROPPED, (int)reason);
     if (--skb->users == 0)
         skb_release(skb);
 }
@@ -208,6 +210,8 @@ void vns__skb_free_hw(struct vns_skb *skb)
         skb->book->hw_freed_bytes += skb->book_len;
         skb->book = NULL;
     }
+    if (skb->fbook)
+        vns__flow_end(skb, VNS_FLOW_HW_FREED, -1);
     if (--skb->users == 0)
         skb_release(skb);
 }
@@ -252,6 +256,8 @@ void vns_consume_skb(struct vns_skb *skb)
     skb->k->stats.consumed++;
     if (skb->book)
         vns__book_fate(skb, -1);
+    if (skb->fbook)
+        vns__flow_end(skb, VNS_FLOW_CONSUMED, -1);
     if (--skb->users == 0)
         skb_release(skb);
 }
@@ -292,6 +298,8 @@ static struct vns_skb *skb_copy_one(const struct vns_skb *src)
     n->frag_list = NULL;
     n->destructor = NULL; /* __skb_clone: the owner's charge is not copied */
     vns__book_created(src->book, n);
+    if (n->fbook)
+        vns__flow_copied(n);
     return n;
 }
 
@@ -311,6 +319,7 @@ struct vns_skb *vns_skb_clone(const struct vns_skb *skb)
             n->users = 1;
             n->k->stats.merged++;   /* ledger: an undone copy */
             vns__book_merged(n);
+            vns__flow_uncopied(n);
             skb_release(n);
             return NULL;
         }

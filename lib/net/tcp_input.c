@@ -1331,10 +1331,14 @@ int vns__tcp_v4_rcv(struct vns_ctx *ctx, struct vns_inet *inet, struct vns_skb *
         }
         sk->backlog_len += ts;
         inet->stats.tcp_backlog_queued++;
+        if (skb->fbook)
+            vns__flow_end(skb, VNS_FLOW_DELIVERED, -1);
         vns_skb_queue_tail(&sk->backlog, skb);
         vns_fn_exit(ctx);
         return VNS_NET_RX_SUCCESS;
     }
+    if (skb->fbook)
+        vns__flow_end(skb, VNS_FLOW_DELIVERED, -1);
     vns__tcp_v4_do_rcv(ctx, sk, skb);
     vns_fn_exit(ctx);
     return VNS_NET_RX_SUCCESS;

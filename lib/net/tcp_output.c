@@ -317,6 +317,8 @@ int vns__tcp_transmit_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vns_s
             tp->pingpong = true;
         tp->lsndtime = now;
         tp->info.data_segs_out += pcount;
+        if (sk->fbook)
+            vns__flow_sent(skb, sk->fbook, pcount, skb->len - hlen, sk->tx_flow);
     }
     tp->info.segs_out += pcount;
     inet->stats.tcp_out_segs += pcount;

@@ -180,6 +180,8 @@ long vns__udp_sendmsg(struct vns_ctx *ctx, struct vns_sock *sk, size_t len, int 
     skb->sk = sk;
     skb->destructor = udp_sock_wfree;
     sk->wmem_alloc += skb->truesize;
+    if (sk->fbook && len)
+        vns__flow_sent(skb, sk->fbook, 1, (uint32_t)len, flow);
     vns_fn_exit(ctx);
     /* udp_send_skb */
     vns_fn_enter(ctx, VNS_FN_udp_send_skb);
@@ -239,6 +241,8 @@ static int udp_queue_rcv_skb(struct vns_ctx *ctx, struct vns_sock *sk, struct vn
     }
     sk->rmem_alloc += size;
     INET_RX_CB(skb)->truesize = size;
+    if (skb->fbook)
+        vns__flow_end(skb, VNS_FLOW_DELIVERED, -1);
     vns_skb_queue_tail(&sk->receive_queue, skb);
     vns__sk_wake(ctx, sk);
     vns_fn_exit(ctx);

@@ -21,10 +21,12 @@
  * that was held by nothing: a leak, and the books do not balance. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vnetsim/alloc.h"
 #include "vnetsim/devq.h"
+#include "vnetsim/flow_book.h"
 #include "vnetsim/vhost.h"
 #include "vnetsim/vhost_net.h"
 #include "vnetsim/virtio_net.h"
@@ -75,6 +77,19 @@ struct ledger_flow {
     bool udp;
     bool sent_partial; /* TCP: a sender closed before the end (its count stops there) */
     uint64_t pkts_sent, pkts_delivered, retransmitted, socket_drops;
+    /* TCP streams: the byte books from socket state */
+    bool tcp;
+    uint64_t queued;
+    int64_t not_received;
+    /* the flow books of each direction (client to server, server to
+     * client): at the end of the run, and the live one (read again after
+     * the drain: what it still holds was held by nothing) */
+    struct flow_dir {
+        char what[96];
+        const struct vns_flow_book *live;
+        struct vns_flow_book at;
+        uint64_t leaked, leaked_bytes;
+    } dir[2];
 };
 
 struct vns_world_ledger {
@@ -100,12 +115,48 @@ static bool dev_balanced(const struct ledger_dev *d)
     return !d->leaked && !d->leaked_bytes;
 }
 
+/* A flow book's terms (segments or bytes, @v by enum vns_flow_term):
+ * what came in = what went + what skbs hold, and no more copied into a
+ * machine than out of one. */
+static bool flow_terms_balance(const uint64_t *v)
+{
+    return v[VNS_FLOW_SENT] + v[VNS_FLOW_COPIED] + v[VNS_FLOW_CROSSED_IN] ==
+               v[VNS_FLOW_DELIVERED] + v[VNS_FLOW_DROPPED] + v[VNS_FLOW_LOST] +
+                   v[VNS_FLOW_HW_FREED] + v[VNS_FLOW_CONSUMED] + v[VNS_FLOW_CROSSED_OUT] +
+                   v[VNS_FLOW_LIVE] &&
+           v[VNS_FLOW_CROSSED_OUT] >= v[VNS_FLOW_CROSSED_IN];
+}
+
+/* A direction with packets: its books balance, and the drain released
+ * every packet its skbs held (nothing left after it). */
+static bool dir_used(const struct flow_dir *d)
+{
+    return d->live && (d->at.pkts[VNS_FLOW_SENT] || d->at.pkts[VNS_FLOW_CROSSED_IN] || d->leaked);
+}
+
+static bool dir_balanced(const struct flow_dir *d)
+{
+    return !d->live || (flow_terms_balance(d->at.pkts) && flow_terms_balance(d->at.bytes) &&
+                        !d->leaked && !d->leaked_bytes);
+}
+
+/* TCP: sent = delivered + in the receivers' queues + not received yet. */
+static bool tcp_bytes_balance(const struct ledger_flow *l)
+{
+    return !l->tcp || (l->not_received >= 0 &&
+                       l->sent == l->delivered + l->queued + (uint64_t)l->not_received);
+}
+
 /* sent = delivered + in flight or lost; a byte that reaches an
- * application wrong (corrupted, misordered) is a failure. */
+ * application wrong (corrupted, misordered) is a failure; each
+ * direction's flow books balance; UDP: what the sendto calls accepted
+ * is what the flow books have sent. */
 static bool flow_balanced(const struct ledger_flow *l)
 {
     return (!l->stream || l->delivered <= l->sent) && !l->mismatches &&
-           (!l->udp || l->pkts_delivered + l->socket_drops <= l->pkts_sent);
+           (!l->udp || l->pkts_delivered + l->socket_drops <= l->pkts_sent) &&
+           (!l->udp || !l->dir[0].live || l->dir[0].at.bytes[VNS_FLOW_SENT] == l->sent) &&
+           tcp_bytes_balance(l) && dir_balanced(&l->dir[0]) && dir_balanced(&l->dir[1]);
 }
 
 static bool machine_balanced(const struct ledger_machine *l)
@@ -225,6 +276,17 @@ int vns__world_ledger_flows(struct vns_world_ledger *l, const struct vns_world *
         e->retransmitted = r.segs_retransmitted;
         e->socket_drops = r.socket_drops;
         e->sent_partial = r.segs_sent_partial;
+        e->tcp = e->stream && !e->udp;
+        e->queued = r.tcp_queued_bytes;
+        e->not_received = r.tcp_not_received_bytes;
+        for (int d = 0; d < 2; d++) {
+            struct flow_dir *fd = &e->dir[d];
+
+            fd->live = vns_flow_reg_book(vns__world_flow_reg(w), 2 * i + (size_t)d);
+            if (fd->live)
+                fd->at = *fd->live;
+            snprintf(fd->what, sizeof(fd->what), "%s -> %s", d ? r.to : r.from, d ? r.from : r.to);
+        }
         l->nf++;
     }
     return 0;
@@ -271,6 +333,16 @@ void vns__world_ledger_audit(struct vns_world_ledger *l)
 {
     for (size_t i = 0; l && i < l->nm; i++)
         l->m[i].leaked = vns_kernel_stats(l->m[i].k)->skb_live;
+    for (size_t i = 0; l && i < l->nf; i++) {
+        for (int d = 0; d < 2; d++) {
+            struct flow_dir *fd = &l->flows[i].dir[d];
+
+            if (fd->live) {
+                fd->leaked = fd->live->pkts[VNS_FLOW_LIVE];
+                fd->leaked_bytes = fd->live->bytes[VNS_FLOW_LIVE];
+            }
+        }
+    }
     for (size_t i = 0; l && i < l->nd; i++) {
         l->devs[i].leaked = vns_dev_book_held(l->devs[i].live);
         l->devs[i].leaked_bytes = vns_dev_book_held_bytes(l->devs[i].live);
@@ -314,6 +386,22 @@ void vns__world_ledger_free(struct vns_world_ledger *l)
 }
 
 #define U(x) ((unsigned long long)(x))
+
+/* A direction whose flow books do not balance, in segments. */
+static void flow_dir_print(const struct ledger_flow *e, const struct flow_dir *d, FILE *out)
+{
+    const uint64_t *v = d->at.pkts;
+
+    fprintf(out,
+            "flow books of %s (%s) do not balance: %llu segments sent + %llu copied + %llu crossed "
+            "in %s %llu delivered + %llu dropped + %llu lost on a wire + %llu freed by hardware + "
+            "%llu consumed on the way + %llu crossed out + %llu in flight; %llu segments (%llu "
+            "bytes) still held after the drain (held by nothing)\n",
+            e->what, d->what, U(v[VNS_FLOW_SENT]), U(v[VNS_FLOW_COPIED]), U(v[VNS_FLOW_CROSSED_IN]),
+            flow_terms_balance(v) ? "=" : "!=", U(v[VNS_FLOW_DELIVERED]), U(v[VNS_FLOW_DROPPED]),
+            U(v[VNS_FLOW_LOST]), U(v[VNS_FLOW_HW_FREED]), U(v[VNS_FLOW_CONSUMED]),
+            U(v[VNS_FLOW_CROSSED_OUT]), U(v[VNS_FLOW_LIVE]), U(d->leaked), U(d->leaked_bytes));
+}
 
 void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
 {
@@ -390,6 +478,17 @@ void vns__world_ledger_print(const struct vns_world_ledger *l, FILE *out)
         if (e->stream && e->delivered > e->sent)
             fprintf(out, "%s: %llu bytes delivered but only %llu sent\n", e->what,
                     (unsigned long long)e->delivered, (unsigned long long)e->sent);
+        if (!tcp_bytes_balance(e))
+            fprintf(out,
+                    "%s: TCP byte books do not balance: %llu bytes sent != %llu delivered + %llu "
+                    "in the receivers' queues + %lld not received yet\n",
+                    e->what, U(e->sent), U(e->delivered), U(e->queued), (long long)e->not_received);
+        if (e->udp && e->dir[0].live && e->dir[0].at.bytes[VNS_FLOW_SENT] != e->sent)
+            fprintf(out, "%s: %llu bytes sent by the application but %llu by its flow books\n",
+                    e->what, U(e->sent), U(e->dir[0].at.bytes[VNS_FLOW_SENT]));
+        for (int d = 0; d < 2; d++)
+            if (!dir_balanced(&e->dir[d]))
+                flow_dir_print(e, &e->dir[d], out);
     }
 }
 
@@ -420,6 +519,36 @@ static void ledger_devs_summary(const struct vns_world_ledger *l, FILE *out)
             broken);
 }
 
+/* One line: the flow books over every direction of every flow. */
+static void ledger_flows_summary(const struct vns_world_ledger *l, FILE *out)
+{
+    uint64_t v[VNS_FLOW_NTERMS] = {0};
+    size_t ndirs = 0;
+    bool ok = true;
+
+    for (size_t i = 0; i < l->nf; i++) {
+        ok &= flow_balanced(&l->flows[i]);
+        for (int d = 0; d < 2; d++) {
+            const struct flow_dir *fd = &l->flows[i].dir[d];
+
+            if (!dir_used(fd))
+                continue;
+            ndirs++;
+            for (int t = 0; t < VNS_FLOW_NTERMS; t++)
+                v[t] += fd->at.pkts[t];
+        }
+    }
+    fprintf(out,
+            "flow books: %s; %zu flows in %zu directions, %llu segments sent + %llu copied = %llu "
+            "delivered + %llu dropped + %llu lost + %llu used up on the way + %llu in flight at "
+            "the end (%llu between machines)\n",
+            ok ? "balanced" : "DO NOT BALANCE", l->nf, ndirs, U(v[VNS_FLOW_SENT]),
+            U(v[VNS_FLOW_COPIED]), U(v[VNS_FLOW_DELIVERED]), U(v[VNS_FLOW_DROPPED]),
+            U(v[VNS_FLOW_LOST] + v[VNS_FLOW_HW_FREED]), U(v[VNS_FLOW_CONSUMED]),
+            U(v[VNS_FLOW_LIVE] + v[VNS_FLOW_CROSSED_OUT] - v[VNS_FLOW_CROSSED_IN]),
+            U(v[VNS_FLOW_CROSSED_OUT] - v[VNS_FLOW_CROSSED_IN]));
+}
+
 void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
 {
     uint64_t created = 0, in_flight = 0, dropped = 0, frames = 0, sent = 0, delivered = 0;
@@ -446,6 +575,7 @@ void vns__world_ledger_summary(const struct vns_world_ledger *l, FILE *out)
             (unsigned long long)in_flight, (unsigned long long)frames, l->nf,
             (unsigned long long)sent, (unsigned long long)delivered);
     ledger_devs_summary(l, out);
+    ledger_flows_summary(l, out);
 }
 
 #define J(x) json_integer((json_int_t)(x))
@@ -471,6 +601,76 @@ static void flow_packets_json(json_t *o, const struct ledger_flow *e)
     } else {
         json_object_set_new(o, "packets_retransmitted", J(e->retransmitted));
     }
+}
+
+/* Lost and hardware-freed segments by reason (the nonzero ones). */
+static json_t *flow_losses_json(const struct vns_flow_book *b)
+{
+    static const char *const name[VNS_FLOW_NLOSSES] = {
+        [VNS_FLOW_LOSS_LINE] = "line_loss",       [VNS_FLOW_LOSS_LINK_DOWN] = "link_down",
+        [VNS_FLOW_LOSS_NO_PEER] = "no_peer",      [VNS_FLOW_LOSS_NO_MEMORY] = "no_memory",
+        [VNS_FLOW_HW_BAD_FCS] = "bad_fcs",        [VNS_FLOW_HW_TOO_LONG] = "too_long",
+        [VNS_FLOW_HW_RING_FULL] = "rx_ring_full", [VNS_FLOW_HW_NIC_DOWN] = "nic_down",
+    };
+    json_t *o = json_object();
+
+    for (int r = 0; r < VNS_FLOW_NLOSSES; r++)
+        if (b->losses[r])
+            json_object_set_new(o, name[r], J(b->losses[r]));
+    return o;
+}
+
+/* The flow books of each direction that carried packets. */
+static json_t *flow_books_json(const struct ledger_flow *e)
+{
+    static const char *const key[VNS_FLOW_NTERMS] = {
+        [VNS_FLOW_SENT] = "sent",
+        [VNS_FLOW_COPIED] = "copied",
+        [VNS_FLOW_CROSSED_IN] = "crossed_in",
+        [VNS_FLOW_DELIVERED] = "delivered",
+        [VNS_FLOW_DROPPED] = "dropped",
+        [VNS_FLOW_LOST] = "lost",
+        [VNS_FLOW_HW_FREED] = "freed_by_hardware",
+        [VNS_FLOW_CONSUMED] = "consumed",
+        [VNS_FLOW_CROSSED_OUT] = "crossed_out",
+        [VNS_FLOW_LIVE] = "in_flight",
+    };
+    json_t *a = json_array();
+
+    for (int d = 0; d < 2; d++) {
+        const struct flow_dir *fd = &e->dir[d];
+        const struct vns_flow_book *b = &fd->at;
+        json_t *o, *drops;
+        char k[64];
+
+        if (!dir_used(fd))
+            continue;
+        o = json_object();
+        drops = json_object();
+        json_object_set_new(o, "direction", json_string(fd->what));
+        json_object_set_new(o, "unit", json_string("segment; L4 payload byte"));
+        for (int t = 0; t < VNS_FLOW_NTERMS; t++) {
+            snprintf(k, sizeof(k), "%s_bytes", key[t]);
+            json_object_set_new(o, key[t], J(b->pkts[t]));
+            json_object_set_new(o, k, J(b->bytes[t]));
+        }
+        /* in rings or guest memory between two machines: copied out of one,
+         * not yet into the other */
+        json_object_set_new(o, "between_machines",
+                            J(b->pkts[VNS_FLOW_CROSSED_OUT] - b->pkts[VNS_FLOW_CROSSED_IN]));
+        json_object_set_new(o, "between_machines_bytes",
+                            J(b->bytes[VNS_FLOW_CROSSED_OUT] - b->bytes[VNS_FLOW_CROSSED_IN]));
+        for (int r = 0; r < VNS_SKB_DROP_REASON_MAX; r++)
+            if (b->drops[r])
+                json_object_set_new(drops, vns_drop_reason_name((enum vns_skb_drop_reason)r),
+                                    J(b->drops[r]));
+        json_object_set_new(o, "drops", drops);
+        json_object_set_new(o, "losses", flow_losses_json(b));
+        json_object_set_new(o, "leaked", J(fd->leaked));
+        json_object_set_new(o, "balanced", json_boolean(dir_balanced(fd)));
+        json_array_append_new(a, o);
+    }
+    return a;
 }
 
 static json_t *ledger_devs_json(const struct vns_world_ledger *l)
@@ -596,6 +796,11 @@ json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
             json_object_set_new(o, "payload_mismatches", J(e->mismatches));
             if (e->stream)
                 flow_packets_json(o, e);
+            if (e->tcp) {
+                json_object_set_new(o, "queued_bytes", J(e->queued));
+                json_object_set_new(o, "not_received_bytes", json_integer(e->not_received));
+            }
+            json_object_set_new(o, "books", flow_books_json(e));
             json_object_set_new(o, "balanced", json_boolean(flow_balanced(e)));
             json_array_append_new(fs, o);
         }
@@ -605,6 +810,7 @@ json_t *vns__world_ledger_json(const struct vns_world_ledger *l)
     json_object_set_new(root, "virtqueues", ledger_vqs_json(l));
     json_object_set_new(root, "unit",
                         json_string("skb per machine; frame per wire direction; byte per flow; "
+                                    "segment and L4 payload byte per flow direction; "
                                     "frame and L2 byte per device"));
     json_object_set_new(root, "audited", json_boolean(l && l->audited));
     json_object_set_new(root, "balanced", json_boolean(vns__world_ledger_balanced(l)));
@@ -621,6 +827,20 @@ int vns_world_test_leak(struct vns_world *w, const char *what)
     struct vns_net_device *dev = NULL;
     struct vns_skb *skb;
 
+    if (!strncmp(what, "flow:", 5)) {
+        /* a packet a flow book counts that no skb holds: sent, and
+         * forgotten (the drain cannot release it) */
+        struct vns_flow_book *b =
+            vns_flow_reg_book(vns__world_flow_reg(w), strtoul(what + 5, NULL, 10));
+
+        if (!b)
+            return -VNS_ENOENT;
+        b->pkts[VNS_FLOW_SENT]++;
+        b->pkts[VNS_FLOW_LIVE]++;
+        b->bytes[VNS_FLOW_SENT] += 100;
+        b->bytes[VNS_FLOW_LIVE] += 100;
+        return 0;
+    }
     snprintf(machine, sizeof(machine), "%.*s", colon ? (int)(colon - what) : (int)strlen(what),
              what);
     if (!(m = vns_world_machine(w, machine)))

@@ -31,6 +31,7 @@
 #include "vnetsim/alloc.h"
 #include "vnetsim/cpu.h"
 #include "vnetsim/error.h"
+#include "vnetsim/flow_book.h"
 #include "vnetsim/inet.h"
 #include "vnetsim/ping.h"
 #include "vnetsim/sim.h"
@@ -65,6 +66,10 @@ struct wl_flow {
     struct wl_segs {
         uint64_t out, retrans, in_units;
         bool closed; /* taken at its close: what it sent after is not seen */
+        /* the byte books' socket state (relative to the ISNs), last taken */
+        bool seq;
+        enum vns_tcp_state state;
+        uint32_t write_seq, rcv_nxt, copied_seq;
     } closed[2];
 };
 
@@ -80,6 +85,7 @@ struct vns_workload {
     vns_time_t first_tx, first_rx, last_rx;
     struct vns_hist lat;
     struct vns__costs *costs;    /* counters over its window (costs.c) */
+    struct vns_flow_book *books[2]; /* flow books: client to server, server to client */
     int error;
 };
 
@@ -193,6 +199,37 @@ static int sleep_until(struct vns_ctx *ctx, struct wl_flow *f, vns_time_t when)
     return VNS_STEP_SLEEP;
 }
 
+/* The data bytes a TCP socket's sequence state stands for (relative to
+ * the ISNs, which the SYN takes one of; a FIN takes one more). */
+static bool fin_in(enum vns_tcp_state s)
+{
+    return s == VNS_TCP_CLOSE_WAIT || s == VNS_TCP_LAST_ACK || s == VNS_TCP_CLOSING ||
+           s == VNS_TCP_TIME_WAIT;
+}
+
+static bool fin_out(enum vns_tcp_state s)
+{
+    return s == VNS_TCP_FIN_WAIT1 || s == VNS_TCP_FIN_WAIT2 || s == VNS_TCP_CLOSING ||
+           s == VNS_TCP_TIME_WAIT || s == VNS_TCP_LAST_ACK;
+}
+
+/* The byte books of one connection: @tx the sender's state, @rx the
+ * receiver's (seq false: no socket yet, nothing received). */
+static void tcp_byte_books(const struct wl_segs *tx, const struct wl_segs *rx,
+                           struct vns_workload_result *out)
+{
+    uint32_t written = 0, rcvd = 0, copied = 0;
+
+    if (tx->seq && tx->write_seq)
+        written = tx->write_seq - 1 - fin_out(tx->state);
+    if (rx->seq && rx->rcv_nxt) {
+        rcvd = rx->rcv_nxt - 1 - fin_in(rx->state);
+        copied = rx->copied_seq - 1 - (fin_in(rx->state) && rx->copied_seq == rx->rcv_nxt);
+    }
+    out->tcp_queued_bytes += (uint32_t)(rcvd - copied);
+    out->tcp_not_received_bytes += (int32_t)(written - rcvd);
+}
+
 /* Add @sk's segment figures (TCP) to @s. */
 static void wl_segs_add(struct wl_segs *s, const struct vns_sock *sk)
 {
@@ -202,6 +239,11 @@ static void wl_segs_add(struct wl_segs *s, const struct vns_sock *sk)
         s->out += ti.data_segs_out;
         s->retrans += ti.total_retrans;
         s->in_units += ti.data_segs_in_units;
+        s->seq = true;
+        s->state = ti.state;
+        s->write_seq = ti.write_seq;
+        s->rcv_nxt = ti.rcv_nxt;
+        s->copied_seq = ti.copied_seq;
     }
 }
 
@@ -459,6 +501,7 @@ static int server_step(struct vns_ctx *ctx, void *arg)
             return VNS_STEP_SLEEP;
         if (rc < 0)
             return wl_fail(wl, rc);
+        vns_sock_set_flow_book(f->srv, wl->books[1]);
         return VNS_STEP_AGAIN;
     }
     if (f->sphase)
@@ -521,6 +564,10 @@ static int flow_start(struct vns_sim *sim, struct vns_workload *wl, struct wl_fl
         if (!err)
             err = vns_socket_create(from->inet, tcp ? VNS_SOCK_STREAM : VNS_SOCK_DGRAM, fc, &f->cli);
     }
+    if (!err) {
+        vns_sock_set_flow_book(f->cli, wl->books[0]);
+        vns_sock_set_flow_book(f->srv, wl->books[1]); /* UDP: the bound socket answers */
+    }
     if (!err && s->sndbuf) {
         vns_sock_set_sndbuf(f->cli, (unsigned)s->sndbuf);
         if (f->srv) /* the UDP_RR server's responses (netperf -S) */
@@ -561,6 +608,8 @@ static int workload_start(struct vns_world *w, struct vns_workload *wl, const st
 
     wl->spec = s;
     vns_hist_init(&wl->lat);
+    wl->books[0] = vns_flow_reg_book(vns__world_flow_reg(w), 2 * i);
+    wl->books[1] = vns_flow_reg_book(vns__world_flow_reg(w), 2 * i + 1);
     if (!to->addr)
         return vns_diag_set(d, -VNS_EINVAL, sc->file, s->line, 0, "workload %s: '%s' has no IPv4 address (addr:)",
                             vns_sc_workload_name(s->type), s->to);
@@ -741,6 +790,7 @@ int vns_world_workload(const struct vns_world *w, size_t i, struct vns_workload_
             out->segs_sent_partial |= seg[tx].closed;
             out->segs_retransmitted += seg[tx].retrans;
             out->segs_received += seg[!tx].in_units;
+            tcp_byte_books(&seg[tx], &seg[!tx], out);
         } else if (s->type == VNS_SC_UDP_STREAM && f->srv) {
             vns_sock_get_stats(f->srv, &ss);
             out->socket_drops += ss.drops;

@@ -10,6 +10,7 @@
 #include "vnetsim/alloc.h"
 #include "vnetsim/bridge.h"
 #include "vnetsim/cpu.h"
+#include "vnetsim/flow_book.h"
 #include "vnetsim/func.h"
 #include "vnetsim/gmem.h"
 #include "vnetsim/kernel.h"
@@ -64,6 +65,7 @@ struct vns_world {
     struct vns_world_ledger *ledger;
     json_t *final_stats;           /* the stats JSON taken by vns_world_finish */
     bool drained;
+    struct vns_flow_reg *flows; /* the flow books: two per workload (flow_book.h) */
 };
 
 /* ethtool -K DEV tx off sg off tso off gso off gro off: the stack
@@ -72,6 +74,22 @@ static void offloads_off(struct vns_net_device *dev)
 {
     dev->features &= ~(VNS_NETIF_F_CSUM_MASK | VNS_NETIF_F_SG | VNS_NETIF_F_FRAGLIST | VNS_NETIF_F_GSO_SOFTWARE |
                        VNS_NETIF_F_GRO | VNS_NETIF_F_LRO);
+}
+
+/* The flow books of the run: two per workload (client to server, server
+ * to client), one registry that every kernel looks flow ids up in. */
+static int world_flow_books(struct vns_world *w)
+{
+    int err = vns_flow_reg_create(2 * w->sc->nworkloads, &w->flows);
+
+    if (err < 0)
+        return err;
+    vns_kernel_set_flow_reg(w->host.kernel, w->flows);
+    for (size_t i = 0; i < w->nguests; i++)
+        vns_kernel_set_flow_reg(w->guests[i].kernel, w->flows);
+    for (size_t i = 0; i < w->nremotes; i++)
+        vns_kernel_set_flow_reg(w->remotes[i].kernel, w->flows);
+    return 0;
 }
 
 static int world_err(const struct vns_scenario *sc, struct vns_diag *d, int code, unsigned line,
@@ -466,6 +484,8 @@ int vns_world_create(const struct vns_scenario *sc, struct vns_world **out, stru
         goto fail;
     if ((err = build_guests(w, d)) || (err = assign_addresses(w, d)))
         goto fail;
+    if ((err = world_flow_books(w)) < 0)
+        goto fail_msg;
     if ((err = vns__world_workloads_start(w, sc, d)) || (err = vns__world_faults_start(w, sc, &w->faults, d)))
         goto fail;
     *out = w;
@@ -544,7 +564,13 @@ void vns_world_destroy(struct vns_world *w)
         machine_fini(&w->remotes[i]);
     vns_free(w->remotes);
     vns_sim_destroy(w->sim);
+    vns_flow_reg_destroy(w->flows);
     vns_free(w);
+}
+
+struct vns_flow_reg *vns__world_flow_reg(const struct vns_world *w)
+{
+    return w->flows;
 }
 
 struct vns_sim *vns_world_sim(const struct vns_world *w) { return w->sim; }

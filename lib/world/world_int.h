@@ -57,6 +57,9 @@ int vns__world_workloads_start(struct vns_world *w, const struct vns_scenario *s
 void vns__world_workloads_stop(struct vns_world *w);
 /* Workload storage lives in the world. */
 struct vns_workload **vns__world_workload_slot(struct vns_world *w, size_t *n);
+/* The flow books (flow_book.h): 2i client to server, 2i + 1 server to
+ * client of workload i. */
+struct vns_flow_reg *vns__world_flow_reg(const struct vns_world *w);
 void vns__world_set_nworkloads(struct vns_world *w, size_t n);
 
 /* Faults (faults.c): timers that start and end each scenario fault. */

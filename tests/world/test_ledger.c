@@ -58,7 +58,17 @@ static void stray_avail_index(struct vns_world *w)
 /* Run @text with @sets; return the stats JSON after vns_world_finish and
  * what finish returned in *fin. @leak_on: a machine (or "machine:device")
  * to leak an skb on, or "ring" for a stray avail index on vm1's rx0. */
+static json_t *run_text(const char *text, const char *const *sets, size_t nsets,
+                        const char *leak_on, int *fin);
+
 static json_t *run_ledger(const char *const *sets, size_t nsets, const char *leak_on, int *fin)
+{
+    return run_text(guest_world, sets, nsets, leak_on, fin);
+}
+
+/* run_ledger on the scenario @text. */
+static json_t *run_text(const char *text, const char *const *sets, size_t nsets,
+                        const char *leak_on, int *fin)
 {
     struct vns_scenario *sc = NULL;
     struct vns_world *w = NULL;
@@ -68,7 +78,7 @@ static json_t *run_ledger(const char *const *sets, size_t nsets, const char *lea
     json_t *root;
     json_error_t e;
 
-    if (vns_scenario_parse(guest_world, strlen(guest_world), "l.yaml", sets, nsets, &sc, &d) < 0 ||
+    if (vns_scenario_parse(text, strlen(text), "l.yaml", sets, nsets, &sc, &d) < 0 ||
         vns_world_create(sc, &w, &d) < 0) {
         vns_diag_format(&d, buf, sizeof(buf));
         fail_msg("%s", buf);
@@ -106,6 +116,7 @@ static uint64_t num(json_t *o, const char *k)
 }
 
 static void assert_device_balanced(json_t *d);
+static void assert_flow_books_balanced(json_t *f);
 
 /* Every machine's, wire's and device's books balance, audited. */
 static void assert_balanced(json_t *root)
@@ -128,6 +139,7 @@ static void assert_balanced(json_t *root)
         json_t *f = json_array_get(json_object_get(l, "flows"), i);
 
         assert_true(json_is_true(json_object_get(f, "balanced")));
+        assert_flow_books_balanced(f);
         if (strstr(json_string_value(json_object_get(f, "workload")), "stream"))
             assert_int_equal(num(f, "sent_bytes"),
                              num(f, "delivered_bytes") + num(f, "in_flight_or_lost_bytes"));
@@ -182,6 +194,71 @@ static void assert_device_balanced(json_t *d)
     json_object_foreach(json_object_get(d, "drops"), k, v) by_reason +=
         (uint64_t)json_integer_value(v);
     assert_int_equal(by_reason, num(d, "dropped"));
+}
+
+/* A flow's books, each direction: sent + copied + crossed in = every
+ * fate + crossed out + in flight, in segments and in payload bytes;
+ * nothing held by nothing after the drain; drops by reason add up; a TCP
+ * stream's bytes: sent = delivered + queued + not received yet. */
+static void assert_flow_books_balanced(json_t *f)
+{
+    json_t *books = json_object_get(f, "books");
+    static const char *const unit[] = {"", "_bytes"};
+
+    for (size_t i = 0; i < json_array_size(books); i++) {
+        json_t *b = json_array_get(books, i);
+        uint64_t by_reason = 0;
+        const char *k;
+        json_t *v;
+        char key[11][32];
+        static const char *const terms[] = {
+            "sent",        "copied",    "crossed_in",        "delivered",
+            "dropped",     "lost",      "freed_by_hardware", "consumed",
+            "crossed_out", "in_flight", "between_machines"};
+
+        if (!json_is_true(json_object_get(b, "balanced")))
+            fail_msg("the flow books of %s do not balance",
+                     json_string_value(json_object_get(b, "direction")));
+        assert_int_equal(num(b, "leaked"), 0);
+        for (int u = 0; u < 2; u++) {
+            for (int t = 0; t < 11; t++)
+                snprintf(key[t], sizeof(key[t]), "%s%s", terms[t], unit[u]);
+            assert_int_equal(num(b, key[0]) + num(b, key[1]) + num(b, key[2]),
+                             num(b, key[3]) + num(b, key[4]) + num(b, key[5]) + num(b, key[6]) +
+                                 num(b, key[7]) + num(b, key[8]) + num(b, key[9]));
+            assert_int_equal(num(b, key[10]), num(b, key[8]) - num(b, key[2]));
+        }
+        json_object_foreach(json_object_get(b, "drops"), k, v) by_reason +=
+            (uint64_t)json_integer_value(v);
+        assert_int_equal(by_reason, num(b, "dropped"));
+        /* losses by reason: the wire's add up to lost, the NICs' to
+         * freed by hardware */
+        {
+            json_t *l = json_object_get(b, "losses");
+
+            assert_int_equal(num(l, "line_loss") + num(l, "link_down") + num(l, "no_peer") +
+                                 num(l, "no_memory"),
+                             num(b, "lost"));
+            assert_int_equal(num(l, "bad_fcs") + num(l, "too_long") + num(l, "rx_ring_full") +
+                                 num(l, "nic_down"),
+                             num(b, "freed_by_hardware"));
+        }
+    }
+    if (json_object_get(f, "queued_bytes"))
+        assert_int_equal(num(f, "sent_bytes"), num(f, "delivered_bytes") + num(f, "queued_bytes") +
+                                                   num(f, "not_received_bytes"));
+}
+
+/* The book of direction @dir ("vm1 -> host") of workload @wl. */
+static json_t *flow_book(json_t *root, const char *wl, const char *dir)
+{
+    json_t *books = json_object_get(ledger_entry(root, "flows", "workload", wl), "books");
+
+    for (size_t i = 0; i < json_array_size(books); i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(books, i), "direction")), dir))
+            return json_array_get(books, i);
+    fail_msg("no flow book %s of %s", dir, wl);
+    return NULL;
 }
 
 /* The device @name of @machine in the ledger. */
@@ -293,6 +370,11 @@ static void test_ledger_full_tap_ring_balances(void **state)
         device_drops(root, "host", "tap0", "FULL_RING"),
         (uint64_t)json_integer_value(json_object_get(json_object_get(host, "drops"), "FULL_RING")));
     assert_true(num(ledger_entry(root, "wires", "from", "eth0"), "link_down") > 0);
+    /* the stream to r1 lost segments to the link flap, by that reason */
+    assert_true(
+        num(json_object_get(flow_book(root, "workload 2 tcp_stream host -> r1", "host -> r1"),
+                            "losses"),
+            "link_down") > 0);
     json_decref(root);
 }
 
@@ -456,6 +538,174 @@ static void test_ledger_guest_host_boundary(void **state)
     vns_scenario_free(sc);
 }
 
+/* A run stopped mid-transfer: the flow books balance with packets in
+ * flight (in skbs, or in rings between machines) and TCP bytes queued or
+ * not received yet; the senders' books count what tcp_info counts. */
+static void test_ledger_flow_books_mid_transfer(void **state)
+{
+    json_t *root = run_balanced(NULL, 0), *b, *f;
+    uint64_t in_flight = 0, bytes_on_the_way = 0;
+    const char *const wls[] = {"workload 0 tcp_stream vm1 -> host",
+                               "workload 1 tcp_stream host -> vm1",
+                               "workload 2 tcp_stream host -> r1"};
+    const char *const dirs[] = {"vm1 -> host", "host -> vm1", "host -> r1"};
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        f = ledger_entry(root, "flows", "workload", wls[i]);
+        b = flow_book(root, wls[i], dirs[i]);
+        assert_true(num(b, "delivered") > 1000);
+        assert_int_equal(num(b, "sent"), num(f, "packets_sent"));
+        in_flight += num(b, "in_flight") + num(b, "between_machines");
+        bytes_on_the_way += num(f, "queued_bytes") + num(f, "not_received_bytes");
+    }
+    assert_true(in_flight > 0);
+    assert_true(bytes_on_the_way > 0);
+    /* the guest's data crossed into the host through vhost-net */
+    b = flow_book(root, wls[0], dirs[0]);
+    assert_true(num(b, "crossed_out") > 1000);
+    assert_true(num(b, "crossed_in") > 1000);
+    json_decref(root);
+}
+
+/* Streams that stopped well before the end: nothing left in flight,
+ * every segment that was neither dropped nor lost was delivered, every
+ * byte sent was delivered. */
+static void test_ledger_flow_books_quiet_end(void **state)
+{
+    const char *sets[] = {"workloads[0].duration=20ms", "workloads[1].duration=20ms",
+                          "workloads[2].duration=20ms", "workloads[3].duration=20ms"};
+    json_t *root = run_balanced(sets, 4);
+    json_t *flows = json_object_get(json_object_get(root, "ledger"), "flows");
+
+    (void)state;
+    for (size_t i = 0; i < json_array_size(flows); i++) {
+        json_t *f = json_array_get(flows, i), *books = json_object_get(f, "books");
+
+        for (size_t j = 0; j < json_array_size(books); j++) {
+            json_t *b = json_array_get(books, j);
+
+            assert_int_equal(num(b, "in_flight"), 0);
+            assert_int_equal(num(b, "between_machines"), 0);
+            assert_int_equal(num(b, "sent") + num(b, "copied"),
+                             num(b, "delivered") + num(b, "dropped") + num(b, "lost") +
+                                 num(b, "freed_by_hardware") + num(b, "consumed"));
+        }
+        if (json_object_get(f, "queued_bytes"))
+            assert_int_equal(num(f, "sent_bytes"), num(f, "delivered_bytes"));
+    }
+    json_decref(root);
+}
+
+/* A lossy wire that duplicates and corrupts: the host -> r1 stream's
+ * books have segments lost on the wire, freed by the peer's NIC (bad
+ * FCS), copies (duplicates) and retransmissions among those sent. */
+static void test_ledger_flow_books_lossy_wire(void **state)
+{
+    const char *sets[] = {"seed=3", "host.devices[2].loss=0.01", "host.devices[2].duplicate=0.01",
+                          "host.devices[2].reorder=0.01", "host.devices[2].corrupt=0.01"};
+    json_t *root = run_balanced(sets, 5), *b, *f;
+    const char *wl = "workload 2 tcp_stream host -> r1";
+
+    (void)state;
+    f = ledger_entry(root, "flows", "workload", wl);
+    b = flow_book(root, wl, "host -> r1");
+    assert_true(num(b, "lost") > 0);
+    assert_true(num(json_object_get(b, "losses"), "line_loss") > 0);
+    assert_true(num(b, "freed_by_hardware") > 0);
+    assert_true(num(json_object_get(b, "losses"), "bad_fcs") > 0);
+    assert_true(num(b, "copied") > 0);
+    assert_true(num(f, "packets_retransmitted") > 0);
+    assert_int_equal(num(b, "sent"), num(f, "packets_sent"));
+    /* what was sent more than once reached the receiver more than once
+     * or was lost: delivered segments exceed what the stream needed */
+    assert_true(num(b, "delivered") + num(b, "lost") + num(b, "freed_by_hardware") >
+                num(f, "delivered_bytes") / 1448);
+    json_decref(root);
+}
+
+/* A bridge that floods every frame (ageing_time under a jiffy: 0, "some
+ * users want to always flood") to two guests: the
+ * clones are copies in the books, the guest that is not the destination
+ * drops its copy (by reason), and the books balance. */
+static void test_ledger_flow_books_bridge_flood(void **state)
+{
+    static const char text[] =
+        "duration: 30ms\n"
+        "host:\n"
+        "  cpus: 4\n"
+        "  devices:\n"
+        "    - {name: br0, type: bridge, addr: 10.0.0.1/24, ageing_time: 1us}\n"
+        "    - {name: tap0, type: tap, master: br0}\n"
+        "    - {name: tap1, type: tap, master: br0}\n"
+        "guests:\n"
+        "  - {name: vm1, vcpus: [{pin: 1}], addr: 10.0.0.2/24, nic: {backend: tap0, vhost: {pin: "
+        "2}}}\n"
+        "  - {name: vm2, vcpus: [{pin: 3}], addr: 10.0.0.3/24, nic: {backend: tap1, vhost: {pin: "
+        "2}}}\n"
+        "workloads:\n"
+        "  - {type: tcp_stream, from: host, to: vm1, duration: 10ms}\n"
+        "  - {type: tcp_rr, from: vm2, to: host, duration: 10ms}\n"
+        "  - {type: tcp_maerts, from: vm2, to: host, duration: 10ms}\n"
+        "  - {type: ping, from: vm2, to: host, count: 3, interval: 1ms}\n";
+    int fin;
+    json_t *root = run_text(text, NULL, 0, NULL, &fin), *b;
+
+    (void)state;
+    assert_int_equal(fin, 0);
+    assert_balanced(root);
+    b = flow_book(root, "workload 0 tcp_stream host -> vm1", "host -> vm1");
+    assert_true(num(b, "copied") > 100);
+    assert_true(num(b, "dropped") > 100);
+    assert_int_equal(num(b, "dropped"), num(json_object_get(b, "drops"), "OTHERHOST"));
+    assert_int_equal(num(b, "in_flight") + num(b, "between_machines"), 0);
+    /* TCP_RR carries data both ways: a book each; the responses to vm2
+     * are flooded to vm1 too */
+    assert_int_equal(num(flow_book(root, "workload 1 tcp_rr vm2 -> host", "vm2 -> host"), "copied"),
+                     0);
+    assert_true(num(flow_book(root, "workload 1 tcp_rr vm2 -> host", "host -> vm2"), "copied") > 0);
+    /* TCP_MAERTS: the data goes from the server to the client; the client
+     * closes at the end of its duration with data still coming: the byte
+     * books name it (not received), the packet books have nothing left */
+    b = flow_book(root, "workload 2 tcp_maerts vm2 -> host", "host -> vm2");
+    assert_true(num(b, "delivered") > 100);
+    assert_int_equal(num(b, "in_flight") + num(b, "between_machines"), 0);
+    assert_true(num(ledger_entry(root, "flows", "workload", "workload 2 tcp_maerts vm2 -> host"),
+                    "not_received_bytes") > 0);
+    /* ping: the requests and the replies (flooded to vm1 too) */
+    b = flow_book(root, "workload 3 ping vm2 -> host", "vm2 -> host");
+    assert_int_equal(num(b, "sent"), 3);
+    assert_int_equal(num(b, "delivered"), 3);
+    b = flow_book(root, "workload 3 ping vm2 -> host", "host -> vm2");
+    assert_int_equal(num(b, "sent"), 3);
+    assert_int_equal(num(b, "delivered"), 3);
+    assert_int_equal(num(b, "copied"), 3);
+    json_decref(root);
+}
+
+/* A packet a flow book counts that no skb holds (the test hook): that
+ * flow's books do not balance, finish says so, the machines' still do. */
+static void test_ledger_flow_leak_is_reported(void **state)
+{
+    int fin;
+    json_t *root = run_ledger(NULL, 0, "flow:0", &fin), *b;
+    const char *wl = "workload 0 tcp_stream vm1 -> host";
+
+    (void)state;
+    assert_int_equal(fin, -VNS_EPROTO);
+    b = flow_book(root, wl, "vm1 -> host");
+    assert_int_equal(num(b, "leaked"), 1);
+    assert_true(json_is_false(json_object_get(b, "balanced")));
+    assert_true(
+        json_is_false(json_object_get(ledger_entry(root, "flows", "workload", wl), "balanced")));
+    assert_true(json_is_true(json_object_get(
+        ledger_entry(root, "flows", "workload", "workload 1 tcp_stream host -> vm1"), "balanced")));
+    assert_true(
+        json_is_true(json_object_get(ledger_entry(root, "machines", "name", "vm1"), "balanced")));
+    assert_true(json_is_false(json_object_get(json_object_get(root, "ledger"), "balanced")));
+    json_decref(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +719,11 @@ int main(void)
         cmocka_unit_test_teardown(test_ledger_device_leak_is_reported, teardown),
         cmocka_unit_test_teardown(test_ledger_virtqueue_imbalance_is_reported, teardown),
         cmocka_unit_test_teardown(test_ledger_guest_host_boundary, teardown),
+        cmocka_unit_test_teardown(test_ledger_flow_books_mid_transfer, teardown),
+        cmocka_unit_test_teardown(test_ledger_flow_books_quiet_end, teardown),
+        cmocka_unit_test_teardown(test_ledger_flow_books_lossy_wire, teardown),
+        cmocka_unit_test_teardown(test_ledger_flow_books_bridge_flood, teardown),
+        cmocka_unit_test_teardown(test_ledger_flow_leak_is_reported, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
