@@ -1,6 +1,6 @@
 # The soak test: not in the default ctest run. `cmake --build build --target
 # soak` runs one simulated hour (a burst of mixed traffic and a fault every
-# minute); the program alone, with no argument, is the short variant (3
+# minute); the program alone, with no argument, is the short variant (6
 # simulated seconds) that the memcheck target runs under Valgrind.
 add_executable(vns_soak ${CMAKE_CURRENT_LIST_DIR}/soak.c)
 target_link_libraries(vns_soak PRIVATE vnetsim_static)
@@ -13,4 +13,4 @@ add_custom_target(soak
 add_custom_target(soak-short
   COMMAND $<TARGET_FILE:vns_soak>
   DEPENDS vns_soak
-  COMMENT "Soak, short variant (3 simulated seconds)" VERBATIM)
+  COMMENT "Soak, short variant (6 simulated seconds)" VERBATIM)
