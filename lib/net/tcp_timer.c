@@ -245,6 +245,15 @@ void vns__tcp_rearm_rto(struct vns_ctx *ctx, struct vns_sock *sk)
 void vns__tcp_time_wait(struct vns_ctx *ctx, struct vns_sock *sk, vns_time_t timeo)
 {
     vns_fn_enter(ctx, VNS_FN_tcp_time_wait);
+    if (sk->user_closed) {
+        /* 5.4 tcp_time_wait -> tcp_done -> inet_csk_destroy_sock: an
+         * orphan's queues go now (sk_stream_kill_queues; the peer's FIN
+         * was just queued), not when TIME_WAIT ends. The model keeps the
+         * socket itself as the timewait sock (net/ipv4/tcp_minisocks.c). */
+        vns_skb_queue_purge_reason(&sk->receive_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
+        vns_skb_queue_purge_reason(&sk->tp->ofo_queue, VNS_SKB_DROP_REASON_QUEUE_PURGE);
+        sk->rmem_alloc = 0;
+    }
     vns__tcp_set_state(ctx, sk, VNS_TCP_TIME_WAIT);
     sk->tp->pending = 0;
     vns_del_timer(&sk->tp->retransmit_timer);

@@ -21,7 +21,7 @@ static int teardown(void **state)
 
 /* Handshake, 1 MB transfer, close: both ends agree on options, every
  * byte arrives once and verified, the close ends in TIME_WAIT on the
- * active side and the sockets are freed after 60 s. */
+ * active side, holding no skb, and the sockets are freed after 60 s. */
 static void test_tcp_handshake_transfer_close(void **state)
 {
     struct inet_pair p;
@@ -65,6 +65,9 @@ static void test_tcp_handshake_transfer_close(void **state)
         vns_sim_run(p.sim, VNS_MSEC(400));
         assert_true(s.eof);
         assert_true(s.conn_closed);
+        /* the orphan in TIME_WAIT holds no skb: tcp_done's
+         * inet_csk_destroy_sock freed the server's queued FIN */
+        assert_int_equal(vns_kernel_stats(p.a.k)->skb_live, 0);
         (void)csk;
     }
     vns_sim_run(p.sim, VNS_SEC(70)); /* TIME_WAIT ends */
