@@ -4,17 +4,24 @@
 . "$(dirname "$0")/lib.sh"
 
 S="$SRC/examples/scenarios/tap-bridge.yaml"
+
+# stop_with SIG WHAT: signal the background job $pid after a moment; its
+# exit must be 128 + the signal's number.
+stop_with() {
+    sleep 1
+    kill -$1 $pid
+    wait $pid
+    rc=$?
+    want=130; [ $1 = TERM ] && want=143
+    if [ $rc -eq $want ]; then passes=$((passes + 1)); else echo "FAIL: $2: exit $rc, expected $want"; fails=$((fails + 1)); fi
+}
+
 for sig in INT TERM; do
     # Paced at real time, the run would last 100 s: signal it after a moment.
     "$VNETSIM" run "$S" --quiet --duration 100s --pace 1 --stats-json "$WORK/$sig.json" \
         --series "$WORK/$sig.csv" --pcap "$WORK" 2>"$WORK/$sig.err" &
     pid=$!
-    sleep 1
-    kill -$sig $pid
-    wait $pid
-    rc=$?
-    want=130; [ $sig = TERM ] && want=143
-    if [ $rc -eq $want ]; then passes=$((passes + 1)); else echo "FAIL: SIG$sig: exit $rc, expected $want"; fails=$((fails + 1)); fi
+    stop_with $sig "SIG$sig"
     expect_grep "$WORK/$sig.json" '"partial": true' "SIG$sig: stats marked partial"
     expect_grep "$WORK/$sig.json" "\"stop_reason\": \"SIG$sig\"" "SIG$sig: stop reason"
     expect_grep "$WORK/$sig.err" "interrupted by SIG$sig at" "SIG$sig: said on stderr"
@@ -33,12 +40,7 @@ for sig in INT TERM; do
     "$VNETSIM" sweep "$S" --set duration=100s --set seed=1,2,3,4 --jobs 2 --out "$WORK/sweep-$sig" \
         >/dev/null 2>"$WORK/sweep-$sig.err" &
     pid=$!
-    sleep 1
-    kill -$sig $pid
-    wait $pid
-    rc=$?
-    want=130; [ $sig = TERM ] && want=143
-    if [ $rc -eq $want ]; then passes=$((passes + 1)); else echo "FAIL: sweep SIG$sig: exit $rc, expected $want"; fails=$((fails + 1)); fi
+    stop_with $sig "sweep SIG$sig"
     expect_grep "$WORK/sweep-$sig/sweep.csv" "^0,\"1\",error,.*\"interrupted by SIG$sig; stats partial\"" "sweep SIG$sig: running point partial"
     expect_grep "$WORK/sweep-$sig/sweep.csv" "^3,\"4\",error,.*\"not run: interrupted by SIG$sig\"" "sweep SIG$sig: later point not run"
     expect_grep "$WORK/sweep-$sig/point-0.json" "\"stop_reason\": \"SIG$sig\"" "sweep SIG$sig: point stats marked"
